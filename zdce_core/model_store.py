@@ -1,0 +1,87 @@
+"""The bundled default model and the user's models, listed and resolved by name or path."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from zdce_core.resources import resource_path, user_data_dir
+from zdce_core.weights import LoadedModel, WeightsError, load_model, read_metadata
+
+DEFAULT_MODEL_NAME = "default"
+MODEL_SUFFIXES = (".safetensors", ".pth", ".pt")
+
+
+class NoDefaultModelError(WeightsError):
+    """The bundled default model is missing (not trained or not installed yet)."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model file the app knows: ``source`` is ``"bundled"`` or ``"user"``."""
+
+    name: str
+    path: Path
+    source: str
+
+    def metadata(self) -> dict[str, str]:
+        """The file's metadata (empty for ``.pth`` or an unreadable file)."""
+        if self.path.suffix != ".safetensors":
+            return {}
+        try:
+            return read_metadata(self.path)
+        except (OSError, ValueError):
+            return {}
+
+
+def bundled_models_dir() -> Path:
+    return resource_path("models")
+
+
+def user_models_dir() -> Path:
+    return user_data_dir() / "models"
+
+
+def _entries(folder: Path, source: str) -> list[ModelEntry]:
+    if not folder.is_dir():
+        return []
+    return [
+        ModelEntry(p.stem, p, source)
+        for p in sorted(folder.iterdir())
+        if p.suffix.lower() in MODEL_SUFFIXES and not p.name.startswith(".")
+    ]
+
+
+def list_models() -> list[ModelEntry]:
+    """Bundled models first, then the user's, each sorted by name."""
+    return _entries(bundled_models_dir(), "bundled") + _entries(user_models_dir(), "user")
+
+
+def resolve_model(spec: str | os.PathLike[str] | None) -> Path:
+    """The file for ``spec``: an existing path, a user model name, or a bundled model name.
+
+    ``None`` or ``"default"`` means the bundled default model. Raises
+    :class:`NoDefaultModelError` when that is missing and ``WeightsError`` for an unknown name.
+    """
+    if spec is None or str(spec) == DEFAULT_MODEL_NAME:
+        path = bundled_models_dir() / f"{DEFAULT_MODEL_NAME}.safetensors"
+        if not path.is_file():
+            raise NoDefaultModelError(
+                "no default model is installed yet; pass one with --model "
+                "(a .safetensors file of this app, a reference Zero-DCE/Zero-DCE++ .pth "
+                "checkpoint, or the name of a model listed by `zdce models`)"
+            )
+        return path
+    candidate = Path(spec).expanduser()
+    if candidate.is_file():
+        return candidate
+    for entry in reversed(list_models()):  # a user model shadows a bundled one
+        if entry.name == str(spec):
+            return entry.path
+    raise WeightsError(f"{spec}: no such model file or model name (see `zdce models`)")
+
+
+def open_model(spec: str | os.PathLike[str] | None) -> LoadedModel:
+    """Resolve ``spec`` (see :func:`resolve_model`) and load it."""
+    return load_model(resolve_model(spec))

@@ -1,0 +1,167 @@
+"""Weight files: our safetensors format with metadata, and reference ``.pth`` checkpoints.
+
+Every load zeroes subnormal floats: weight decay drives many weights toward zero, and
+subnormal operands make CPU convolutions ~28× slower (DESIGN.md §2) for no change in output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from zdce_core import nets
+from zdce_core.atomic import atomic_path
+
+FORMAT_VERSION = "1"
+
+
+class WeightsError(ValueError):
+    """A weight file that cannot be used; the message names the file and the reason."""
+
+
+@dataclass
+class LoadedModel:
+    """A network ready for inference plus what its file says about it.
+
+    ``metadata`` holds strings (safetensors metadata); reference checkpoints get
+    ``{"arch": …, "source": "reference checkpoint"}``.
+    """
+
+    net: nets.CurveNet
+    metadata: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def arch(self) -> str:
+        return self.net.arch
+
+
+def zero_subnormals_(tensors: dict[str, torch.Tensor] | list[torch.Tensor]) -> int:
+    """Set every subnormal float (``0 < |w| < finfo.tiny``) to 0, in place; returns how many."""
+    values = tensors.values() if isinstance(tensors, dict) else tensors
+    count = 0
+    with torch.no_grad():
+        for t in values:
+            if not t.is_floating_point():
+                continue
+            tiny = torch.finfo(t.dtype).tiny
+            mask = (t != 0) & (t.abs() < tiny)
+            n = int(mask.sum())
+            if n:
+                t.masked_fill_(mask, 0.0)
+                count += n
+    return count
+
+
+def clean_module_(module: torch.nn.Module) -> int:
+    """Zero the subnormal parameters and buffers of ``module`` in place; returns how many."""
+    return zero_subnormals_([*module.parameters(), *module.buffers()])
+
+
+def detect_arch(state: dict[str, torch.Tensor]) -> str:
+    """Recognise the architecture from state-dict keys and shapes; raises ``WeightsError``."""
+    for arch, cls in nets.ARCHITECTURES.items():
+        expected = cls().state_dict()
+        if set(state) == set(expected):
+            for key, tensor in expected.items():
+                if tuple(state[key].shape) != tuple(tensor.shape):
+                    raise WeightsError(
+                        f"looks like {arch} but {key} has shape {tuple(state[key].shape)}, "
+                        f"expected {tuple(tensor.shape)}"
+                    )
+            return arch
+    sample = ", ".join(sorted(state)[:4])
+    raise WeightsError(f"not a DCE-Net or DCE-Net++ state dict (keys: {sample}…)")
+
+
+def model_from_state(
+    state: dict[str, torch.Tensor], metadata: dict[str, str], path: Path | None = None
+) -> LoadedModel:
+    """Build the network that ``state`` fits, with cleaned float32 weights, in eval mode."""
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    arch = detect_arch(state)
+    declared = metadata.get("arch")
+    if declared and declared != arch:
+        raise WeightsError(f"metadata says {declared!r} but the tensors are {arch!r}")
+    net = nets.build(arch)
+    net.load_state_dict({k: v.float() for k, v in state.items()})
+    clean_module_(net)
+    net.eval()
+    return LoadedModel(net, {**metadata, "arch": arch}, path)
+
+
+def _unwrap_checkpoint(obj: object) -> dict[str, torch.Tensor]:
+    """The state dict inside a ``torch.load`` result (bare, or under a common key)."""
+    if isinstance(obj, dict):
+        for key in ("state_dict", "model", "net"):
+            if isinstance(obj.get(key), dict):
+                obj = obj[key]
+                break
+        if obj and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
+            return obj
+    raise WeightsError("holds no state dict of tensors")
+
+
+def load_model(path: str | os.PathLike[str]) -> LoadedModel:
+    """Load a ``.safetensors`` model or a reference ``.pth`` checkpoint.
+
+    ``.pth`` files are read with ``torch.load(weights_only=True)``: a pickle that wants to run
+    code is refused. Raises ``WeightsError`` naming the file and the reason.
+    """
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise WeightsError("no such file")
+        if path.suffix.lower() == ".safetensors":
+            return model_from_state(load_file(path), read_metadata(path), path)
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise WeightsError(f"refused: the file is not a plain weights file ({first})") from exc
+        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as exc:
+            raise WeightsError(f"unreadable or truncated checkpoint ({exc})") from exc
+        return model_from_state(_unwrap_checkpoint(obj), {"source": "reference checkpoint"}, path)
+    except WeightsError as exc:
+        raise WeightsError(f"{path}: {exc}") from exc
+    except (SafetensorError, OSError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"{path}: unreadable or truncated weights file ({exc})") from exc
+    except RuntimeError as exc:
+        raise WeightsError(f"{path}: the weights do not fit the architecture ({exc})") from exc
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The metadata of a ``.safetensors`` file without loading its tensors."""
+    with open(path, "rb") as f:
+        header_len = int.from_bytes(f.read(8), "little")
+        if not 0 < header_len < 100_000_000:
+            raise WeightsError("not a safetensors file")
+        header = json.loads(f.read(header_len))
+    return dict(header.get("__metadata__") or {})
+
+
+def save_model(
+    net: nets.CurveNet, path: str | os.PathLike[str], metadata: dict[str, object] | None = None
+) -> Path:
+    """Write ``net`` as safetensors with metadata, atomically (temp file, then rename).
+
+    Metadata values are stored as strings (non-strings as JSON); ``arch``, ``iterations`` and
+    ``format_version`` are always set.
+    """
+    path = Path(path)
+    meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
+    meta.update(arch=net.arch, iterations="8", format_version=FORMAT_VERSION)
+    state = {k: v.detach().float().contiguous().cpu() for k, v in net.state_dict().items()}
+    zero_subnormals_(state)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        save_file(state, tmp, metadata=meta)
+    return path
