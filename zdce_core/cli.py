@@ -1,0 +1,184 @@
+"""The ``zdce`` command: enhance photos, list models, train.
+
+Exit codes: 0 success, 1 some file failed (or training stopped on an error), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from zdce_core import __version__
+from zdce_core.losses import LossParts
+from zdce_core.model_store import list_models
+from zdce_core.textbar import TextBar, format_duration
+from zdce_core.weights import WeightsError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments found after parsing (exit code 2)."""
+
+
+def _parts_text(p: LossParts) -> str:
+    return f"loss {p.total:.4f} (spa {p.spa:.4f} exp {p.exp:.4f} col {p.col:.4f} tv {p.tv:.4f})"
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    entries = list_models()
+    if not entries:
+        print("no models installed (the bundled default model is missing)")
+        return EXIT_OK
+    for entry in entries:
+        meta = entry.metadata()
+        arch = meta.get(
+            "arch", "reference checkpoint" if entry.path.suffix != ".safetensors" else "?"
+        )
+        details = [arch]
+        if "epochs" in meta:
+            details.append(f"{meta['epochs']} epochs")
+        if "date" in meta:
+            details.append(meta["date"])
+        print(f"{entry.name:24s} {entry.source:8s} {', '.join(details):40s} {entry.path}")
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from zdce_core.training import EpochDone, StepProgress, TrainConfig, TrainingError, train
+
+    weights = {}
+    for item in args.loss_weight or []:
+        key, _, value = item.partition("=")
+        if key not in ("spa", "exp", "col", "tv") or not value:
+            raise UsageError(f"--loss-weight wants spa|exp|col|tv=NUMBER, got {item!r}")
+        weights[key] = float(value)
+    config = TrainConfig(
+        data=[str(Path(d)) for d in args.folders],
+        name=args.name,
+        arch=args.arch,
+        base=None if args.from_scratch else args.base,
+        epochs=args.epochs,
+        crop=args.crop,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        grad_clip=args.grad_clip,
+        exposure_target=args.exposure_target,
+        loss_weights=weights,
+        scale_min=args.scale_min,
+        flips=not args.no_flips,
+        val_every=args.val_every,
+        seed=args.seed,
+        device=args.device,
+    )
+    try:
+        config.validate()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    bar = TextBar()
+
+    def report(p: object) -> None:
+        if isinstance(p, StepProgress):
+            bar.update(
+                p.step,
+                p.steps,
+                f"epoch {p.epoch}/{p.epochs} {p.images_per_second:.1f} img/s "
+                f"ETA {format_duration(p.eta_seconds)} {_parts_text(p.losses)}",
+            )
+        elif isinstance(p, EpochDone) and not args.quiet:
+            val = f" | val {_parts_text(p.val)}" if p.val else ""
+            bar.line(
+                f"epoch {p.epoch}/{p.epochs} ({format_duration(p.seconds)}): train "
+                f"{_parts_text(p.train)}{val}"
+            )
+
+    try:
+        result = train(
+            config,
+            on_progress=report,
+            run_dir=Path(args.run_dir) if args.run_dir else None,
+            resume=args.resume,
+            save_as=Path(args.output) if args.output else None,
+        )
+    except (TrainingError, WeightsError, ValueError) as exc:
+        bar.close()
+        print(f"zdce train: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        bar.close()
+        print("zdce train: interrupted; run again with --resume to continue", file=sys.stderr)
+        return EXIT_FAILED
+    bar.close()
+    print(f"saved model {result.model_path} after {result.epochs_done} epochs")
+    if args.history_json:
+        Path(args.history_json).write_text(json.dumps(result.history, indent=1))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zdce", description="Brighten dark photos with Zero-DCE light-enhancement curves."
+    )
+    parser.add_argument("--version", action="version", version=f"zdce {__version__}")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="CPU threads for torch (default: all cores)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("models", help="list the bundled and the user's models")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("train", help="train or fine-tune a model on folders of photos")
+    p.add_argument("folders", nargs="+", help="folders of training photos (searched recursively)")
+    p.add_argument("--name", required=True, help="name of the model to save")
+    p.add_argument("--arch", default="dcenet", choices=["dcenet", "dcenet++"])
+    p.add_argument("--base", default="default", help="model to fine-tune (default: default)")
+    p.add_argument("--from-scratch", action="store_true", help="start from random weights")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--crop", type=int, default=256, help="training patch side in pixels")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--grad-clip", type=float, default=0.1)
+    p.add_argument("--exposure-target", type=float, default=0.6, help="target mean brightness")
+    p.add_argument("--loss-weight", action="append", metavar="NAME=W", help="e.g. tv=400")
+    p.add_argument(
+        "--scale-min",
+        type=float,
+        default=1.0,
+        help="smallest crop as a fraction of the short side (1 = whole image resized)",
+    )
+    p.add_argument("--no-flips", action="store_true")
+    p.add_argument("--val-every", type=int, default=20, help="hold out every n-th file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--resume", action="store_true", help="continue the interrupted run")
+    p.add_argument("--run-dir", help="checkpoint folder (default: in the user data folder)")
+    p.add_argument("--output", help="model file to write (default: the user model folder)")
+    p.add_argument("--history-json", help="also write the per-epoch losses to this JSON file")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_train)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"zdce: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""Reading and writing photos with their metadata.
+
+Pixels travel as ``(H, W, 3)`` RGB arrays, ``uint8`` or ``uint16`` (16-bit sources), with the
+EXIF orientation already applied; alpha travels beside them untouched. EXIF (orientation
+reset to 1, since the pixels are rotated), the ICC profile and XMP are kept. Every write goes
+through :func:`zdce_core.atomic.atomic_path`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from zdce_core.atomic import atomic_path
+
+try:  # HEIC/HEIF support is optional
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF_AVAILABLE = True
+except ImportError:
+    HEIF_AVAILABLE = False
+
+ORIENTATION_TAG = 0x0112
+
+READ_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+    | ({".heic", ".heif"} if HEIF_AVAILABLE else set())
+)
+READ_FORMATS = frozenset({"JPEG", "MPO", "PNG", "TIFF", "BMP", "WEBP", "HEIF"})
+
+OUTPUT_FORMATS: dict[str, str] = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "webp": ".webp"}
+"""Output format name → file extension."""
+
+_SAME_FORMAT = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "TIFF": "tiff", "WEBP": "webp"}
+_SAME_FALLBACK = {"BMP": "png", "HEIF": "jpeg"}
+
+_GRAY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N"}
+
+
+class ImageReadError(Exception):
+    """A file that cannot be read as a photo; the message says why (the caller adds the path)."""
+
+
+class ImageWriteError(Exception):
+    """A photo that cannot be written; the message says why."""
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A decoded photo.
+
+    ``pixels``: ``(H, W, 3)`` RGB, ``uint8`` or ``uint16``, orientation applied.
+    ``alpha``: ``(H, W)`` of the same dtype, or ``None``.
+    ``grayscale``: the source had one colour channel (it is written back as gray).
+    ``source_format``: Pillow's format name (``"JPEG"``, ``"PNG"``, …).
+    """
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None
+    grayscale: bool
+    source_format: str
+    exif: bytes | None = None
+    icc_profile: bytes | None = None
+    xmp: bytes | None = None
+    dpi: tuple[float, float] | None = None
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def megapixels(self) -> float:
+        return self.height * self.width / 1e6
+
+    @property
+    def bit_depth(self) -> int:
+        return 16 if self.pixels.dtype == np.uint16 else 8
+
+    def with_pixels(self, pixels: np.ndarray) -> Photo:
+        """The same photo (alpha, metadata) with new RGB pixels of the same shape and dtype."""
+        if pixels.shape != self.pixels.shape or pixels.dtype != self.pixels.dtype:
+            raise ValueError("new pixels must keep the shape and dtype")
+        return replace(self, pixels=pixels)
+
+
+def is_candidate(path: Path) -> bool:
+    """Whether ``path`` looks like an image we read (by extension; hidden files are not)."""
+    return not path.name.startswith(".") and path.suffix.lower() in READ_EXTENSIONS
+
+
+def _to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """``(rgb (H, W, 3), alpha (H, W) or None, grayscale)`` for any supported mode."""
+    mode = img.mode
+    if mode == "P" or mode == "PA":
+        has_alpha = mode == "PA" or "transparency" in img.info
+        img = img.convert("RGBA" if has_alpha else "RGB")
+        mode = img.mode
+    if mode.startswith("I"):
+        gray = np.asarray(img)
+        if gray.dtype != np.uint16:
+            gray = np.clip(gray, 0, 65535).astype(np.uint16)
+        return np.repeat(gray[:, :, None], 3, axis=2), None, True
+    if mode == "F":
+        raise ImageReadError("32-bit floating-point images are not supported")
+    if mode in ("1", "L"):
+        gray = np.asarray(img.convert("L"))
+        return np.repeat(gray[:, :, None], 3, axis=2), None, True
+    if mode in ("LA", "La"):
+        la = np.asarray(img.convert("LA"))
+        return np.repeat(la[:, :, :1], 3, axis=2), la[:, :, 1].copy(), True
+    if mode in ("RGBA", "RGBa"):
+        rgba = np.asarray(img.convert("RGBA"))
+        return np.ascontiguousarray(rgba[:, :, :3]), rgba[:, :, 3].copy(), False
+    return np.asarray(img.convert("RGB")), None, False
+
+
+def read_image(path: str | os.PathLike[str]) -> Photo:
+    """Decode ``path`` into a :class:`Photo`; raises :class:`ImageReadError` with the reason.
+
+    Accepts JPEG, PNG, TIFF, BMP, WebP (HEIC with ``pillow-heif``) in modes 1, L, LA, P, PA,
+    RGB, RGBA, CMYK, I;16 and others Pillow converts to RGB. Multi-frame files give their
+    first frame. Images over Pillow's decompression-bomb limit are refused.
+    """
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                if img.format not in READ_FORMATS:
+                    raise ImageReadError(f"unsupported image format {img.format}")
+                img.load()
+                exif = img.getexif()
+                rotated = exif.get(ORIENTATION_TAG, 1) != 1
+                upright = ImageOps.exif_transpose(img) if rotated else img
+                if rotated:
+                    exif[ORIENTATION_TAG] = 1
+                info = upright.info
+                icc = info.get("icc_profile") if img.mode != "CMYK" else None
+                rgb, alpha, gray = _to_arrays(upright)
+                dpi = info.get("dpi")
+                return Photo(
+                    pixels=rgb,
+                    alpha=alpha,
+                    grayscale=gray,
+                    source_format=img.format,
+                    exif=exif.tobytes() if len(exif) else None,
+                    icc_profile=icc or None,
+                    xmp=_xmp_bytes(info),
+                    dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
+                )
+    except ImageReadError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(f"too large: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageReadError("not an image, or a format we cannot read") from exc
+    except FileNotFoundError as exc:
+        raise ImageReadError("file not found") from exc
+    except PermissionError as exc:
+        raise ImageReadError("permission denied") from exc
+    except (OSError, SyntaxError, ValueError, MemoryError) as exc:
+        raise ImageReadError(f"corrupt or truncated image ({exc})") from exc
+
+
+def _xmp_bytes(info: dict) -> bytes | None:
+    xmp = info.get("xmp") or info.get("XML:com.adobe.xmp")
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8")
+    return xmp or None
+
+
+def output_format_for(photo_format: str, requested: str) -> str:
+    """The output format name for ``requested`` (``"same"`` or a key of ``OUTPUT_FORMATS``)."""
+    if requested == "same":
+        return _SAME_FORMAT.get(photo_format) or _SAME_FALLBACK.get(photo_format, "png")
+    if requested not in OUTPUT_FORMATS:
+        raise ValueError(f"unknown output format {requested!r}")
+    return requested
+
+
+def _to_8bit(a: np.ndarray) -> np.ndarray:
+    if a.dtype == np.uint8:
+        return a
+    return ((a.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+
+
+def to_pil(photo: Photo, fmt: str) -> Image.Image:
+    """The Pillow image to save ``photo`` as ``fmt``: gray stays gray, alpha is re-attached.
+
+    16-bit is kept for gray PNG/TIFF; everything else is written with 8 bits per channel
+    (Pillow cannot write 16-bit colour). JPEG has no alpha: transparent parts are flattened
+    onto white.
+    """
+    keep16 = photo.bit_depth == 16 and photo.grayscale and fmt in ("png", "tiff")
+    if keep16:
+        gray = photo.pixels.astype(np.float32).mean(axis=2)
+        return Image.fromarray(np.round(gray).astype(np.uint16))
+    rgb = _to_8bit(photo.pixels)
+    alpha = None if photo.alpha is None else _to_8bit(photo.alpha)
+    if alpha is not None and fmt == "jpeg":
+        a = alpha[:, :, None].astype(np.float32) / 255.0
+        rgb = np.round(rgb * a + 255.0 * (1.0 - a)).astype(np.uint8)
+        alpha = None
+    if photo.grayscale:
+        gray = np.round(rgb.astype(np.float32).mean(axis=2)).astype(np.uint8)
+        img = Image.fromarray(gray)
+        if alpha is not None:
+            img = Image.merge("LA", (img, Image.fromarray(alpha)))
+        return img
+    img = Image.fromarray(rgb)
+    if alpha is not None:
+        img.putalpha(Image.fromarray(alpha))
+    return img
+
+
+def write_image(
+    path: str | os.PathLike[str],
+    photo: Photo,
+    fmt: str,
+    quality: int = 95,
+    keep_metadata: bool = True,
+) -> Path:
+    """Write ``photo`` to ``path`` as ``fmt`` (a key of ``OUTPUT_FORMATS``), atomically.
+
+    ``quality`` (1–100) applies to JPEG and WebP. With ``keep_metadata`` the EXIF, ICC profile,
+    XMP (JPEG) and DPI are written too. Raises :class:`ImageWriteError` with the reason; on any
+    failure no file is left at ``path``.
+    """
+    path = Path(path)
+    if fmt not in OUTPUT_FORMATS:
+        raise ValueError(f"unknown output format {fmt!r}")
+    if not 1 <= quality <= 100:
+        raise ValueError(f"quality must be between 1 and 100, got {quality}")
+    img = to_pil(photo, fmt)
+    params: dict[str, object] = {}
+    if keep_metadata:
+        for key, value in (("exif", photo.exif), ("icc_profile", photo.icc_profile)):
+            if value:
+                params[key] = value
+        if photo.dpi:
+            params["dpi"] = photo.dpi
+        if photo.xmp and fmt == "jpeg":
+            params["xmp"] = photo.xmp
+    if fmt in ("jpeg", "webp"):
+        params["quality"] = quality
+    if fmt == "tiff":
+        params["compression"] = "tiff_deflate"
+    try:
+        with atomic_path(path) as tmp:
+            img.save(tmp, format=fmt.upper(), **params)
+    except PermissionError as exc:
+        raise ImageWriteError(f"cannot write to {path.parent}: permission denied") from exc
+    except OSError as exc:
+        raise ImageWriteError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
+    return path
