@@ -121,7 +121,7 @@ def _to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None, bool]:
     if mode in ("RGBA", "RGBa"):
         rgba = np.asarray(img.convert("RGBA"))
         return np.ascontiguousarray(rgba[:, :, :3]), rgba[:, :, 3].copy(), False
-    return np.asarray(img.convert("RGB")), None, False
+    return np.array(img.convert("RGB")), None, False
 
 
 def read_image(path: str | os.PathLike[str]) -> Photo:

@@ -1,0 +1,250 @@
+"""Estimating curve maps for a photo and rendering it at full resolution, in strips.
+
+Estimation (the network) runs on a copy whose long side is at most ``estimate_size`` pixels;
+the maps are upsampled bilinearly, strip by strip, while the curves are applied at full
+resolution, so memory stays bounded however large the photo (DESIGN.md §2). ``full_res``
+runs the network on the full image instead, in overlapping tiles. Estimation and rendering
+are separate calls: estimate once, render at many strengths.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from zdce_core.curves import curve_schedule
+from zdce_core.device import pick_device
+from zdce_core.nets import ITERATIONS, RECEPTIVE_RADIUS
+from zdce_core.weights import LoadedModel
+
+DEFAULT_ESTIMATE_SIZE = 512
+STRIP_ELEMENTS = 1 << 18
+"""Target float count of one 3-channel strip: small enough to stay in cache."""
+FULL_RES_TILE = 512
+FULL_RES_HALO = RECEPTIVE_RADIUS + 1
+
+Cancel = Callable[[], bool]
+
+
+class Cancelled(Exception):
+    """Raised inside rendering when the cancel callable returned True."""
+
+
+def _max_value(dtype: np.dtype) -> float:
+    return 65535.0 if dtype == np.uint16 else 255.0
+
+
+def pixels_as_tensor(pixels: np.ndarray) -> torch.Tensor:
+    """A ``(1, 3, H, W)`` view (channels_last strides) of ``(H, W, 3)`` pixels; no copy."""
+    if pixels.dtype == np.uint16:  # torch has no uint16 arithmetic on every build
+        pixels = pixels.astype(np.int32)
+    return torch.from_numpy(pixels).permute(2, 0, 1).unsqueeze(0)
+
+
+def to_unit_float(
+    pixels: np.ndarray,
+    device: torch.device,
+    memory_format: torch.memory_format = torch.channels_last,
+) -> torch.Tensor:
+    """``(1, 3, H, W)`` float32 in [0, 1] from ``(H, W, 3)`` uint8/uint16 pixels."""
+    x = pixels_as_tensor(pixels).to(device=device, dtype=torch.float32, memory_format=memory_format)
+    return x.mul_(1.0 / _max_value(pixels.dtype))
+
+
+def estimation_copy(pixels: np.ndarray, size: int) -> np.ndarray:
+    """An 8-bit ``(h, w, 3)`` copy whose long side is at most ``size`` (antialiased)."""
+    if pixels.dtype == np.uint16:
+        pixels = (pixels // 257).astype(np.uint8)
+    h, w = pixels.shape[:2]
+    scale = size / max(h, w)
+    if scale >= 1.0:
+        return pixels
+    target = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(pixels).resize(target, Image.BILINEAR, reducing_gap=2.0))
+
+
+@dataclass
+class CurveMaps:
+    """Curve maps for one image of ``height`` × ``width`` pixels.
+
+    ``small``: ``(1, 3·k, h, w)`` float32 maps estimated on a downscaled copy (``k`` = 8 or 1),
+    upsampled bilinearly (align_corners=False) to full size strip by strip.
+    """
+
+    small: torch.Tensor
+    height: int
+    width: int
+
+    @property
+    def groups(self) -> int:
+        return self.small.shape[1] // 3
+
+    def _source_rows(self, r0: int, r1: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Source row indices and weights of bilinear upsampling for output rows [r0, r1)."""
+        hs = self.small.shape[2]
+        rows = torch.arange(r0, r1, dtype=torch.float64)
+        src = ((rows + 0.5) * (hs / self.height) - 0.5).clamp_(min=0.0)
+        i0 = src.floor().long().clamp_(max=hs - 1)
+        i1 = (i0 + 1).clamp_(max=hs - 1)
+        w = (src - i0).float().to(self.small.device).view(1, 1, -1, 1)
+        return i0.to(self.small.device), i1.to(self.small.device), w
+
+    def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
+        """Full-resolution maps ``(1, 3, r1 − r0, width)`` (contiguous) for rows [r0, r1),
+        one per curve iteration, computed lazily (a shared map repeats)."""
+        i0, i1, w = self._source_rows(r0, r1)
+        rows = self.small.index_select(2, i0).lerp_(self.small.index_select(2, i1), w)
+        h, ws = r1 - r0, rows.shape[3]
+
+        def widen(m: torch.Tensor) -> torch.Tensor:
+            # 1-D linear along rows is the horizontal half of the bilinear upsampling
+            wide = F.interpolate(m.view(1, 3 * h, ws), size=self.width, mode="linear")
+            return wide.view(1, 3, h, self.width)
+
+        return _per_iteration(rows, widen)
+
+
+def _per_iteration(
+    rows: torch.Tensor, prepare: Callable[[torch.Tensor], torch.Tensor]
+) -> Iterator[torch.Tensor]:
+    """``prepare`` applied to each contiguous 3-channel group of ``rows`` ``(1, 3·k, h, w)``
+    as needed; with ``k = 1`` the one map repeats for every iteration."""
+    groups = rows.shape[1] // 3
+    parts = (prepare(rows[:, 3 * g : 3 * g + 3].contiguous()) for g in range(groups))
+    return itertools.repeat(next(parts)) if groups == 1 else parts
+
+
+@dataclass
+class FullResMaps:
+    """Curve maps estimated on the full-resolution image, strip by strip, when asked for.
+
+    Tiles of ``FULL_RES_TILE`` pixels with a halo of ``FULL_RES_HALO`` give the same maps as
+    one pass over the whole image (the network sees only ``RECEPTIVE_RADIUS`` pixels around
+    each output pixel), with bounded memory.
+    """
+
+    enhancer: Enhancer
+    pixels: np.ndarray
+
+    @property
+    def height(self) -> int:
+        return self.pixels.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.pixels.shape[1]
+
+    def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
+        """Like :meth:`CurveMaps.iteration_maps`."""
+        h, w = self.height, self.width
+        halo = FULL_RES_HALO
+        top, bottom = max(0, r0 - halo), min(h, r1 + halo)
+        parts = []
+        for c0 in range(0, w, FULL_RES_TILE):
+            c1 = min(w, c0 + FULL_RES_TILE)
+            left, right = max(0, c0 - halo), min(w, c1 + halo)
+            tile = self.pixels[top:bottom, left:right]
+            maps = self.enhancer.run_net(
+                to_unit_float(np.ascontiguousarray(tile), self.enhancer.device)
+            )
+            parts.append(maps[:, :, r0 - top : r1 - top, c0 - left : c1 - left])
+        return _per_iteration(torch.cat(parts, dim=3), lambda m: m)
+
+
+class Enhancer:
+    """A loaded model on a device, ready to estimate and render photos.
+
+    ``device``: ``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``cuda[:N]`` or ``mps``.
+    On CPU the network runs channels_last; on CUDA in half precision.
+    """
+
+    def __init__(
+        self,
+        model: LoadedModel,
+        device: str = "auto",
+        estimate_size: int = DEFAULT_ESTIMATE_SIZE,
+        full_res: bool = False,
+    ) -> None:
+        if estimate_size < 32:
+            raise ValueError(f"estimate size must be at least 32 pixels, got {estimate_size}")
+        self.model = model
+        self.device = pick_device(device)
+        self.estimate_size = estimate_size
+        self.full_res = full_res
+        self.half = self.device.type == "cuda"
+        net = model.net.to(self.device).eval()
+        if self.device.type == "cpu":
+            net = net.to(memory_format=torch.channels_last)
+        if self.half:
+            net = net.half()
+        self.net = net
+
+    def run_net(self, x: torch.Tensor) -> torch.Tensor:
+        """Curve maps ``(1, 3·k, h, w)`` float32 for ``x`` ``(1, 3, h, w)`` float32 in [0, 1]."""
+        with torch.inference_mode():
+            x = x.to(self.device, torch.float16 if self.half else torch.float32)
+            if self.device.type == "cpu":
+                x = x.contiguous(memory_format=torch.channels_last)
+            return self.net(x).float()
+
+    def estimate(self, pixels: np.ndarray) -> CurveMaps | FullResMaps:
+        """Curve maps for ``pixels`` ``(H, W, 3)`` uint8/uint16: from a downscaled copy, or
+        with ``full_res`` a :class:`FullResMaps` that estimates while rendering."""
+        if self.full_res:
+            return FullResMaps(self, pixels)
+        small = estimation_copy(pixels, self.estimate_size)
+        maps = self.run_net(to_unit_float(small, self.device))
+        return CurveMaps(maps, pixels.shape[0], pixels.shape[1])
+
+    def _strip_rows(self, width: int) -> int:
+        if self.full_res:
+            return FULL_RES_TILE // 2
+        return max(4, STRIP_ELEMENTS // (3 * width))
+
+    def render(
+        self,
+        pixels: np.ndarray,
+        maps: CurveMaps | FullResMaps,
+        strength: float,
+        cancel: Cancel | None = None,
+    ) -> np.ndarray:
+        """Apply the curves to ``pixels`` ``(H, W, 3)`` uint8/uint16 at ``strength`` in [0, 8].
+
+        ``maps`` come from :meth:`estimate`. Returns a new array of the same shape and dtype. Raises
+        :class:`Cancelled` when ``cancel()`` is true between strips.
+        """
+        schedule = curve_schedule(strength, ITERATIONS)
+        h, w = pixels.shape[:2]
+        if (maps.height, maps.width) != (h, w):
+            raise ValueError("the maps were estimated for an image of another size")
+        top = _max_value(pixels.dtype)
+        out = np.empty_like(pixels)
+        out_t = pixels_as_tensor(out) if out.dtype == np.uint8 else None
+        step = self._strip_rows(w)
+        with torch.inference_mode():
+            for r0 in range(0, h, step):
+                if cancel is not None and cancel():
+                    raise Cancelled
+                r1 = min(h, r0 + step)
+                x = to_unit_float(pixels[r0:r1], self.device, torch.contiguous_format)
+                per_iter = maps.iteration_maps(r0, r1)
+                for (_, scale), a in zip(schedule, per_iter, strict=False):
+                    x.lerp_(x * x, a if scale == 1.0 else a * scale)
+                x = x.mul_(top).add_(0.5).clamp_(0.0, top).cpu()
+                if out_t is not None:
+                    out_t[:, :, r0:r1].copy_(x)
+                else:
+                    out[r0:r1] = x[0].permute(1, 2, 0).numpy().astype(out.dtype)
+        return out
+
+    def enhance(
+        self, pixels: np.ndarray, strength: float = 8.0, cancel: Cancel | None = None
+    ) -> np.ndarray:
+        """Estimate and render in one call."""
+        return self.render(pixels, self.estimate(pixels), strength, cancel)
