@@ -49,6 +49,71 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_enhance(args: argparse.Namespace) -> int:
+    from zdce_core.batch import (
+        BatchFinished,
+        ItemFinished,
+        ItemStarted,
+        OutputOptions,
+        PlanError,
+        iter_batch,
+        plan,
+    )
+    from zdce_core.discovery import discover
+    from zdce_core.enhancer import Enhancer
+    from zdce_core.model_store import open_model
+
+    if not 0.0 <= args.strength <= 8.0:
+        raise UsageError(f"--strength must be between 0 and 8, got {args.strength}")
+    try:
+        opts = OutputOptions(
+            folder=Path(args.output).expanduser(),
+            suffix=args.suffix,
+            format=args.format,
+            quality=args.quality,
+            keep_metadata=not args.strip_metadata,
+            overwrite=args.overwrite,
+            mirror=not args.flat,
+        )
+        found, ignored = discover(args.inputs, recursive=args.recursive)
+        pairs, inside = plan(found, opts)
+    except PlanError as exc:
+        raise UsageError(str(exc)) from exc
+    say = (lambda _t: None) if args.quiet else (lambda t: print(t, file=sys.stderr))
+    for item in [*ignored, *inside]:
+        say(f"skipped {item.path}: {item.reason}")
+    missing = [i for i in ignored if i.reason == "no such file or folder"]
+    if not pairs:
+        print("zdce: no images to enhance", file=sys.stderr)
+        return EXIT_FAILED if missing else EXIT_OK
+    try:
+        model = open_model(args.model)
+        enhancer = Enhancer(model, args.device, args.estimate_size, args.full_res)
+    except (WeightsError, ValueError) as exc:  # a bad --model or --device
+        print(f"zdce: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    bar = TextBar() if not args.quiet else None
+    summary = None
+    for event in iter_batch(pairs, enhancer, opts, args.strength):
+        if isinstance(event, ItemStarted) and bar:
+            bar.update(event.index, event.total, event.path.name)
+        elif isinstance(event, ItemFinished) and event.status != "done":
+            if bar:
+                bar.line(f"{event.status} {event.path}: {event.reason}")
+        elif isinstance(event, BatchFinished):
+            summary = event.summary
+    if bar:
+        bar.close()
+    assert summary is not None
+    print(
+        f"{summary.done} enhanced, {summary.skipped} skipped, {summary.failed} failed "
+        f"of {summary.total} in {format_duration(summary.seconds)} "
+        f"({summary.megapixels_per_second:.1f} MP/s) -> {opts.folder}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED if summary.failed or missing else EXIT_OK
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from zdce_core.training import EpochDone, StepProgress, TrainConfig, TrainingError, train
 
@@ -130,6 +195,44 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, default=0, help="CPU threads for torch (default: all cores)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("enhance", help="brighten photos and folders of photos")
+    p.add_argument("inputs", nargs="+", help="image files and folders")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
+    p.add_argument(
+        "-s",
+        "--strength",
+        type=float,
+        default=8.0,
+        help="curve iterations, 0 (unchanged) to 8 (full, default); fractions allowed",
+    )
+    p.add_argument(
+        "--format",
+        default="same",
+        choices=["same", "jpeg", "png", "tiff", "webp"],
+        help="output format (default: same as the input)",
+    )
+    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100 (95)")
+    p.add_argument("--suffix", default="_enhanced", help="added to output names (_enhanced)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--flat", action="store_true", help="do not mirror subfolders")
+    p.add_argument("--strip-metadata", action="store_true", help="drop EXIF, ICC and XMP")
+    p.add_argument("--model", help="model name (see `zdce models`) or file (.safetensors/.pth)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument(
+        "--estimate-size",
+        type=int,
+        default=512,
+        help="long side in pixels of the copy the curves are estimated on (512)",
+    )
+    p.add_argument(
+        "--full-res",
+        action="store_true",
+        help="estimate the curves on the full-resolution image (slower, tiled)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_enhance)
 
     p = sub.add_parser("models", help="list the bundled and the user's models")
     p.set_defaults(func=cmd_models)
