@@ -232,7 +232,8 @@ def write_image(
 ) -> Path:
     """Write ``photo`` to ``path`` as ``fmt`` (a key of ``OUTPUT_FORMATS``), atomically.
 
-    ``quality`` (1–100) applies to JPEG and WebP. With ``keep_metadata`` the EXIF, ICC profile,
+    ``quality`` (1–100) applies to JPEG and WebP. TIFF is written uncompressed: Pillow's
+    compressed (libtiff) path drops the EXIF sub-IFD, where the capture settings live. With ``keep_metadata`` the EXIF, ICC profile,
     XMP (JPEG) and DPI are written too. Raises :class:`ImageWriteError` with the reason; on any
     failure no file is left at ``path``.
     """
@@ -253,8 +254,6 @@ def write_image(
             params["xmp"] = photo.xmp
     if fmt in ("jpeg", "webp"):
         params["quality"] = quality
-    if fmt == "tiff":
-        params["compression"] = "tiff_deflate"
     try:
         with atomic_path(path) as tmp:
             img.save(tmp, format=fmt.upper(), **params)
@@ -262,4 +261,6 @@ def write_image(
         raise ImageWriteError(f"cannot write to {path.parent}: permission denied") from exc
     except OSError as exc:
         raise ImageWriteError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
+    except (RuntimeError, ValueError) as exc:  # an encoder refusing the data or metadata
+        raise ImageWriteError(f"cannot encode {path.name} as {fmt}: {exc}") from exc
     return path
