@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -50,7 +52,7 @@ def test_brightening_maps_are_monotonic_in_strength(data):
     x, _ = data
     maps = torch.full((2, 24, 9, 11), -0.7)
     means = [float(apply_curves(x, maps, s).mean()) for s in np.arange(0, 8.01, 0.5)]
-    assert all(b > a for a, b in zip(means, means[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(means))
 
 
 def test_output_stays_in_unit_range(data):

@@ -110,7 +110,9 @@ def test_palette_with_transparency(tmp_path):
 @pytest.mark.parametrize("fmt", ["BMP", "WEBP", "TIFF"])
 def test_other_input_formats(tmp_path, fmt):
     path = tmp_path / f"x.{fmt.lower()}"
-    Image.fromarray(dark_rgb()).save(path, format=fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    Image.fromarray(dark_rgb()).save(
+        path, format=fmt, **({"lossless": True} if fmt == "WEBP" else {})
+    )
     assert np.array_equal(read_image(path).pixels, dark_rgb())
 
 

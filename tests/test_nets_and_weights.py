@@ -18,7 +18,9 @@ from zdce_core.weights import (
 SUBNORMAL = 1e-40  # below float32's smallest normal (1.18e-38)
 
 
-@pytest.mark.parametrize(("arch", "params", "channels"), [("dcenet", 79_416, 24), ("dcenet++", 10_561, 3)])
+@pytest.mark.parametrize(
+    ("arch", "params", "channels"), [("dcenet", 79_416, 24), ("dcenet++", 10_561, 3)]
+)
 def test_architectures(arch, params, channels):
     net = nets.build(arch)
     assert sum(p.numel() for p in net.parameters()) == params
@@ -99,7 +101,7 @@ def test_wrong_shapes_are_refused(tmp_path):
     state["e_conv7.weight"] = torch.zeros(12, 64, 3, 3)
     path = tmp_path / "odd.pth"
     torch.save(state, path)
-    with pytest.raises(WeightsError, match="e_conv7.weight has shape"):
+    with pytest.raises(WeightsError, match=r"e_conv7\.weight has shape"):
         load_model(path)
 
 

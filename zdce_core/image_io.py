@@ -232,10 +232,11 @@ def write_image(
 ) -> Path:
     """Write ``photo`` to ``path`` as ``fmt`` (a key of ``OUTPUT_FORMATS``), atomically.
 
-    ``quality`` (1–100) applies to JPEG and WebP. TIFF is written uncompressed: Pillow's
-    compressed (libtiff) path drops the EXIF sub-IFD, where the capture settings live. With ``keep_metadata`` the EXIF, ICC profile,
-    XMP (JPEG) and DPI are written too. Raises :class:`ImageWriteError` with the reason; on any
-    failure no file is left at ``path``.
+    ``quality`` (1–100) applies to JPEG and WebP. With ``keep_metadata`` the EXIF, ICC
+    profile, XMP (JPEG) and DPI are written too. TIFF is written uncompressed: Pillow's
+    compressed (libtiff) path fails on the EXIF sub-IFD, where the capture settings live.
+    Raises :class:`ImageWriteError` with the reason; on any failure no file is left at
+    ``path``.
     """
     path = Path(path)
     if fmt not in OUTPUT_FORMATS:

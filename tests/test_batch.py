@@ -1,0 +1,177 @@
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import brightening_net, dark_rgb, save_photo
+from zdce_core import enhancer as enh
+from zdce_core.batch import (
+    BatchFinished,
+    ItemFinished,
+    OutputOptions,
+    PlanError,
+    iter_batch,
+    output_path,
+    plan,
+)
+from zdce_core.discovery import FoundFile, discover
+from zdce_core.enhancer import Enhancer
+from zdce_core.weights import LoadedModel
+
+
+@pytest.fixture
+def enhancer() -> Enhancer:
+    return Enhancer(LoadedModel(brightening_net()), "cpu")
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    src = tmp_path / "night"
+    save_photo(src / "a.jpg")
+    save_photo(src / "B.JPG", dark_rgb(seed=1))
+    save_photo(src / "sub" / "c.png", dark_rgb(seed=2))
+    save_photo(src / "sub" / "deeper" / "d.tif", dark_rgb(seed=3))
+    (src / "notes.txt").write_text("shopping list")
+    (src / ".hidden.jpg").write_bytes(b"x")
+    (src / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    return src
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def run(pairs, enhancer, opts, **kwargs) -> tuple[list[ItemFinished], object]:
+    events = list(iter_batch(pairs, enhancer, opts, **kwargs))
+    assert isinstance(events[-1], BatchFinished)
+    return [e for e in events if isinstance(e, ItemFinished)], events[-1].summary
+
+
+def test_discovery_skips_hidden_and_non_images(photos):
+    found, ignored = discover([photos], recursive=True)
+    assert [f.relative.as_posix() for f in found] == [
+        "B.JPG", "a.jpg", "broken.jpg", "sub/c.png", "sub/deeper/d.tif",
+    ]  # fmt: skip
+    reasons = {i.path.name: i.reason for i in ignored}
+    assert reasons == {".hidden.jpg": "hidden file", "notes.txt": "not an image file"}
+    flat, _ = discover([photos], recursive=False)
+    assert len(flat) == 3
+    _, missing = discover([photos / "nope"])
+    assert missing[0].reason == "no such file or folder"
+
+
+def test_batch_mirrors_folders_reports_failures_and_keeps_inputs(photos, tmp_path, enhancer):
+    before = digest(photos)
+    out = tmp_path / "out"
+    found, _ = discover([photos], recursive=True)
+    pairs, _ = plan(found, OutputOptions(out))
+    items, summary = run(pairs, enhancer, OutputOptions(out))
+    assert summary.done == 4 and summary.failed == 1 and summary.skipped == 0
+    assert sorted(digest(out)) == [
+        "B_enhanced.JPG", "a_enhanced.jpg", "sub/c_enhanced.png", "sub/deeper/d_enhanced.tif",
+    ]  # fmt: skip
+    broken = next(i for i in items if i.status == "failed")
+    assert broken.path.name == "broken.jpg" and "corrupt or truncated" in broken.reason
+    assert digest(photos) == before
+    with Image.open(out / "a_enhanced.jpg") as img:
+        assert np.asarray(img).mean() > dark_rgb().mean() + 20
+
+
+def test_existing_outputs_are_skipped_unless_overwrite(photos, tmp_path, enhancer):
+    opts = OutputOptions(tmp_path / "out", format="png")
+    found, _ = discover([photos / "a.jpg"])
+    pairs, _ = plan(found, opts)
+    assert pairs[0][1] == tmp_path / "out" / "a_enhanced.png"
+    run(pairs, enhancer, opts)
+    stamp = pairs[0][1].stat().st_mtime_ns
+    items, summary = run(pairs, enhancer, opts)
+    assert summary.skipped == 1 and "exists" in items[0].reason
+    assert pairs[0][1].stat().st_mtime_ns == stamp
+    overwrite = OutputOptions(tmp_path / "out", format="png", overwrite=True)
+    _, summary = run(pairs, enhancer, overwrite)
+    assert summary.done == 1
+
+
+def test_per_image_strength(photos, tmp_path, enhancer):
+    opts = OutputOptions(tmp_path / "out", format="png")
+    found, _ = discover([photos / "a.jpg", photos / "sub" / "c.png"])
+    pairs, _ = plan(found, opts)
+    run(pairs, enhancer, opts, strength=lambda p: 0.0 if p.name == "c.png" else 8.0)
+    same = np.asarray(Image.open(tmp_path / "out" / "c_enhanced.png"))
+    assert np.array_equal(same, dark_rgb(seed=2))
+
+
+def test_empty_suffix_needs_another_folder(photos, tmp_path):
+    found, _ = discover([photos / "a.jpg"])
+    with pytest.raises(PlanError, match="empty suffix"):
+        plan(found, OutputOptions(photos, suffix=""))
+    pairs, _ = plan(found, OutputOptions(tmp_path / "elsewhere", suffix=""))
+    assert pairs[0][1].name == "a.jpg"
+
+
+def test_output_never_replaces_an_input(photos, enhancer):
+    save_photo(photos / "a_enhanced.jpg")
+    before = digest(photos)
+    opts = OutputOptions(photos, overwrite=True)
+    found, _ = discover([photos / "a.jpg", photos / "a_enhanced.jpg"])
+    pairs, _ = plan(found, opts)
+    items, summary = run(pairs, enhancer, opts)
+    assert summary.failed == 1 and "would overwrite an input" in items[0].reason
+    after = digest(photos)
+    assert {k: after[k] for k in before} == before
+    assert set(after) - set(before) == {"a_enhanced_enhanced.jpg"}
+
+
+def test_earlier_results_inside_an_input_folder_are_not_requeued(photos):
+    out = photos / "enhanced"
+    save_photo(out / "a_enhanced.jpg")
+    found, _ = discover([photos], recursive=True)
+    pairs, ignored = plan(found, OutputOptions(out))
+    assert all("enhanced" not in str(f.path.parent) for f, _ in pairs)
+    assert [i.reason for i in ignored] == ["inside the output folder"]
+
+
+def test_unwritable_destination_fails_that_file_only(photos, tmp_path, enhancer):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "sub").write_text("a file where a folder should be")
+    found, _ = discover([photos], recursive=True)
+    opts = OutputOptions(tmp_path / "out")
+    pairs, _ = plan(found, opts)
+    items, summary = run(pairs, enhancer, opts)
+    failed = {i.path.name: i.reason for i in items if i.status == "failed"}
+    assert set(failed) == {"broken.jpg", "c.png", "d.tif"}
+    assert summary.done == 2
+
+
+def test_cancel_mid_image_leaves_no_partial_file(photos, tmp_path, enhancer, monkeypatch):
+    monkeypatch.setattr(enh, "STRIP_ELEMENTS", 3 * 64 * 4)  # 12 strips per photo
+    found, _ = discover([photos], recursive=True)
+    opts = OutputOptions(tmp_path / "out")
+    pairs, _ = plan(found, opts)
+    checks = []
+
+    def cancel() -> bool:
+        checks.append(1)
+        return len(checks) > 20  # during the second photo
+
+    _items, summary = run(pairs, enhancer, opts, cancel=cancel)
+    assert summary.cancelled and summary.done == 1
+    written = sorted(p.name for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert written == ["B_enhanced.JPG"]
+
+
+def test_output_path_for_formats(tmp_path):
+    f = FoundFile(tmp_path / "in" / "x" / "p.bmp", tmp_path / "in")
+    assert output_path(f, OutputOptions(tmp_path / "o")) == tmp_path / "o" / "x" / "p_enhanced.png"
+    flat = OutputOptions(tmp_path / "o", format="webp", mirror=False, suffix="-lit")
+    assert output_path(f, flat) == tmp_path / "o" / "p-lit.webp"
+    with pytest.raises(PlanError):
+        OutputOptions(tmp_path, format="gif")
+    with pytest.raises(PlanError):
+        OutputOptions(tmp_path, suffix="../x")

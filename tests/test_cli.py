@@ -1,0 +1,97 @@
+import hashlib
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import brightening_net, save_photo
+from zdce_core.cli import main
+from zdce_core.weights import save_model
+
+
+@pytest.fixture
+def night(tmp_path: Path) -> Path:
+    save_photo(tmp_path / "night" / "a.jpg")
+    save_photo(tmp_path / "night" / "deep" / "b.png")
+    (tmp_path / "night" / "readme.txt").write_text("hi")
+    return tmp_path / "night"
+
+
+def test_enhance_folder_end_to_end(night, tmp_path, bright_model_file, capsys):
+    before = hashlib.sha256((night / "a.jpg").read_bytes()).hexdigest()
+    out = tmp_path / "out"
+    rc = main(["enhance", str(night), "-o", str(out), "-r", "--model", str(bright_model_file)])
+    assert rc == 0
+    assert (out / "a_enhanced.jpg").is_file() and (out / "deep" / "b_enhanced.png").is_file()
+    err = capsys.readouterr().err
+    assert "readme.txt: not an image file" in err and "2 enhanced, 0 skipped, 0 failed" in err
+    assert hashlib.sha256((night / "a.jpg").read_bytes()).hexdigest() == before
+
+
+def test_enhance_files_with_strength_and_format(night, tmp_path, bright_model_file):
+    out = tmp_path / "out"
+    args = [str(night / "a.jpg"), "--strength", "5.5", "--format", "png", "-o", str(out)]
+    assert main(["enhance", *args, "--model", str(bright_model_file), "-q"]) == 0
+    assert (out / "a_enhanced.png").is_file()
+
+
+def test_a_failed_file_gives_exit_code_1(night, tmp_path, bright_model_file, capsys):
+    (night / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    rc = main(["enhance", str(night), "-o", str(tmp_path / "o"), "--model", str(bright_model_file)])
+    assert rc == 1
+    assert "bad.png" in capsys.readouterr().err
+
+
+def test_reference_checkpoint_as_model(night, tmp_path):
+    ckpt = tmp_path / "Epoch99.pth"
+    torch.save(brightening_net().state_dict(), ckpt)
+    assert (
+        main(["enhance", str(night / "a.jpg"), "-o", str(tmp_path / "o"), "--model", str(ckpt)])
+        == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--strength", "9"], "strength"),
+        (["--suffix", "", "-o", "SAME"], "empty suffix"),
+        (["--model", "no-such-model"], "no such model"),
+        (["--device", "tpu"], "unknown device"),
+    ],
+)
+def test_usage_errors_exit_2(night, tmp_path, bright_model_file, capsys, extra, message):
+    args = [
+        "enhance",
+        str(night / "a.jpg"),
+        "-o",
+        str(tmp_path / "o"),
+        "--model",
+        str(bright_model_file),
+    ]
+    args += [str(night) if a == "SAME" else a for a in extra]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_argparse_errors_exit_2():
+    with pytest.raises(SystemExit) as exc:
+        main(["enhance", "--format", "gif", "x", "-o", "y"])
+    assert exc.value.code == 2
+
+
+def test_without_a_default_model_nothing_is_enhanced(night, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("zdce_core.model_store.bundled_models_dir", lambda: tmp_path / "none")
+    assert main(["enhance", str(night), "-o", str(tmp_path / "o")]) == 2
+    assert "no default model is installed" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_models_lists_user_models(user_home, capsys):
+    save_model(
+        brightening_net("dcenet++"), user_home / "models" / "concert.safetensors", {"epochs": 4}
+    )
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "concert" in out and "user" in out and "dcenet++" in out and "4 epochs" in out

@@ -1,0 +1,108 @@
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tests.conftest import dark_rgb
+from zdce_core import enhancer as enh
+from zdce_core import nets
+from zdce_core.curves import apply_curves
+from zdce_core.enhancer import Cancelled, Enhancer
+from zdce_core.weights import LoadedModel
+
+
+def random_model(arch: str = "dcenet") -> LoadedModel:
+    torch.manual_seed(0)
+    return LoadedModel(nets.build(arch).eval())
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    return (x * 255 + 0.5).clamp(0, 255).byte()[0].permute(1, 2, 0).numpy()
+
+
+@pytest.mark.parametrize("arch", ["dcenet", "dcenet++"])
+@pytest.mark.parametrize("strength", [8.0, 3.7])
+def test_render_matches_whole_image_upsampling(arch, strength, monkeypatch):
+    monkeypatch.setattr(enh, "STRIP_ELEMENTS", 3 * 101 * 7)  # many strips of 7 rows
+    px = dark_rgb(61, 101)
+    e = Enhancer(random_model(arch), "cpu", estimate_size=32)
+    maps = e.estimate(px)
+    assert maps.small.shape[2:] == (19, 32)
+    out = e.render(px, maps, strength)
+    x = torch.from_numpy(px).permute(2, 0, 1)[None].float() / 255
+    full = F.interpolate(maps.small, size=(61, 101), mode="bilinear", align_corners=False)
+    expected = to_uint8(apply_curves(x, full, strength))
+    assert np.abs(out.astype(int) - expected).max() <= 1
+
+
+def test_full_resolution_tiles_match_one_pass(monkeypatch):
+    monkeypatch.setattr(enh, "FULL_RES_TILE", 24)  # several tiles both ways
+    px = dark_rgb(50, 70)
+    model = random_model()
+    out = Enhancer(model, "cpu", full_res=True).enhance(px, 8.0)
+    x = torch.from_numpy(px).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        expected = to_uint8(apply_curves(x, model.net(x), 8.0))
+    assert np.abs(out.astype(int) - expected).max() <= 1
+
+
+def test_strength_zero_returns_the_input():
+    px = dark_rgb()
+    e = Enhancer(random_model(), "cpu")
+    assert np.array_equal(e.render(px, e.estimate(px), 0.0), px)
+
+
+def test_one_estimate_many_strengths_brighten_monotonically():
+    from tests.conftest import brightening_net
+
+    px = dark_rgb()
+    e = Enhancer(LoadedModel(brightening_net()), "cpu")
+    maps = e.estimate(px)
+    means = [float(e.render(px, maps, s).mean()) for s in (0, 1, 2.5, 4, 8)]
+    assert all(b > a for a, b in itertools.pairwise(means))
+
+
+def test_sixteen_bit_pixels_keep_their_depth():
+    px = dark_rgb().astype(np.uint16) * 257
+    e = Enhancer(random_model(), "cpu")
+    out = e.enhance(px, 8.0)
+    assert out.dtype == np.uint16
+    out8 = e.enhance(dark_rgb(), 8.0)
+    assert np.abs(out.astype(int) / 257 - out8).max() <= 1.5
+
+
+def test_cancel_between_strips(monkeypatch):
+    monkeypatch.setattr(enh, "STRIP_ELEMENTS", 3 * 64 * 4)
+    calls = []
+
+    def cancel() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(Cancelled):
+        Enhancer(random_model(), "cpu").enhance(dark_rgb(), 8.0, cancel)
+    assert len(calls) == 4
+
+
+def test_maps_for_another_size_are_refused():
+    e = Enhancer(random_model(), "cpu")
+    with pytest.raises(ValueError, match="another size"):
+        e.render(dark_rgb(40, 40), e.estimate(dark_rgb()), 8.0)
+
+
+def test_unavailable_devices_are_refused():
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA"):
+            Enhancer(random_model(), "cuda")
+    with pytest.raises(ValueError, match="unknown device"):
+        Enhancer(random_model(), "tpu")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_half_precision_is_close_to_cpu():
+    px = dark_rgb(120, 160)
+    cpu = Enhancer(random_model(), "cpu").enhance(px)
+    gpu = Enhancer(random_model(), "cuda").enhance(px)
+    assert np.abs(cpu.astype(int) - gpu).max() <= 3
