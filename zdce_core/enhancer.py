@@ -41,9 +41,15 @@ def _max_value(dtype: np.dtype) -> float:
 
 
 def pixels_as_tensor(pixels: np.ndarray) -> torch.Tensor:
-    """A ``(1, 3, H, W)`` view (channels_last strides) of ``(H, W, 3)`` pixels; no copy."""
-    if pixels.dtype == np.uint16:  # torch has no uint16 arithmetic on every build
+    """A ``(1, 3, H, W)`` view (channels_last strides) of ``(H, W, 3)`` pixels.
+
+    No copy, except for uint16 (widened: torch's uint16 support is partial) and read-only
+    arrays (torch tensors cannot be read-only).
+    """
+    if pixels.dtype == np.uint16:
         pixels = pixels.astype(np.int32)
+    elif not pixels.flags.writeable:
+        pixels = pixels.copy()
     return torch.from_numpy(pixels).permute(2, 0, 1).unsqueeze(0)
 
 
