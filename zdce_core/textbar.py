@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import TextIO
 
 
@@ -15,17 +16,25 @@ def format_duration(seconds: float) -> str:
 
 
 class TextBar:
-    """Draws ``[#####     ]  12/64  <text>`` on a terminal; on a pipe, prints nothing until
-    :meth:`line` (so logs stay readable)."""
+    """Draws ``[#####     ]  12/64  <text>`` on a terminal; on a pipe (a log file) it prints
+    a plain status line at most every ``log_every`` seconds instead."""
 
-    def __init__(self, stream: TextIO | None = None, width: int = 28) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, width: int = 28, log_every: float = 60.0
+    ) -> None:
         self.stream = stream or sys.stderr
         self.width = width
         self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.log_every = log_every
+        self._last_log = time.monotonic()
         self._drawn = False
 
     def update(self, done: int, total: int, text: str = "") -> None:
         if not self.live:
+            now = time.monotonic()
+            if now - self._last_log >= self.log_every:
+                self._last_log = now
+                self.line(f"{done}/{total} {text}")
             return
         filled = self.width * done // max(total, 1)
         bar = "#" * filled + " " * (self.width - filled)
