@@ -95,3 +95,26 @@ def test_models_lists_user_models(user_home, capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
     assert "concert" in out and "user" in out and "dcenet++" in out and "4 epochs" in out
+
+
+def test_quiet_still_reports_failures(night, tmp_path, bright_model_file, capsys):
+    (night / "bad.jpg").write_bytes(b"\xff\xd8 broken")
+    args = [str(night), "-o", str(tmp_path / "o"), "--model", str(bright_model_file), "-q"]
+    assert main(["enhance", *args]) == 1
+    err = capsys.readouterr().err
+    assert "failed" in err and "bad.jpg" in err and "readme.txt" not in err
+
+
+def test_ctrl_c_leaves_no_partial_output(night, tmp_path, bright_model_file, monkeypatch):
+    from zdce_core import image_io
+
+    real_save = image_io.Image.Image.save
+
+    def interrupted_save(self, fp, *args, **kwargs):
+        real_save(self, fp, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(image_io.Image.Image, "save", interrupted_save)
+    out = tmp_path / "o"
+    assert main(["enhance", str(night), "-o", str(out), "--model", str(bright_model_file)]) == 130
+    assert [p for p in out.rglob("*") if p.is_file()] == []

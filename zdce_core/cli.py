@@ -1,6 +1,7 @@
 """The ``zdce`` command: enhance photos, list models, train.
 
-Exit codes: 0 success, 1 some file failed (or training stopped on an error), 2 usage error.
+Exit codes: 0 success, 1 some file failed (or training stopped on an error), 2 usage error,
+130 interrupted (Ctrl+C).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from zdce_core.model_store import list_models
 from zdce_core.textbar import TextBar, format_duration
 from zdce_core.weights import WeightsError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class UsageError(Exception):
@@ -93,15 +94,23 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         print(f"zdce: {exc}", file=sys.stderr)
         return EXIT_USAGE
     bar = TextBar() if not args.quiet else None
+    report = bar.line if bar else (lambda t: print(t, file=sys.stderr))
     summary = None
-    for event in iter_batch(pairs, enhancer, opts, args.strength):
-        if isinstance(event, ItemStarted) and bar:
-            bar.update(event.index, event.total, event.path.name)
-        elif isinstance(event, ItemFinished) and event.status != "done":
-            if bar:
-                bar.line(f"{event.status} {event.path}: {event.reason}")
-        elif isinstance(event, BatchFinished):
-            summary = event.summary
+    try:
+        for event in iter_batch(pairs, enhancer, opts, args.strength):
+            if isinstance(event, ItemStarted) and bar:
+                bar.update(event.index, event.total, event.path.name)
+            elif isinstance(event, ItemFinished) and event.status == "failed":
+                report(f"failed {event.path}: {event.reason}")
+            elif isinstance(event, ItemFinished) and event.status == "skipped" and bar:
+                report(f"skipped {event.path}: {event.reason}")
+            elif isinstance(event, BatchFinished):
+                summary = event.summary
+    except KeyboardInterrupt:
+        if bar:
+            bar.close()
+        print("zdce: interrupted; finished outputs are kept, none is half-written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if bar:
         bar.close()
     assert summary is not None
