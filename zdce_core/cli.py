@@ -124,7 +124,14 @@ def cmd_enhance(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from zdce_core.training import EpochDone, StepProgress, TrainConfig, TrainingError, train
+    from zdce_core.training import (
+        EpochDone,
+        StepProgress,
+        TrainConfig,
+        TrainingError,
+        TrainWarning,
+        train,
+    )
 
     weights = {}
     for item in args.loss_weight or []:
@@ -165,6 +172,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"epoch {p.epoch}/{p.epochs} {p.images_per_second:.1f} img/s "
                 f"ETA {format_duration(p.eta_seconds)} {_parts_text(p.losses)}",
             )
+        elif isinstance(p, TrainWarning):
+            bar.line(f"warning: {p.message}")
         elif isinstance(p, EpochDone) and not args.quiet:
             val = f" | val {_parts_text(p.val)}" if p.val else ""
             bar.line(

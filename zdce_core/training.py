@@ -108,6 +108,13 @@ class EpochDone:
 
 
 @dataclass(frozen=True)
+class TrainWarning:
+    """Something the user should know that does not stop training (an unreadable file)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class TrainResult:
     """How a run ended: ``status`` is ``"finished"`` or ``"cancelled"``."""
 
@@ -118,7 +125,7 @@ class TrainResult:
     model_path: Path | None
 
 
-Progress = StepProgress | EpochDone
+Progress = StepProgress | EpochDone | TrainWarning
 
 
 def load_training_image(path: Path, min_side: int) -> Image.Image:
@@ -262,6 +269,18 @@ class Trainer:
         clean_module_(self.net)
         self.data = Dataset.from_folders(config.data, config.val_every)
         self._val_batches: list[torch.Tensor] | None = None
+        self._unreadable: dict[Path, str] = {}
+
+    def _load(self, path: Path, report: Callable[[Progress], None]) -> Image.Image | None:
+        """The training image at ``path``, or ``None`` (warned about once) if unreadable."""
+        if path in self._unreadable:
+            return None
+        try:
+            return load_training_image(path, self.config.crop)
+        except ImageReadError as exc:
+            self._unreadable[path] = str(exc)
+            report(TrainWarning(f"skipped {path}: {exc}"))
+            return None
 
     def _to_device(self, batch: torch.Tensor) -> torch.Tensor:
         batch = batch.to(self.device)
@@ -300,19 +319,13 @@ class Trainer:
         clean_module_(self.net)
         return parts
 
-    def validate(self) -> LossParts | None:
+    def validate(self, report: Callable[[Progress], None] = lambda _p: None) -> LossParts | None:
         """Mean losses on the validation files (centre squares at the crop size)."""
         if not self.data.val_files:
             return None
         if self._val_batches is None:
-            images = []
-            for path in self.data.val_files:
-                try:
-                    images.append(
-                        center_square(load_training_image(path, self.config.crop), self.config.crop)
-                    )
-                except ImageReadError:
-                    continue
+            loaded = (self._load(p, report) for p in self.data.val_files)
+            images = [center_square(img, self.config.crop) for img in loaded if img is not None]
             bs = self.config.batch_size
             self._val_batches = [torch.stack(images[i : i + bs]) for i in range(0, len(images), bs)]
         self.net.eval()
@@ -364,13 +377,11 @@ class Trainer:
                 if should_stop():
                     return self._result("cancelled", epoch, None)
                 t0 = time.perf_counter()
-                crops = []
-                for path in files:
-                    try:
-                        img = load_training_image(path, cfg.crop)
-                    except ImageReadError:
-                        continue
-                    crops.append(random_crop(img, cfg.crop, cfg.scale_min, cfg.flips, gen))
+                crops = [
+                    random_crop(img, cfg.crop, cfg.scale_min, cfg.flips, gen)
+                    for img in (self._load(p, report) for p in files)
+                    if img is not None
+                ]
                 if not crops:
                     continue
                 try:
@@ -397,7 +408,7 @@ class Trainer:
                     )
                 )
             train_mean = _mean_parts(parts)
-            val = self.validate()
+            val = self.validate(report)
             self.history.append(
                 {
                     "epoch": epoch + 1,

@@ -1,0 +1,145 @@
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import dark_rgb, save_photo
+from zdce_core.cli import main
+from zdce_core.enhancer import Enhancer
+from zdce_core.training import (
+    EpochDone,
+    StepProgress,
+    TrainConfig,
+    Trainer,
+    TrainingError,
+    TrainWarning,
+    train,
+)
+from zdce_core.weights import load_model, read_metadata
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    folder = tmp_path / "dark"
+    for i in range(10):
+        save_photo(folder / f"{i:02d}.png", dark_rgb(40 + i, 56, seed=i))
+    return folder
+
+
+def config(data: Path, **kw) -> TrainConfig:
+    base = dict(data=[str(data)], name="tiny", base=None, epochs=2, crop=32, batch_size=4,
+                val_every=5, lr=1e-3)  # fmt: skip
+    return TrainConfig(**{**base, **kw})
+
+
+def test_a_few_steps_reduce_the_loss(data, tmp_path):
+    torch.manual_seed(0)
+    trainer = Trainer(config(data), run_dir=tmp_path / "run")
+    batch = torch.stack(
+        [torch.from_numpy(dark_rgb(32, 32, s)).permute(2, 0, 1) / 255 for s in range(4)]
+    )
+    first = trainer.step_on(batch).total
+    for _ in range(15):
+        last = trainer.step_on(batch).total
+    assert last < 0.9 * first
+
+
+def test_full_run_reports_and_saves_a_model_that_enhances(data, tmp_path):
+    events = []
+    result = train(config(data), on_progress=events.append, run_dir=tmp_path / "run",
+                   save_as=tmp_path / "tiny.safetensors")  # fmt: skip
+    assert result.status == "finished" and result.epochs_done == 2
+    steps = [e for e in events if isinstance(e, StepProgress)]
+    epochs = [e for e in events if isinstance(e, EpochDone)]
+    assert len(steps) == 4 and [e.epoch for e in epochs] == [1, 2]
+    assert epochs[-1].val is not None and steps[-1].images_per_second > 0
+    meta = read_metadata(result.model_path)
+    assert meta["arch"] == "dcenet" and meta["epochs"] == "2" and meta["images"] == "8"
+    assert meta["validation_images"] == "2" and "val_loss" in meta and str(data) in meta["data"]
+    out = Enhancer(load_model(result.model_path), "cpu").enhance(dark_rgb(), 8.0)
+    assert out.shape == dark_rgb().shape
+
+
+def test_cancel_stops_within_a_step_and_keeps_a_loadable_checkpoint(data, tmp_path):
+    seen = []
+
+    def record(p: object) -> None:
+        if isinstance(p, StepProgress):
+            seen.append(p)
+
+    def cancel() -> bool:
+        return len(seen) >= 3  # one step into the second epoch
+
+    result = train(config(data, epochs=3), record, cancel, run_dir=tmp_path / "run")
+    assert result.status == "cancelled" and result.epochs_done == 1 and len(seen) == 3
+    ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert ckpt["epoch"] == 1 and result.model_path is None
+
+
+def test_resume_continues_exactly(data, tmp_path):
+    straight = train(config(data, epochs=3), run_dir=tmp_path / "a")
+    calls = []
+    stopped = train(config(data, epochs=3), run_dir=tmp_path / "b",
+                    cancel=lambda: bool(calls.append(1)) or len(calls) > 2)  # fmt: skip
+    assert stopped.epochs_done == 1
+    resumed = train(config(data, epochs=3), run_dir=tmp_path / "b", resume=True)
+    assert resumed.epochs_done == 3 and len(resumed.history) == 3
+    for a, b in zip(straight.history, resumed.history, strict=True):
+        assert b["train"]["total"] == pytest.approx(a["train"]["total"], rel=1e-5)
+        assert b["val"]["total"] == pytest.approx(a["val"]["total"], rel=1e-5)
+
+
+def test_resume_without_checkpoint_is_an_error(data, tmp_path):
+    with pytest.raises(TrainingError, match="nothing to resume"):
+        train(config(data), run_dir=tmp_path / "empty", resume=True)
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(data, tmp_path, monkeypatch):
+    steps = []
+    real = Trainer.step_on
+
+    def poisoned(self, batch):
+        steps.append(1)
+        if len(steps) == 3:
+            batch = batch * float("nan")
+        return real(self, batch)
+
+    monkeypatch.setattr(Trainer, "step_on", poisoned)
+    with pytest.raises(TrainingError, match=r"became nan at epoch 2, step 1.*epoch 1"):
+        train(config(data, epochs=3), run_dir=tmp_path / "run")
+    ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert ckpt["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in ckpt["model"].values())
+
+
+def test_too_few_images(tmp_path):
+    for i in range(2):
+        save_photo(tmp_path / "few" / f"{i}.png")
+    with pytest.raises(TrainingError, match="at least 4"):
+        train(config(tmp_path / "few"), run_dir=tmp_path / "run")
+
+
+def test_unreadable_files_are_skipped_with_a_warning(data, tmp_path):
+    (data / "zz_broken.jpg").write_bytes(b"\xff\xd8 nope")
+    events = []
+    result = train(config(data, epochs=1), on_progress=events.append, run_dir=tmp_path / "run")
+    warnings = [e.message for e in events if isinstance(e, TrainWarning)]
+    assert result.status == "finished" and len(warnings) == 1 and "zz_broken.jpg" in warnings[0]
+
+
+def test_fine_tuning_starts_from_a_model(data, tmp_path, bright_model_file):
+    trainer = Trainer(config(data, base=str(bright_model_file)), run_dir=tmp_path / "run")
+    assert trainer.base_name == "bright.safetensors"
+
+
+def test_train_cli_and_models_listing(data, user_home, capsys):
+    args = ["train", str(data), "--name", "cli-model", "--from-scratch", "--epochs", "1",
+            "--crop", "32", "--batch-size", "4", "--val-every", "5"]  # fmt: skip
+    assert main(args) == 0
+    assert (user_home / "models" / "cli-model.safetensors").is_file()
+    assert main(["models"]) == 0
+    assert "cli-model" in capsys.readouterr().out
+
+
+def test_train_cli_usage_error(data):
+    assert main(["train", str(data), "--name", "x", "--crop", "30"]) == 2
