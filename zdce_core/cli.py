@@ -31,6 +31,21 @@ def _parts_text(p: LossParts) -> str:
     return f"loss {p.total:.4f} (spa {p.spa:.4f} exp {p.exp:.4f} col {p.col:.4f} tv {p.tv:.4f})"
 
 
+def _table(rows: list[dict[str, object]]) -> str:
+    """Rows of dicts as aligned text columns (floats with 4 decimals, missing as '-')."""
+    headers = list(dict.fromkeys(k for row in rows for k in row))
+
+    def cell(value: object) -> str:
+        return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+    cells = [[cell(row.get(h, "-")) for h in headers] for row in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    lines = [headers, *cells]
+    return "\n".join(
+        "  ".join(v.rjust(w) for v, w in zip(line, widths, strict=True)) for line in lines
+    )
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     entries = list_models()
     if not entries:
@@ -121,6 +136,64 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED if summary.failed or missing else EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from zdce_core.discovery import discover
+    from zdce_core.enhancer import Enhancer
+    from zdce_core.evaluation import evaluate
+    from zdce_core.model_store import open_model
+    from zdce_core.training import split_files
+
+    found, _ = discover(args.folders, recursive=True)
+    files = sorted(f.path for f in found)
+    if args.val_every:
+        files = split_files(files, args.val_every)[1]
+    if not files:
+        print("zdce evaluate: no images found", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        enhancers = [Enhancer(open_model(m), args.device) for m in args.model or [None]]
+    except (WeightsError, ValueError) as exc:
+        print(f"zdce evaluate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    bar = TextBar() if not args.quiet else None
+    reports = []
+    for enhancer in enhancers:
+        report = evaluate(
+            enhancer,
+            files,
+            args.exposure_target,
+            args.size,
+            on_image=bar.update if bar else None,
+        )
+        if args.darker_than is not None:
+            dark = [s for s in report.scores if s.input_brightness < args.darker_than]
+            report = replace(report, scores=dark)
+        reports.append(report)
+        for path, reason in report.failures:
+            (bar.line if bar else print)(f"failed {path}: {reason}")
+    if bar:
+        bar.close()
+    rows = []
+    for r in reports:
+        row: dict[str, object] = {"model": r.model, "images": len(r.scores)}
+        if r.scores:
+            row.update({c: r.mean(c) for c in ("total", "spa", "exp", "col", "tv")})
+            row.update(
+                input_brightness=r.mean("input_brightness"),
+                brightness=r.mean("brightness"),
+                clipped_percent=100 * r.mean("clipped"),
+                cast=r.mean("cast"),
+                max_cast=r.max("cast"),
+            )
+        rows.append(row)
+    print(_table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return EXIT_OK
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -251,6 +324,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_enhance)
+
+    p = sub.add_parser("evaluate", help="compare models on a folder of photos")
+    p.add_argument("folders", nargs="+", help="folders of photos (searched recursively)")
+    p.add_argument("--model", action="append", help="model to evaluate (repeatable; default)")
+    p.add_argument("--val-every", type=int, help="only the validation split (every n-th file)")
+    p.add_argument(
+        "--darker-than", type=float, help="only photos whose mean gray is below this (0-1)"
+    )
+    p.add_argument("--exposure-target", type=float, default=0.6)
+    p.add_argument("--size", type=int, default=512, help="long side evaluated at (512)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", help="also write the table as JSON")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("models", help="list the bundled and the user's models")
     p.set_defaults(func=cmd_models)

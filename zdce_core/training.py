@@ -171,6 +171,14 @@ def center_square(img: Image.Image, crop: int) -> torch.Tensor:
     return to_tensor(img.resize((crop, crop), Image.BILINEAR, box=(x0, y0, x0 + short, y0 + short)))
 
 
+def split_files(files: Sequence[Path], val_every: int) -> tuple[list[Path], list[Path]]:
+    """``(training, validation)``: every ``val_every``-th file of the sorted list is held out."""
+    ordered = sorted(files)
+    val = ordered[val_every - 1 :: val_every]
+    held_out = set(val)
+    return [p for p in ordered if p not in held_out], val
+
+
 @dataclass
 class Dataset:
     """Training and validation files found in ``folders`` (any format :func:`read_image` reads).
@@ -192,8 +200,7 @@ class Dataset:
                 f"found {len(files)} image(s) in {', '.join(map(str, folders))}; "
                 f"training needs at least {MIN_IMAGES}"
             )
-        val = [p for i, p in enumerate(files) if i % val_every == val_every - 1]
-        train = [p for i, p in enumerate(files) if i % val_every != val_every - 1]
+        train, val = split_files(files, val_every)
         return cls(train, val, skipped)
 
 
