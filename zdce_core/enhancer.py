@@ -63,8 +63,9 @@ def to_unit_float(
     return x.mul_(1.0 / _max_value(pixels.dtype))
 
 
-def estimation_copy(pixels: np.ndarray, size: int) -> np.ndarray:
-    """An 8-bit ``(h, w, 3)`` copy whose long side is at most ``size`` (antialiased)."""
+def reduced_copy(pixels: np.ndarray, size: int) -> np.ndarray:
+    """An 8-bit ``(h, w, 3)`` copy whose long side is at most ``size`` (antialiased); the
+    input itself when it is 8-bit and small enough."""
     if pixels.dtype == np.uint16:
         pixels = (pixels // 257).astype(np.uint8)
     h, w = pixels.shape[:2]
@@ -90,6 +91,10 @@ class CurveMaps:
     @property
     def groups(self) -> int:
         return self.small.shape[1] // 3
+
+    def for_size(self, height: int, width: int) -> CurveMaps:
+        """The same maps applied to an image of another size (e.g. a preview)."""
+        return CurveMaps(self.small, height, width)
 
     def _source_rows(self, r0: int, r1: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Source row indices and weights of bilinear upsampling for output rows [r0, r1)."""
@@ -204,7 +209,11 @@ class Enhancer:
         with ``full_res`` a :class:`FullResMaps` that estimates while rendering."""
         if self.full_res:
             return FullResMaps(self, pixels)
-        small = estimation_copy(pixels, self.estimate_size)
+        return self.estimate_downscaled(pixels)
+
+    def estimate_downscaled(self, pixels: np.ndarray) -> CurveMaps:
+        """Curve maps for ``pixels`` from a copy at most ``estimate_size`` pixels long."""
+        small = reduced_copy(pixels, self.estimate_size)
         maps = self.run_net(to_unit_float(small, self.device))
         return CurveMaps(maps, pixels.shape[0], pixels.shape[1])
 

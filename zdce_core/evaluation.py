@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from zdce_core.curves import apply_curves
-from zdce_core.enhancer import DEFAULT_ESTIMATE_SIZE, Enhancer, estimation_copy, to_unit_float
+from zdce_core.enhancer import DEFAULT_ESTIMATE_SIZE, Enhancer, reduced_copy, to_unit_float
 from zdce_core.image_io import ImageReadError, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
 
@@ -69,7 +69,7 @@ def score_image(
     enhancer: Enhancer, criterion: ZeroReferenceLoss, path: Path, size: int
 ) -> ImageScore:
     """Enhance ``path`` at full strength (at most ``size`` px long) and score it."""
-    small = estimation_copy(read_image(path).pixels, size)
+    small = reduced_copy(read_image(path).pixels, size)
     x = to_unit_float(small, torch.device("cpu"), torch.contiguous_format)
     maps = enhancer.run_net(x).cpu()
     with torch.no_grad():

@@ -1,0 +1,227 @@
+"""A before/after compare view: draggable split line or side by side, zoom and pan in sync.
+
+Hold Space to see the original. Mouse wheel zooms around the cursor; drag pans (in split mode,
+dragging near the line moves the line). Double-click toggles fit / 100%.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+SPLIT, SIDE_BY_SIDE = "split", "side"
+GRAB_DISTANCE = 8  # pixels around the split line that grab it
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    """A QImage sharing a copy of ``(H, W, 3)`` uint8 RGB (8-bit view of 16-bit data)."""
+    if rgb.dtype != np.uint8:
+        rgb = (rgb // 257).astype(np.uint8)
+    rgb = np.ascontiguousarray(rgb)
+    h, w = rgb.shape[:2]
+    image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    return image.copy()  # own the pixels; the numpy buffer may go away
+
+
+class CompareView(QWidget):
+    """Shows ``before`` and ``after`` images of the same size; state is plain attributes."""
+
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 240)
+        self.before: QImage | None = None
+        self.after: QImage | None = None
+        self.mode = SPLIT
+        self.split = 0.5  # fraction of the view's width
+        self.fit = True
+        self.scale = 1.0  # screen pixels per image pixel when not fitting
+        self.center = QPointF(0.5, 0.5)  # image point (fractions) at the viewport centre
+        self.showing_original = False
+        self.message = "Add photos, then select one to preview it."
+        self._drag: str | None = None
+        self._last = QPointF()
+
+    # state -------------------------------------------------------------------------------
+    def set_images(self, before: QImage | None, after: QImage | None) -> None:
+        new_size = before is not None and (
+            self.before is None or before.size() != self.before.size()
+        )
+        self.before, self.after = before, after
+        if new_size:
+            self.center = QPointF(0.5, 0.5)
+        self.update()
+
+    def set_after(self, after: QImage) -> None:
+        self.after = after
+        self.update()
+
+    def set_message(self, text: str) -> None:
+        self.message = text
+        self.update()
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.update()
+
+    def set_fit(self) -> None:
+        self.fit = True
+        self.center = QPointF(0.5, 0.5)
+        self.zoom_changed.emit(self.current_scale())
+        self.update()
+
+    def set_zoom(self, scale: float, anchor: QPointF | None = None) -> None:
+        """Zoom to ``scale`` screen px per image px, keeping ``anchor`` (widget coords) still."""
+        if self.before is None:
+            return
+        scale = float(np.clip(scale, 0.02, 16.0))
+        if anchor is not None:
+            before = self._to_image(anchor)
+            self.fit, self.scale = False, scale
+            after = self._to_image(anchor)
+            w, h = self.before.width(), self.before.height()
+            self.center += QPointF((before.x() - after.x()) / w, (before.y() - after.y()) / h)
+        self.fit, self.scale = False, scale
+        self.zoom_changed.emit(scale)
+        self.update()
+
+    def current_scale(self) -> float:
+        if self.before is None:
+            return 1.0
+        if not self.fit:
+            return self.scale
+        vw, vh = self._viewport_size()
+        return min(vw / self.before.width(), vh / self.before.height())
+
+    # geometry ----------------------------------------------------------------------------
+    def _viewport_size(self) -> tuple[float, float]:
+        w = self.width() / 2 if self.mode == SIDE_BY_SIDE else self.width()
+        return max(w, 1.0), max(float(self.height()), 1.0)
+
+    def _image_rect(self, viewport_left: float = 0.0) -> QRectF:
+        """Where the image lies in widget coordinates for a viewport starting at ``left``."""
+        assert self.before is not None
+        s = self.current_scale()
+        vw, vh = self._viewport_size()
+        iw, ih = self.before.width() * s, self.before.height() * s
+        x = viewport_left + vw / 2 - self.center.x() * iw
+        y = vh / 2 - self.center.y() * ih
+        return QRectF(x, y, iw, ih)
+
+    def _to_image(self, point: QPointF) -> QPointF:
+        """Widget point → image pixel coordinates (first viewport)."""
+        rect = self._image_rect()
+        s = self.current_scale()
+        return QPointF((point.x() - rect.x()) / s, (point.y() - rect.y()) / s)
+
+    # painting ----------------------------------------------------------------------------
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().window().color().darker(115))
+        if self.before is None:
+            p.setPen(self.palette().text().color())
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
+            return
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.current_scale() < 1)
+        after = self.after or self.before
+        if self.showing_original:
+            p.drawImage(self._image_rect(), self.before)
+            self._label(p, 8, "Original (Space)")
+        elif self.mode == SIDE_BY_SIDE:
+            half = self.width() / 2
+            p.setClipRect(QRectF(0, 0, half, self.height()))
+            p.drawImage(self._image_rect(0), self.before)
+            p.setClipRect(QRectF(half, 0, half, self.height()))
+            p.drawImage(self._image_rect(half), after)
+            p.setClipping(False)
+            p.setPen(QPen(QColor(255, 255, 255, 160), 1))
+            p.drawLine(QPointF(half, 0), QPointF(half, self.height()))
+            self._label(p, 8, "Before")
+            self._label(p, half + 8, "After")
+        else:
+            rect = self._image_rect()
+            x = self.split * self.width()
+            p.setClipRect(QRectF(0, 0, x, self.height()))
+            p.drawImage(rect, self.before)
+            p.setClipRect(QRectF(x, 0, self.width() - x, self.height()))
+            p.drawImage(rect, after)
+            p.setClipping(False)
+            p.setPen(QPen(QColor(255, 255, 255, 220), 2))
+            p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+            self._label(p, 8, "Before")
+            self._label(p, self.width() - 60, "After")
+        if self.message:
+            self._label(p, 8, self.message, bottom=True)
+
+    def _label(self, p: QPainter, x: float, text: str, bottom: bool = False) -> None:
+        metrics = p.fontMetrics()
+        w, h = metrics.horizontalAdvance(text) + 10, metrics.height() + 4
+        y = self.height() - h - 8 if bottom else 8
+        p.fillRect(QRectF(x, y, w, h), QColor(0, 0, 0, 150))
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(QRectF(x, y, w, h), Qt.AlignmentFlag.AlignCenter, text)
+
+    # interaction -------------------------------------------------------------------------
+    def _near_split(self, x: float) -> bool:
+        return self.mode == SPLIT and abs(x - self.split * self.width()) <= GRAB_DISTANCE
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.before is None:
+            return
+        pos = event.position()
+        self._drag = "split" if self._near_split(pos.x()) else "pan"
+        self._last = pos
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        if self._drag == "split":
+            self.split = float(np.clip(pos.x() / max(self.width(), 1), 0.0, 1.0))
+            self.update()
+        elif self._drag == "pan" and self.before is not None:
+            s = self.current_scale()
+            delta = pos - self._last
+            self.center -= QPointF(delta.x() / (self.before.width() * s),
+                                   delta.y() / (self.before.height() * s))  # fmt: skip
+            self._last = pos
+            self.update()
+        else:
+            shape = (
+                Qt.CursorShape.SplitHCursor
+                if self._near_split(pos.x())
+                else Qt.CursorShape.OpenHandCursor
+            )
+            self.setCursor(shape)
+
+    def mouseReleaseEvent(self, _event: QMouseEvent) -> None:
+        self._drag = None
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.fit:
+            self.set_zoom(1.0, event.position())
+        else:
+            self.set_fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.set_zoom(self.current_scale() * (1.25**steps), event.position())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.showing_original = True
+            self.update()
+        else:
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.showing_original = False
+            self.update()
+        else:
+            super().keyReleaseEvent(event)

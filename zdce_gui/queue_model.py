@@ -1,0 +1,142 @@
+"""The queue of images: items, their status, and a Qt table model showing them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from zdce_core.discovery import FoundFile, Ignored
+
+Index = QModelIndex | QPersistentModelIndex
+DISPLAY = Qt.ItemDataRole.DisplayRole
+_NO_PARENT = QModelIndex()
+
+QUEUED, WORKING, DONE, SKIPPED, FAILED = "queued", "working", "done", "skipped", "failed"
+COLUMNS = ("Name", "Size", "Strength", "Status", "Output")
+_STATUS_COLOURS = {DONE: "#2e7d32", FAILED: "#c62828", SKIPPED: "#9e9e9e"}
+
+
+def human_size(n: int) -> str:
+    """``2.4 MB``-style size (powers of 1000, as file managers show)."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+@dataclass
+class QueueItem:
+    """One queued path. ``strength``: a per-image override (``None`` = the batch strength)."""
+
+    found: FoundFile
+    size_bytes: int
+    status: str = QUEUED
+    reason: str = ""
+    output: Path | None = None
+    strength: float | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.found.path
+
+    @property
+    def processable(self) -> bool:
+        return self.status != SKIPPED or self.reason.startswith("output exists")
+
+
+def item_for(found: FoundFile) -> QueueItem:
+    try:
+        size = found.path.stat().st_size
+    except OSError:
+        size = 0
+    return QueueItem(found, size)
+
+
+def ignored_item(ignored: Ignored) -> QueueItem:
+    """A queue row for a path that will not be processed (hidden, not an image, …)."""
+    found = FoundFile(ignored.path, None)
+    item = item_for(found)
+    item.status, item.reason = SKIPPED, ignored.reason
+    return item
+
+
+class QueueModel(QAbstractTableModel):
+    """Rows are :class:`QueueItem`; the GUI thread is the only writer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[QueueItem] = []
+
+    def rowCount(self, parent: Index = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(self.items)
+
+    def columnCount(self, parent: Index = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ):
+        if not index.isValid():
+            return None
+        item = self.items[index.row()]
+        column = COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == "Name":
+                return str(item.found.relative)
+            if column == "Size":
+                return human_size(item.size_bytes)
+            if column == "Strength":
+                return "" if item.strength is None else f"{item.strength:.1f} (own)"
+            if column == "Status":
+                return f"{item.status}: {item.reason}" if item.reason else item.status
+            if column == "Output":
+                return str(item.output) if item.output else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{item.path}\n{item.status}{': ' + item.reason if item.reason else ''}"
+        if role == Qt.ItemDataRole.ForegroundRole and column == "Status":
+            colour = _STATUS_COLOURS.get(item.status)
+            return QBrush(QColor(colour)) if colour else None
+        return None
+
+    def add(self, items: list[QueueItem]) -> int:
+        """Append items whose path is not queued yet; returns how many were added."""
+        known = {i.path for i in self.items}
+        new = [i for i in items if i.path not in known]
+        if new:
+            start = len(self.items)
+            self.beginInsertRows(QModelIndex(), start, start + len(new) - 1)
+            self.items.extend(new)
+            self.endInsertRows()
+        return len(new)
+
+    def remove_rows(self, rows: list[int]) -> None:
+        for row in sorted(set(rows), reverse=True):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self.items[row]
+            self.endRemoveRows()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.items.clear()
+        self.endResetModel()
+
+    def row_of(self, path: Path) -> int:
+        return next((i for i, item in enumerate(self.items) if item.path == path), -1)
+
+    def update(self, row: int, **changes: object) -> None:
+        item = self.items[row]
+        for key, value in changes.items():
+            setattr(item, key, value)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))

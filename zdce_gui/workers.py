@@ -1,0 +1,92 @@
+"""Running core work in threads and reporting back through Qt signals.
+
+The signals live on a separate QObject (``WorkerSignals``) that belongs to the GUI thread, so
+connected slots run there. Order is fixed: ``started``, any number of ``progress``, then
+``result`` or ``error`` (or neither when cancelled), and always ``finished`` last. Cancelling
+is cooperative: the work function receives a ``cancelled()`` callable to check between steps.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+Work = Callable[[Callable[[Any], None], Callable[[], bool]], Any]
+"""``work(report, cancelled) -> result``: ``report(obj)`` emits ``progress``."""
+
+
+class WorkerSignals(QObject):
+    started = Signal()
+    progress = Signal(object)
+    result = Signal(object)
+    error = Signal(str)
+    finished = Signal()
+
+
+class Worker(QRunnable):
+    """One piece of work for a ``QThreadPool``; keep a reference to read ``signals``."""
+
+    def __init__(self, work: Work) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.work = work
+        self.signals = WorkerSignals()
+        self._cancel = threading.Event()
+        self.done = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def run(self) -> None:
+        self.signals.started.emit()
+        try:
+            value = self.work(self.signals.progress.emit, self._cancel.is_set)
+        except Exception as exc:  # every error reaches the user
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            self.signals.error.emit(detail)
+        else:
+            if not self._cancel.is_set():
+                self.signals.result.emit(value)
+        finally:
+            self.done.set()
+            self.signals.finished.emit()
+
+
+class WorkerPool:
+    """A thread pool that remembers its workers so they can all be stopped on quit."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self.pool = QThreadPool()
+        self.pool.setMaxThreadCount(threads)
+        self.workers: list[Worker] = []
+
+    def start(self, work: Work, **slots: Callable[..., Any]) -> Worker:
+        """Run ``work``; ``slots`` connect signals by name (``progress=…``, ``result=…``)."""
+        worker = Worker(work)
+        for name, slot in slots.items():
+            getattr(worker.signals, name).connect(slot)
+        worker.signals.finished.connect(lambda w=worker: self._forget(w))
+        self.workers.append(worker)
+        self.pool.start(worker)
+        return worker
+
+    def _forget(self, worker: Worker) -> None:
+        if worker in self.workers:
+            self.workers.remove(worker)
+
+    def cancel_all(self) -> None:
+        for worker in list(self.workers):
+            worker.cancel()
+
+    def stop(self, timeout_ms: int = 30_000) -> bool:
+        """Cancel every worker and wait for the threads; True when all stopped in time."""
+        self.cancel_all()
+        return self.pool.waitForDone(timeout_ms)
