@@ -175,3 +175,12 @@ def test_output_path_for_formats(tmp_path):
         OutputOptions(tmp_path, format="gif")
     with pytest.raises(PlanError):
         OutputOptions(tmp_path, suffix="../x")
+
+
+def test_sibling_output_folder(tmp_path):
+    from zdce_core.batch import sibling_output_folder
+
+    queued = FoundFile(tmp_path / "night" / "sub" / "a.jpg", tmp_path / "night")
+    assert sibling_output_folder(queued) == tmp_path / "night-enhanced"
+    single = FoundFile(tmp_path / "trip" / "b.jpg", None)
+    assert sibling_output_folder(single) == tmp_path / "trip-enhanced"

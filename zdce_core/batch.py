@@ -83,6 +83,13 @@ def output_path(found: FoundFile, opts: OutputOptions) -> Path:
     return opts.folder / relative_dir / f"{found.path.stem}{opts.suffix}{ext}"
 
 
+def sibling_output_folder(found: FoundFile) -> Path:
+    """The default output folder: ``<folder>-enhanced`` beside the folder the input came from
+    (its queued root folder, or its own folder when the file was named directly)."""
+    source = found.root or found.path.parent
+    return source.parent / f"{source.name}-enhanced"
+
+
 def _is_within(path: Path, folder: Path) -> bool:
     try:
         path.resolve().relative_to(folder.resolve())

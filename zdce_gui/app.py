@@ -1,0 +1,132 @@
+"""Entry point of the desktop app: ``zdce-gui`` (and ``zdce-gui --smoke-test``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+from zdce_core import __version__
+
+
+def configure_threads() -> int:
+    """Leave the GUI thread a core when there are few: torch gets all cores but one."""
+    threads = max(1, (os.cpu_count() or 2) - 1)
+    torch.set_num_threads(threads)
+    return threads
+
+
+def wait_until(app, condition: Callable[[], bool], timeout_s: float) -> bool:
+    """Process events until ``condition()`` holds or ``timeout_s`` passes."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        app.processEvents()
+        time.sleep(0.01)
+    return True
+
+
+def smoke_test(app, window, model: str | None) -> int:
+    """Queue a generated image, preview it at two strengths, convert it, check the output."""
+    import numpy as np
+    from PIL import Image
+
+    from zdce_gui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    window.quiet = True
+    if model and not window.import_model_file(Path(model)):
+        print(f"smoke test: cannot load model {model}", file=sys.stderr)
+        return 1
+    if window.enhancer is None:
+        print(f"smoke test: {window.model_error}", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in" / "dark.png"
+        src.parent.mkdir()
+        ramp = np.linspace(5, 60, 320, dtype=np.float32)
+        rgb = np.stack([np.tile(ramp, (240, 1)) * f for f in (1.0, 0.9, 0.8)], axis=2)
+        Image.fromarray(rgb.astype(np.uint8)).save(src)
+        window.folder_edit.setText(str(Path(tmp) / "out"))
+        window.add_paths([src.parent])
+        window.table.selectRow(0)
+        if not wait_until(app, lambda: window.current is not None, 60):
+            print("smoke test: the preview was not estimated", file=sys.stderr)
+            return 1
+        means = []
+        for strength in (2.0, 8.0):
+            window.strength_spin.setValue(strength)
+            window.view.after = None
+            if not wait_until(
+                app, lambda: window.view.after is not None and not window.render_busy, 30
+            ):
+                print("smoke test: the preview was not rendered", file=sys.stderr)
+                return 1
+            means.append(float(np.asarray(window.view.after.constBits()).mean()))
+        if abs(means[1] - means[0]) < 0.5:
+            print("smoke test: the strength did not change the preview", file=sys.stderr)
+            return 1
+        window.start_batch()
+        if not wait_until(app, lambda: window.batch_worker is None and window.last_summary, 120):
+            print("smoke test: the conversion did not finish", file=sys.stderr)
+            return 1
+        out = Path(tmp) / "out" / "dark_enhanced.png"
+        if not out.is_file():
+            print(f"smoke test: no output at {out}", file=sys.stderr)
+            return 1
+        print(f"smoke test passed: preview means {means[0]:.1f} → {means[1]:.1f}, wrote {out.name}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="zdce-gui", description="Rescue dark photos.")
+    parser.add_argument("--version", action="version", version=f"zdce-gui {__version__}")
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="start headless, convert a generated image, exit 0 if all works",
+    )
+    parser.add_argument("--model", help="model file to import and use (smoke test)")
+    parser.add_argument("paths", nargs="*", help="files or folders to queue")
+    args = parser.parse_args(argv)
+    smoke_home = tempfile.TemporaryDirectory() if args.smoke_test else None
+    if smoke_home is not None:  # headless, and nothing written to the user's folders
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        os.environ["ZDCE_HOME"] = smoke_home.name
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from zdce_gui.main_window import MainWindow
+
+    configure_threads()
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("zdce")
+    app.setApplicationVersion(__version__)
+    if smoke_home is not None:
+        with smoke_home:
+            settings = QSettings(
+                str(Path(smoke_home.name) / "smoke.ini"), QSettings.Format.IniFormat
+            )
+            window = MainWindow(settings)
+            try:
+                return smoke_test(app, window, args.model)
+            finally:
+                window.shutdown()
+    window = MainWindow()
+    window.show()
+    if args.paths:
+        window.add_paths([Path(p) for p in args.paths])
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,768 @@
+"""The main window: queue, before/after preview with strength, output settings, batch run."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from zdce_core import __version__
+from zdce_core.batch import (
+    BatchFinished,
+    BatchSummary,
+    ItemFinished,
+    ItemStarted,
+    OutputOptions,
+    PlanError,
+    iter_batch,
+    plan,
+    sibling_output_folder,
+)
+from zdce_core.device import describe_devices
+from zdce_core.discovery import FoundFile, discover
+from zdce_core.enhancer import Cancelled, Enhancer
+from zdce_core.image_io import READ_EXTENSIONS
+from zdce_core.model_store import list_models, user_models_dir
+from zdce_core.preview import Preview, PreviewCache, make_preview, render_preview
+from zdce_core.textbar import format_duration
+from zdce_core.weights import WeightsError, load_model
+from zdce_gui.compare_view import SIDE_BY_SIDE, SPLIT, CompareView, to_qimage
+from zdce_gui.queue_model import (
+    DONE,
+    FAILED,
+    QUEUED,
+    SKIPPED,
+    WORKING,
+    QueueModel,
+    ignored_item,
+    item_for,
+)
+from zdce_gui.workers import Worker, WorkerPool
+
+SLIDER_STEPS = 80  # 0.1 strength per step
+FORMATS = [("Same as input", "same"), ("JPEG", "jpeg"), ("PNG", "png"), ("TIFF", "tiff"),
+           ("WebP", "webp")]  # fmt: skip
+SHORTCUTS = """<table>
+<tr><td>Ctrl+O</td><td>Add files</td></tr>
+<tr><td>Ctrl+Shift+O</td><td>Add folder</td></tr>
+<tr><td>Ctrl+Return</td><td>Start converting</td></tr>
+<tr><td>Esc</td><td>Cancel the conversion</td></tr>
+<tr><td>Delete</td><td>Remove selected images from the queue</td></tr>
+<tr><td>Space (hold)</td><td>Show the original in the preview</td></tr>
+<tr><td>Mouse wheel / double-click</td><td>Zoom / toggle fit and 100%</td></tr>
+<tr><td>Ctrl+0 / Ctrl+1</td><td>Fit / 100%</td></tr>
+</table>"""
+
+
+class MainWindow(QMainWindow):
+    """Widgets display state and send requests; the work runs in ``WorkerPool`` threads."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings("zdce", "zdce")
+        self.setWindowTitle("Zero-DCE — rescue dark photos")
+        self.setAcceptDrops(True)
+        self.queue = QueueModel()
+        self.previews = PreviewCache()
+        self.preview_pool = WorkerPool()
+        self.render_pool = WorkerPool()
+        self.batch_pool = WorkerPool()
+        self.enhancer: Enhancer | None = None
+        self.model_error = ""
+        self.current: Preview | None = None
+        self.preview_worker: Worker | None = None
+        self.render_busy = False
+        self.render_pending: float | None = None
+        self.batch_worker: Worker | None = None
+        self.batch_started = 0.0
+        self.last_output: Path | None = None
+        self.last_summary: BatchSummary | None = None
+        self._build_ui()
+        self._build_menus()
+        self.refresh_models()
+        self.load_settings()
+        self.update_actions()
+
+    # construction --------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.table = QTableView()
+        self.table.setModel(self.queue)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda cur, _p: self.select_row(cur.row())
+        )
+        self.add_files_button = QPushButton("Add Files…")
+        self.add_folder_button = QPushButton("Add Folder…")
+        self.remove_button = QPushButton("Remove")
+        self.clear_button = QPushButton("Clear")
+        self.recursive_check = QCheckBox("Include subfolders")
+        self.recursive_check.setChecked(True)
+        self.add_files_button.clicked.connect(self.add_files_dialog)
+        self.add_folder_button.clicked.connect(self.add_folder_dialog)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.clear_button.clicked.connect(self.clear_queue)
+        queue_buttons = QHBoxLayout()
+        for w in (
+            self.add_files_button,
+            self.add_folder_button,
+            self.remove_button,
+            self.clear_button,
+        ):
+            queue_buttons.addWidget(w)
+        queue_panel = QWidget()
+        ql = QVBoxLayout(queue_panel)
+        ql.addLayout(queue_buttons)
+        ql.addWidget(self.recursive_check)
+        ql.addWidget(self.table)
+        ql.addWidget(self._output_box())
+
+        self.view = CompareView()
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItem("Split view", SPLIT)
+        self.mode_combo.addItem("Side by side", SIDE_BY_SIDE)
+        self.mode_combo.currentIndexChanged.connect(
+            lambda _i: self.view.set_mode(self.mode_combo.currentData())
+        )
+        fit_button, actual_button = QPushButton("Fit"), QPushButton("100%")
+        fit_button.clicked.connect(self.view.set_fit)
+        actual_button.clicked.connect(lambda: self.view.set_zoom(1.0))
+        self.zoom_label = QLabel("fit")
+        self.view.zoom_changed.connect(lambda s: self.zoom_label.setText(f"{100 * s:.0f}%"))
+        self.strength_slider = QSlider(Qt.Orientation.Horizontal)
+        self.strength_slider.setRange(0, SLIDER_STEPS)
+        self.strength_slider.setValue(SLIDER_STEPS)
+        self.strength_spin = QDoubleSpinBox()
+        self.strength_spin.setRange(0.0, 8.0)
+        self.strength_spin.setSingleStep(0.1)
+        self.strength_spin.setDecimals(1)
+        self.strength_spin.setValue(8.0)
+        self.strength_slider.valueChanged.connect(lambda v: self.strength_spin.setValue(v / 10))
+        self.strength_spin.valueChanged.connect(self.strength_changed)
+        self.own_strength_check = QCheckBox("Only this image")
+        self.own_strength_check.setToolTip("Keep this strength for the selected image; "
+                                           "the others use the batch strength")  # fmt: skip
+        self.own_strength_check.toggled.connect(self.own_strength_toggled)
+        controls = QHBoxLayout()
+        controls.addWidget(self.mode_combo)
+        controls.addWidget(fit_button)
+        controls.addWidget(actual_button)
+        controls.addWidget(self.zoom_label)
+        controls.addSpacing(16)
+        controls.addWidget(QLabel("Strength"))
+        controls.addWidget(self.strength_slider, 1)
+        controls.addWidget(self.strength_spin)
+        controls.addWidget(self.own_strength_check)
+        preview_panel = QWidget()
+        pl = QVBoxLayout(preview_panel)
+        pl.addWidget(self.view, 1)
+        pl.addLayout(controls)
+
+        self.splitter = QSplitter()
+        self.splitter.addWidget(queue_panel)
+        self.splitter.addWidget(preview_panel)
+        self.splitter.setStretchFactor(1, 1)
+
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m")
+        self.status_label = QLabel("Add photos to start.")
+        self.start_button = QPushButton("Start")
+        self.start_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.open_output_button = QPushButton("Open Output Folder")
+        self.start_button.clicked.connect(self.start_batch)
+        self.cancel_button.clicked.connect(self.cancel_batch)
+        self.open_output_button.clicked.connect(self.open_output_folder)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.progress, 1)
+        bottom.addWidget(self.status_label, 2)
+        for w in (self.start_button, self.cancel_button, self.open_output_button):
+            bottom.addWidget(w)
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.addWidget(self.splitter, 1)
+        cl.addLayout(bottom)
+        self.setCentralWidget(central)
+
+    def _output_box(self) -> QGroupBox:
+        box = QGroupBox("Output and model")
+        form = QFormLayout(box)
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText("beside each input: <folder>-enhanced")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self.choose_output_folder)
+        row = QHBoxLayout()
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(browse)
+        form.addRow("Folder", row)
+        self.suffix_edit = QLineEdit("_enhanced")
+        form.addRow("Name suffix", self.suffix_edit)
+        self.format_combo = QComboBox()
+        for label, key in FORMATS:
+            self.format_combo.addItem(label, key)
+        self.quality_spin = QSpinBox()
+        self.quality_spin.setRange(1, 100)
+        self.quality_spin.setValue(95)
+        fmt_row = QHBoxLayout()
+        fmt_row.addWidget(self.format_combo, 1)
+        fmt_row.addWidget(QLabel("Quality"))
+        fmt_row.addWidget(self.quality_spin)
+        form.addRow("Format", fmt_row)
+        self.metadata_check = QCheckBox("Keep metadata (EXIF, colour profile)")
+        self.metadata_check.setChecked(True)
+        self.overwrite_check = QCheckBox("Overwrite existing outputs")
+        self.mirror_check = QCheckBox("Mirror subfolders")
+        self.mirror_check.setChecked(True)
+        for check in (self.metadata_check, self.overwrite_check, self.mirror_check):
+            form.addRow("", check)
+        self.model_combo = QComboBox()
+        self.model_combo.currentIndexChanged.connect(lambda _i: self.reload_enhancer())
+        import_button = QPushButton("Import…")
+        import_button.clicked.connect(self.import_model)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(import_button)
+        form.addRow("Model", model_row)
+        self.device_combo = QComboBox()
+        self.device_combo.addItem("Auto", "auto")
+        for spec, name in describe_devices():
+            self.device_combo.addItem(name, spec)
+        self.device_combo.currentIndexChanged.connect(lambda _i: self.reload_enhancer())
+        form.addRow("Device", self.device_combo)
+        return box
+
+    def _build_menus(self) -> None:
+        def action(menu, text: str, slot, shortcut: str | QKeySequence | None = None) -> QAction:
+            act = QAction(text, self)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            menu.addAction(act)
+            return act
+
+        file_menu = self.menuBar().addMenu("&File")
+        action(file_menu, "Add &Files…", self.add_files_dialog, QKeySequence.StandardKey.Open)
+        action(file_menu, "Add F&older…", self.add_folder_dialog, "Ctrl+Shift+O")
+        action(file_menu, "&Remove Selected", self.remove_selected, QKeySequence.StandardKey.Delete)
+        file_menu.addSeparator()
+        self.start_action = action(file_menu, "&Start", self.start_batch, "Ctrl+Return")
+        self.cancel_action = action(file_menu, "&Cancel", self.cancel_batch, "Esc")
+        action(file_menu, "Open &Output Folder", self.open_output_folder)
+        file_menu.addSeparator()
+        action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        view_menu = self.menuBar().addMenu("&View")
+        action(view_menu, "&Fit", self.view.set_fit, "Ctrl+0")
+        action(view_menu, "&100%", lambda: self.view.set_zoom(1.0), "Ctrl+1")
+        model_menu = self.menuBar().addMenu("&Model")
+        action(model_menu, "&Import Model…", self.import_model)
+        action(model_menu, "Open &Models Folder", self.open_models_folder)
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts)
+        action(help_menu, "&About", self.show_about)
+
+    # models and devices ----------------------------------------------------------------------
+    def refresh_models(self, select: Path | None = None) -> None:
+        current = select or self.model_combo.currentData()
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for entry in list_models():
+            label = entry.name if entry.source == "bundled" else f"{entry.name} (yours)"
+            self.model_combo.addItem(label, entry.path)
+        if current is not None and self.model_combo.findData(current) < 0:
+            self.model_combo.addItem(Path(current).name, Path(current))
+        index = self.model_combo.findData(current) if current is not None else 0
+        self.model_combo.setCurrentIndex(max(index, 0))
+        self.model_combo.blockSignals(False)
+        self.reload_enhancer()
+
+    def reload_enhancer(self) -> None:
+        """Load the chosen model on the chosen device (milliseconds: it is tiny)."""
+        path = self.model_combo.currentData()
+        self.enhancer, self.model_error = None, ""
+        if path is None:
+            self.model_error = "No model installed: import one with Model → Import Model…"
+        else:
+            try:
+                self.enhancer = Enhancer(
+                    load_model(path), self.device_combo.currentData() or "auto"
+                )
+            except (WeightsError, ValueError) as exc:
+                self.model_error = str(exc)
+        self.previews.clear()
+        self.current = None
+        if self.model_error:
+            self.view.set_images(None, None)
+            self.view.set_message(self.model_error)
+        else:
+            self.select_row(self.table.currentIndex().row())
+        self.update_actions()
+
+    def import_model(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            "Import a model",
+            self.settings.value("dirs/model", str(Path.home())),
+            "Models (*.safetensors *.pth *.pt)",
+        )
+        if name:
+            self.import_model_file(Path(name))
+
+    def import_model_file(self, path: Path) -> bool:
+        """Check ``path`` loads, copy it into the user model folder, select it."""
+        try:
+            load_model(path)
+        except WeightsError as exc:
+            QMessageBox.warning(self, "Cannot import model", str(exc))
+            return False
+        target = user_models_dir() / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.resolve() != path.resolve():
+            target.write_bytes(path.read_bytes())
+        self.settings.setValue("dirs/model", str(path.parent))
+        self.refresh_models(select=target)
+        return True
+
+    def open_models_folder(self) -> None:
+        user_models_dir().mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(user_models_dir())))
+
+    # queue -----------------------------------------------------------------------------------
+    def add_paths(self, paths: list[Path]) -> int:
+        """Queue files and folders (folders recursively when the box is ticked)."""
+        found, ignored = discover(paths, recursive=self.recursive_check.isChecked())
+        items = [item_for(f) for f in found] + [ignored_item(i) for i in ignored]
+        added = self.queue.add(items)
+        if added and not self.table.currentIndex().isValid():
+            self.table.selectRow(0)
+        self.status_label.setText(f"{len(self.queue.items)} in the queue")
+        self.update_actions()
+        return added
+
+    def add_files_dialog(self) -> None:
+        patterns = " ".join(f"*{e}" for e in sorted(READ_EXTENSIONS))
+        names, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Add photos",
+            self.settings.value("dirs/input", str(Path.home())),
+            f"Images ({patterns} {patterns.upper()});;All files (*)",
+        )
+        if names:
+            self.settings.setValue("dirs/input", str(Path(names[0]).parent))
+            self.add_paths([Path(n) for n in names])
+
+    def add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Add a folder of photos", self.settings.value("dirs/input", str(Path.home()))
+        )
+        if folder:
+            self.settings.setValue("dirs/input", folder)
+            self.add_paths([Path(folder)])
+
+    def remove_selected(self) -> None:
+        if self.batch_worker is not None:
+            return
+        rows = [i.row() for i in self.table.selectionModel().selectedRows()]
+        self.queue.remove_rows(rows)
+        self.update_actions()
+
+    def clear_queue(self) -> None:
+        if self.batch_worker is None:
+            self.queue.clear()
+            self.current = None
+            self.view.set_images(None, None)
+            self.update_actions()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.add_paths(paths)
+            event.acceptProposedAction()
+
+    # preview ---------------------------------------------------------------------------------
+    def select_row(self, row: int) -> None:
+        """Show the preview of the queue row (estimating its maps in a worker if needed)."""
+        if self.preview_worker is not None:
+            self.preview_worker.cancel()  # a newer selection wins
+            self.preview_worker = None
+        if row < 0 or row >= len(self.queue.items):
+            return
+        item = self.queue.items[row]
+        self.own_strength_check.blockSignals(True)
+        self.own_strength_check.setChecked(item.strength is not None)
+        self.own_strength_check.blockSignals(False)
+        if item.strength is not None:
+            self.set_strength_silently(item.strength)
+        if self.enhancer is None:
+            return
+        if item.status == SKIPPED and not item.processable:
+            self.view.set_images(None, None)
+            self.view.set_message(f"{item.path.name}: {item.reason}")
+            return
+        cached = self.previews.get(item.path)
+        if cached is not None:
+            self.show_preview(cached)
+            return
+        self.view.set_message(f"Estimating curves for {item.path.name}…")
+        enhancer, path = self.enhancer, item.path
+
+        def work(_report, cancelled):
+            try:
+                return make_preview(enhancer, path, cancel=cancelled)
+            except Cancelled:
+                return None
+
+        self.preview_worker = self.preview_pool.start(
+            work, result=self.preview_ready, error=lambda msg, p=path: self.preview_failed(p, msg)
+        )
+
+    def preview_ready(self, preview: Preview | None) -> None:
+        if preview is None:
+            return
+        self.previews.put(preview)
+        row = self.table.currentIndex().row()
+        if 0 <= row < len(self.queue.items) and self.queue.items[row].path == preview.path:
+            self.show_preview(preview)
+
+    def preview_failed(self, path: Path, message: str) -> None:
+        message = message.removeprefix("ImageReadError: ")
+        row = self.queue.row_of(path)
+        if row >= 0 and self.queue.items[row].status == QUEUED:
+            self.queue.update(row, status=FAILED, reason=message)
+        self.view.set_images(None, None)
+        self.view.set_message(f"{path.name}: {message}")
+
+    def show_preview(self, preview: Preview) -> None:
+        self.current = preview
+        h, w = preview.full_size
+        self.view.set_message(f"{preview.path.name} — {w}×{h}, {preview.photo_megapixels:.1f} MP")
+        self.view.set_images(to_qimage(preview.pixels), None)
+        self.request_render()
+
+    def strength(self) -> float:
+        return round(self.strength_spin.value(), 1)
+
+    def set_strength_silently(self, value: float) -> None:
+        for widget, v in ((self.strength_spin, value), (self.strength_slider, round(value * 10))):
+            widget.blockSignals(True)
+            widget.setValue(v)
+            widget.blockSignals(False)
+
+    def strength_changed(self, value: float) -> None:
+        self.strength_slider.blockSignals(True)
+        self.strength_slider.setValue(round(value * 10))
+        self.strength_slider.blockSignals(False)
+        row = self.table.currentIndex().row()
+        if self.own_strength_check.isChecked() and 0 <= row < len(self.queue.items):
+            self.queue.update(row, strength=self.strength())
+        else:
+            self.settings.setValue("strength", self.strength())
+        self.request_render()
+
+    def own_strength_toggled(self, on: bool) -> None:
+        row = self.table.currentIndex().row()
+        if not 0 <= row < len(self.queue.items):
+            return
+        if on:
+            self.queue.update(row, strength=self.strength())
+        else:
+            self.queue.update(row, strength=None)
+            self.set_strength_silently(float(self.settings.value("strength", 8.0)))
+            self.request_render()
+
+    def batch_strength(self) -> float:
+        return float(self.settings.value("strength", 8.0))
+
+    def request_render(self) -> None:
+        """Render the current preview at the slider's strength; coalesces fast slider moves."""
+        if self.current is None or self.enhancer is None:
+            return
+        if self.render_busy:
+            self.render_pending = self.strength()
+            return
+        self.render_busy, self.render_pending = True, None
+        enhancer, preview, strength = self.enhancer, self.current, self.strength()
+        self.render_pool.start(
+            lambda _r, _c: (preview.path, render_preview(enhancer, preview, strength)),
+            result=self.render_ready,
+            error=lambda msg: self.view.set_message(f"Preview failed: {msg}"),
+            finished=self.render_finished,
+        )
+
+    def render_ready(self, result: tuple[Path, object]) -> None:
+        path, pixels = result
+        if self.current is not None and self.current.path == path:
+            self.view.set_after(to_qimage(pixels))
+
+    def render_finished(self) -> None:
+        self.render_busy = False
+        if self.render_pending is not None:
+            self.request_render()
+
+    # output ----------------------------------------------------------------------------------
+    def choose_output_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Output folder", self.folder_edit.text() or str(Path.home())
+        )
+        if folder:
+            self.folder_edit.setText(folder)
+
+    def output_options(self, folder: Path) -> OutputOptions:
+        return OutputOptions(
+            folder=folder,
+            suffix=self.suffix_edit.text(),
+            format=self.format_combo.currentData(),
+            quality=self.quality_spin.value(),
+            keep_metadata=self.metadata_check.isChecked(),
+            overwrite=self.overwrite_check.isChecked(),
+            mirror=self.mirror_check.isChecked(),
+        )
+
+    def plan_batch(self) -> dict[OutputOptions, list[tuple[FoundFile, Path]]]:
+        """Processable queued rows grouped by their output options (one folder each)."""
+        chosen = self.folder_edit.text().strip()
+        groups: dict[OutputOptions, list[tuple[FoundFile, Path]]] = {}
+        for item in self.queue.items:
+            if item.status == SKIPPED and not item.processable:
+                continue
+            folder = Path(chosen).expanduser() if chosen else sibling_output_folder(item.found)
+            opts = self.output_options(folder)
+            pairs, _ignored = plan([item.found], opts)
+            groups.setdefault(opts, []).extend(pairs)
+        return groups
+
+    # batch -----------------------------------------------------------------------------------
+    def start_batch(self) -> None:
+        if self.batch_worker is not None or self.enhancer is None:
+            return
+        try:
+            groups = self.plan_batch()
+        except PlanError as exc:
+            QMessageBox.warning(self, "Cannot start", str(exc))
+            return
+        total = sum(len(pairs) for pairs in groups.values())
+        if not total:
+            self.status_label.setText("Nothing to convert.")
+            return
+        for pairs in groups.values():
+            for found, _out in pairs:
+                self.queue.update(
+                    self.queue.row_of(found.path), status=QUEUED, reason="", output=None
+                )
+        strengths = {
+            item.path: item.strength for item in self.queue.items if item.strength is not None
+        }
+        default = self.batch_strength()
+        enhancer = self.enhancer
+        self.progress.setRange(0, total)
+        self.progress.setValue(0)
+        self.batch_started = time.perf_counter()
+        self.batch_megapixels = 0.0
+        self.last_output = next(iter(groups)).folder
+
+        def work(report, cancelled):
+            summary = BatchSummary(total=total)
+            for opts, pairs in groups.items():
+                events = iter_batch(
+                    pairs, enhancer, opts, lambda p: strengths.get(p, default), cancelled
+                )
+                for event in events:
+                    if isinstance(event, BatchFinished):
+                        summary.cancelled = event.summary.cancelled
+                    else:
+                        if isinstance(event, ItemFinished):
+                            summary.add(event)
+                        report(event)
+                if summary.cancelled:
+                    break
+            summary.seconds = time.perf_counter() - self.batch_started
+            return summary
+
+        self.batch_worker = self.batch_pool.start(
+            work,
+            progress=self.batch_progress,
+            result=self.batch_done,
+            error=self.batch_error,
+            finished=self.batch_finished,
+        )
+        self.status_label.setText(f"Converting {total} image(s)…")
+        self.update_actions()
+
+    def batch_progress(self, event: ItemStarted | ItemFinished) -> None:
+        row = self.queue.row_of(event.path)
+        if row < 0:
+            return
+        if isinstance(event, ItemStarted):
+            self.queue.update(row, status=WORKING, reason="")
+            return
+        output = event.output if event.status == DONE else None
+        self.queue.update(row, status=event.status, reason=event.reason, output=output)
+        done = self.progress.value() + 1
+        self.progress.setValue(done)
+        self.batch_megapixels += event.megapixels
+        elapsed = max(time.perf_counter() - self.batch_started, 1e-6)
+        remaining = (self.progress.maximum() - done) * elapsed / done
+        self.status_label.setText(
+            f"{done} of {self.progress.maximum()} · {self.batch_megapixels / elapsed:.1f} MP/s · "
+            f"ETA {format_duration(remaining)}"
+        )
+
+    def batch_done(self, summary: BatchSummary) -> None:
+        self.last_summary = summary
+        for item_row, item in enumerate(self.queue.items):
+            if item.status == WORKING:
+                self.queue.update(item_row, status=QUEUED, reason="cancelled")
+        verb = "Cancelled" if summary.cancelled else "Finished"
+        text = (f"{verb}: {summary.done} converted, {summary.skipped} skipped, "
+                f"{summary.failed} failed in {format_duration(summary.seconds)}")  # fmt: skip
+        self.status_label.setText(text)
+        if summary.failed and not self.quiet:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Some photos failed", text, parent=self)
+            box.setDetailedText("\n".join(f"{p}: {r}" for p, r in summary.failures))
+            box.open()
+
+    def batch_error(self, message: str) -> None:
+        self.status_label.setText(f"The conversion stopped: {message}")
+        if not self.quiet:
+            QMessageBox.critical(self, "Conversion stopped", message)
+
+    def batch_finished(self) -> None:
+        self.batch_worker = None
+        self.update_actions()
+
+    def cancel_batch(self) -> None:
+        if self.batch_worker is not None:
+            self.batch_worker.cancel()
+            self.status_label.setText("Cancelling after the current strip…")
+
+    def open_output_folder(self) -> None:
+        if self.last_output is not None and self.last_output.is_dir():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_output)))
+
+    def update_actions(self) -> None:
+        running = self.batch_worker is not None
+        can_start = not running and self.enhancer is not None and bool(self.queue.items)
+        self.start_button.setEnabled(can_start)
+        self.start_action.setEnabled(can_start)
+        self.cancel_button.setEnabled(running)
+        self.cancel_action.setEnabled(running)
+        self.open_output_button.setEnabled(self.last_output is not None)
+        for widget in (self.remove_button, self.clear_button, self.model_combo, self.device_combo):
+            widget.setEnabled(not running)
+        if self.enhancer is None:
+            self.start_button.setToolTip(self.model_error)
+        else:
+            self.start_button.setToolTip("Convert every queued image (Ctrl+Return)")
+
+    # settings and lifetime -------------------------------------------------------------------
+    quiet = False  # tests and the smoke test suppress modal dialogs
+
+    def load_settings(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        self.folder_edit.setText(str(s.value("output/folder", "")))
+        self.suffix_edit.setText(str(s.value("output/suffix", "_enhanced")))
+        self.format_combo.setCurrentIndex(
+            max(0, self.format_combo.findData(s.value("output/format", "same")))
+        )
+        self.quality_spin.setValue(int(s.value("output/quality", 95)))
+        self.metadata_check.setChecked(_bool(s.value("output/metadata", True)))
+        self.overwrite_check.setChecked(_bool(s.value("output/overwrite", False)))
+        self.mirror_check.setChecked(_bool(s.value("output/mirror", True)))
+        self.recursive_check.setChecked(_bool(s.value("queue/recursive", True)))
+        self.set_strength_silently(float(s.value("strength", 8.0)))
+        self.mode_combo.setCurrentIndex(
+            max(0, self.mode_combo.findData(s.value("view/mode", SPLIT)))
+        )
+        device = self.device_combo.findData(s.value("device", "auto"))
+        model = s.value("model")
+        self.device_combo.blockSignals(True)
+        self.device_combo.setCurrentIndex(max(device, 0))
+        self.device_combo.blockSignals(False)
+        if model and Path(str(model)).is_file():
+            self.refresh_models(select=Path(str(model)))
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("output/folder", self.folder_edit.text())
+        s.setValue("output/suffix", self.suffix_edit.text())
+        s.setValue("output/format", self.format_combo.currentData())
+        s.setValue("output/quality", self.quality_spin.value())
+        s.setValue("output/metadata", self.metadata_check.isChecked())
+        s.setValue("output/overwrite", self.overwrite_check.isChecked())
+        s.setValue("output/mirror", self.mirror_check.isChecked())
+        s.setValue("queue/recursive", self.recursive_check.isChecked())
+        if not self.own_strength_check.isChecked():
+            s.setValue("strength", self.strength())
+        s.setValue("view/mode", self.mode_combo.currentData())
+        s.setValue("device", self.device_combo.currentData())
+        model = self.model_combo.currentData()
+        s.setValue("model", str(model) if model else "")
+        s.sync()
+
+    def shutdown(self) -> None:
+        """Stop every worker and wait for it (cancelled work leaves no partial files)."""
+        for pool in (self.batch_pool, self.preview_pool, self.render_pool):
+            pool.stop()
+
+    def closeEvent(self, event) -> None:
+        self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS)
+
+    def show_about(self) -> None:
+        model = self.model_combo.currentText() or "none"
+        device = str(self.enhancer.device) if self.enhancer else "—"
+        QMessageBox.about(
+            self,
+            "About zdce",
+            f"<b>zdce {__version__}</b><br>Rescue dark photos with Zero-DCE light-enhancement "
+            f"curves (Guo et al., CVPR 2020).<br><br>Model: {model}<br>Device: {device}<br>"
+            f"Threads: {os.cpu_count()} cores",
+        )
+
+
+def _bool(value: object) -> bool:
+    """QSettings gives strings back from INI files."""
+    return value in (True, "true", "True", "1", 1)
