@@ -116,9 +116,10 @@ class MainWindow(QMainWindow):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2, 3):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((170, 150, 70, 70)):
+            header.resizeSection(col, width)
         self.table.selectionModel().currentRowChanged.connect(
             lambda cur, _p: self.select_row(cur.row())
         )
@@ -192,6 +193,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(queue_panel)
         self.splitter.addWidget(preview_panel)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([560, 840])
 
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m")
@@ -458,7 +460,6 @@ class MainWindow(QMainWindow):
             self.show_preview(preview)
 
     def preview_failed(self, path: Path, message: str) -> None:
-        message = message.removeprefix("ImageReadError: ")
         row = self.queue.row_of(path)
         if row >= 0 and self.queue.items[row].status == QUEUED:
             self.queue.update(row, status=FAILED, reason=message)

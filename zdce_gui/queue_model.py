@@ -15,7 +15,7 @@ DISPLAY = Qt.ItemDataRole.DisplayRole
 _NO_PARENT = QModelIndex()
 
 QUEUED, WORKING, DONE, SKIPPED, FAILED = "queued", "working", "done", "skipped", "failed"
-COLUMNS = ("Name", "Size", "Strength", "Status", "Output")
+COLUMNS = ("Name", "Status", "Strength", "Size", "Output")
 _STATUS_COLOURS = {DONE: "#2e7d32", FAILED: "#c62828", SKIPPED: "#9e9e9e"}
 
 

@@ -50,8 +50,9 @@ class Worker(QRunnable):
         try:
             value = self.work(self.signals.progress.emit, self._cancel.is_set)
         except Exception as exc:  # every error reaches the user
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            self.signals.error.emit(detail)
+            if not type(exc).__module__.startswith("zdce_core"):
+                traceback.print_exc()  # not one of the core's deliberate messages: a bug
+            self.signals.error.emit(str(exc) or type(exc).__name__)
         else:
             if not self._cancel.is_set():
                 self.signals.result.emit(value)
