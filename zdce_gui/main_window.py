@@ -299,9 +299,10 @@ class MainWindow(QMainWindow):
         self.model_combo.clear()
         for entry in list_models():
             label = entry.name if entry.source == "bundled" else f"{entry.name} (yours)"
-            self.model_combo.addItem(label, entry.path)
+            self.model_combo.addItem(label, str(entry.path))
+        current = None if current is None else str(current)
         if current is not None and self.model_combo.findData(current) < 0:
-            self.model_combo.addItem(Path(current).name, Path(current))
+            self.model_combo.addItem(Path(current).name, current)
         index = self.model_combo.findData(current) if current is not None else 0
         self.model_combo.setCurrentIndex(max(index, 0))
         self.model_combo.blockSignals(False)

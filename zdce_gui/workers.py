@@ -2,8 +2,9 @@
 
 The signals live on a separate QObject (``WorkerSignals``) that belongs to the GUI thread, so
 connected slots run there. Order is fixed: ``started``, any number of ``progress``, then
-``result`` or ``error`` (or neither when cancelled), and always ``finished`` last. Cancelling
-is cooperative: the work function receives a ``cancelled()`` callable to check between steps.
+``result`` or ``error``, and always ``finished`` last. Cancelling is cooperative: the work
+function receives a ``cancelled()`` callable to check between steps, and returns what it has
+(a cancelled batch returns its summary so far).
 """
 
 from __future__ import annotations
@@ -54,8 +55,7 @@ class Worker(QRunnable):
                 traceback.print_exc()  # not one of the core's deliberate messages: a bug
             self.signals.error.emit(str(exc) or type(exc).__name__)
         else:
-            if not self._cancel.is_set():
-                self.signals.result.emit(value)
+            self.signals.result.emit(value)
         finally:
             self.done.set()
             self.signals.finished.emit()

@@ -1,0 +1,193 @@
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from tests.conftest import brightening_net, dark_rgb, save_photo
+from zdce_core import enhancer as enh
+from zdce_core.weights import save_model
+from zdce_gui.compare_view import SIDE_BY_SIDE
+from zdce_gui.queue_model import DONE, FAILED, QUEUED, SKIPPED
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    folder = tmp_path / "night"
+    save_photo(folder / "a.jpg")
+    save_photo(folder / "b.png", dark_rgb(seed=1))
+    save_photo(folder / "sub" / "c.png", dark_rgb(seed=2))
+    (folder / "notes.txt").write_text("not a photo")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8 garbage")
+    return folder
+
+
+def statuses(window) -> dict[str, str]:
+    return {item.path.name: item.status for item in window.queue.items}
+
+
+def test_add_folder_with_and_without_subfolders(window, photos):
+    window.recursive_check.setChecked(False)
+    window.add_paths([photos])
+    assert set(statuses(window)) == {"a.jpg", "b.png", "broken.jpg", "notes.txt"}
+    window.clear_queue()
+    window.recursive_check.setChecked(True)
+    window.add_paths([photos])
+    assert "c.png" in statuses(window)
+    assert window.add_paths([photos]) == 0  # nothing queued twice
+
+
+def test_add_files_and_drop(window, photos, qtbot):
+    window.add_paths([photos / "a.jpg"])
+    assert list(statuses(window)) == ["a.jpg"]
+    mime = QMimeData()
+    mime.setUrls(
+        [QUrl.fromLocalFile(str(photos / "b.png")), QUrl.fromLocalFile(str(photos / "sub"))]
+    )
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    window.dropEvent(drop)
+    assert set(statuses(window)) == {"a.jpg", "b.png", "c.png"}
+
+
+def test_bad_files_show_why(window, photos, qtbot):
+    window.add_paths([photos])
+    row = window.queue.row_of(photos / "notes.txt")
+    assert window.queue.items[row].status == SKIPPED
+    assert "not an image" in window.queue.items[row].reason
+    broken = window.queue.row_of(photos / "broken.jpg")
+    window.table.selectRow(broken)
+    qtbot.waitUntil(lambda: window.queue.items[broken].status == FAILED, timeout=10_000)
+    assert (
+        "corrupt" in window.queue.items[broken].reason
+        or "not an image" in window.queue.items[broken].reason
+    )
+
+
+def rendered_mean(window, qtbot, strength: float) -> float:
+    window.strength_spin.setValue(strength)
+    qtbot.waitUntil(
+        lambda: not window.render_busy and window.render_pending is None, timeout=10_000
+    )
+    qtbot.wait(20)
+    image = window.view.after
+    return float(np.asarray(image.constBits()).mean())
+
+
+def test_strength_slider_drives_the_preview(window, photos, qtbot):
+    window.add_paths([photos / "a.jpg"])
+    window.table.selectRow(0)
+    qtbot.waitUntil(
+        lambda: window.current is not None and window.view.after is not None, timeout=10_000
+    )
+    means = []
+    for value in (0, 10, 30, 55, 80):  # slider steps of 0.1
+        window.strength_slider.setValue(value)
+        means.append(rendered_mean(window, qtbot, value / 10))
+    assert all(b > a for a, b in itertools.pairwise(means))
+    assert means[0] == pytest.approx(
+        float(np.asarray(window.view.before.constBits()).mean()), abs=0.5
+    )
+
+
+def test_per_image_strength_override(window, photos, qtbot, tmp_path):
+    window.add_paths([photos / "a.jpg", photos / "b.png"])
+    window.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.current is not None, timeout=10_000)
+    window.own_strength_check.setChecked(True)
+    window.strength_spin.setValue(0.0)
+    assert window.queue.items[0].strength == 0.0 and window.queue.items[1].strength is None
+    assert window.batch_strength() == 8.0
+    window.folder_edit.setText(str(tmp_path / "out"))
+    window.format_combo.setCurrentIndex(window.format_combo.findData("png"))
+    window.start_batch()
+    qtbot.waitUntil(lambda: window.batch_worker is None, timeout=30_000)
+    same = np.asarray(Image.open(tmp_path / "out" / "a_enhanced.png"))
+    assert np.abs(same.astype(int) - np.asarray(Image.open(photos / "a.jpg"))).max() <= 1
+    brighter = np.asarray(Image.open(tmp_path / "out" / "b_enhanced.png"))
+    assert brighter.mean() > dark_rgb(seed=1).mean() + 20
+
+
+def test_full_conversion_writes_outputs_beside_the_folder(window, photos, qtbot):
+    window.add_paths([photos])
+    window.start_batch()
+    qtbot.waitUntil(lambda: window.batch_worker is None, timeout=30_000)
+    out = photos.parent / "night-enhanced"
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["a_enhanced.jpg", "b_enhanced.png", "sub/c_enhanced.png"]
+    s = statuses(window)
+    assert s["a.jpg"] == DONE and s["broken.jpg"] == FAILED and s["notes.txt"] == SKIPPED
+    assert window.last_summary.done == 3 and window.last_summary.failed == 1
+    assert window.progress.value() == window.progress.maximum() == 4
+    row = window.queue.row_of(photos / "a.jpg")
+    assert window.queue.items[row].output == out / "a_enhanced.jpg"
+
+
+def test_cancel_mid_batch_leaves_no_partial_file(window, tmp_path, qtbot, monkeypatch):
+    monkeypatch.setattr(enh, "STRIP_ELEMENTS", 3 * 400 * 2)
+    for i in range(4):
+        save_photo(tmp_path / "big" / f"{i}.png", dark_rgb(300, 400, seed=i))
+    window.add_paths([tmp_path / "big"])
+    window.folder_edit.setText(str(tmp_path / "out"))
+    window.start_batch()
+    qtbot.waitUntil(lambda: any(i.status == DONE for i in window.queue.items), timeout=30_000)
+    window.cancel_batch()
+    qtbot.waitUntil(lambda: window.batch_worker is None, timeout=30_000)
+    assert window.last_summary.cancelled
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    done = [i for i in window.queue.items if i.status == DONE]
+    assert len(files) == len(done) < 4
+    assert all(not f.endswith(".part") for f in files)
+    assert all(i.status in (DONE, QUEUED) for i in window.queue.items)
+
+
+def test_settings_round_trip(make_window, tmp_path):
+    first = make_window()
+    first.folder_edit.setText(str(tmp_path / "out"))
+    first.suffix_edit.setText("-bright")
+    first.format_combo.setCurrentIndex(first.format_combo.findData("webp"))
+    first.quality_spin.setValue(80)
+    first.metadata_check.setChecked(False)
+    first.overwrite_check.setChecked(True)
+    first.strength_spin.setValue(5.5)
+    first.mode_combo.setCurrentIndex(1)
+    first.close()
+    second = make_window()
+    assert second.folder_edit.text() == str(tmp_path / "out")
+    assert second.suffix_edit.text() == "-bright"
+    assert second.format_combo.currentData() == "webp" and second.quality_spin.value() == 80
+    assert not second.metadata_check.isChecked() and second.overwrite_check.isChecked()
+    assert second.strength() == 5.5 and second.mode_combo.currentData() == SIDE_BY_SIDE
+    assert second.model_combo.currentText() == first.model_combo.currentText()
+
+
+def test_import_model_makes_it_selectable(window, tmp_path, user_home):
+    path = save_model(brightening_net("dcenet++"), tmp_path / "pp.safetensors")
+    assert window.import_model_file(path)
+    assert window.model_combo.currentText() == "pp (yours)"
+    assert (user_home / "models" / "pp.safetensors").is_file()
+    assert window.enhancer is not None and window.enhancer.model.arch == "dcenet++"
+
+
+def test_no_model_disables_start(make_window, user_home, monkeypatch, tmp_path, photos):
+    monkeypatch.setattr("zdce_core.model_store.bundled_models_dir", lambda: tmp_path / "none")
+    (user_home / "models" / "bright.safetensors").unlink()
+    window = make_window()
+    window.add_paths([photos])
+    assert window.enhancer is None and not window.start_button.isEnabled()
+    assert "import" in window.view.message.lower()
+
+
+def test_smoke_test(tmp_path, user_home):
+    model = save_model(brightening_net(), tmp_path / "m.safetensors")
+    result = subprocess.run(
+        [sys.executable, "-m", "zdce_gui.app", "--smoke-test", "--model", str(model)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "smoke test passed" in result.stdout
