@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -74,6 +75,17 @@ def reduced_copy(pixels: np.ndarray, size: int) -> np.ndarray:
         return pixels
     target = (max(1, round(w * scale)), max(1, round(h * scale)))
     return np.asarray(Image.fromarray(pixels).resize(target, Image.BILINEAR, reducing_gap=2.0))
+
+
+class MapSource(Protocol):
+    """Curve maps for an image of ``height`` × ``width`` pixels, delivered strip by strip."""
+
+    height: int
+    width: int
+
+    def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
+        """Maps ``(1, 3, r1 − r0, width)`` for rows [r0, r1), one per curve iteration."""
+        ...
 
 
 @dataclass
@@ -225,14 +237,15 @@ class Enhancer:
     def render(
         self,
         pixels: np.ndarray,
-        maps: CurveMaps | FullResMaps,
+        maps: MapSource,
         strength: float,
         cancel: Cancel | None = None,
     ) -> np.ndarray:
         """Apply the curves to ``pixels`` ``(H, W, 3)`` uint8/uint16 at ``strength`` in [0, 8].
 
-        ``maps`` come from :meth:`estimate`. Returns a new array of the same shape and dtype. Raises
-        :class:`Cancelled` when ``cancel()`` is true between strips.
+        ``maps`` come from :meth:`estimate` (or any :class:`MapSource`). Returns a new array
+        of the same shape and dtype. Raises :class:`Cancelled` when ``cancel()`` is true
+        between strips.
         """
         schedule = curve_schedule(strength, ITERATIONS)
         h, w = pixels.shape[:2]

@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -49,7 +50,13 @@ from zdce_core.discovery import FoundFile, discover
 from zdce_core.enhancer import Cancelled, Enhancer
 from zdce_core.image_io import READ_EXTENSIONS
 from zdce_core.model_store import list_models, user_models_dir
-from zdce_core.preview import Preview, PreviewCache, make_preview, render_preview
+from zdce_core.preview import (
+    Preview,
+    PreviewCache,
+    UpsampledMaps,
+    make_preview,
+    render_preview,
+)
 from zdce_core.textbar import format_duration
 from zdce_core.weights import WeightsError, load_model
 from zdce_gui.compare_view import SIDE_BY_SIDE, SPLIT, CompareView, to_qimage
@@ -99,6 +106,7 @@ class MainWindow(QMainWindow):
         self.preview_worker: Worker | None = None
         self.render_busy = False
         self.render_pending: float | None = None
+        self.upsampled: tuple[Path, UpsampledMaps] | None = None
         self.batch_worker: Worker | None = None
         self.batch_started = 0.0
         self.last_output: Path | None = None
@@ -322,7 +330,7 @@ class MainWindow(QMainWindow):
             except (WeightsError, ValueError) as exc:
                 self.model_error = str(exc)
         self.previews.clear()
-        self.current = None
+        self.current = self.upsampled = None
         if self.model_error:
             self.view.set_images(None, None)
             self.view.set_message(self.model_error)
@@ -401,7 +409,7 @@ class MainWindow(QMainWindow):
     def clear_queue(self) -> None:
         if self.batch_worker is None:
             self.queue.clear()
-            self.current = None
+            self.current = self.upsampled = None
             self.view.set_images(None, None)
             self.update_actions()
 
@@ -517,16 +525,23 @@ class MainWindow(QMainWindow):
             return
         self.render_busy, self.render_pending = True, None
         enhancer, preview, strength = self.enhancer, self.current, self.strength()
+        upsampled = self.upsampled if self.upsampled and self.upsampled[0] == preview.path else None
+
+        def work(_report, _cancelled):
+            maps = upsampled[1] if upsampled else UpsampledMaps(preview.maps)
+            return preview.path, maps, render_preview(enhancer, preview, strength, maps)
+
         self.render_pool.start(
-            lambda _r, _c: (preview.path, render_preview(enhancer, preview, strength)),
+            work,
             result=self.render_ready,
             error=lambda msg: self.view.set_message(f"Preview failed: {msg}"),
             finished=self.render_finished,
         )
 
-    def render_ready(self, result: tuple[Path, object]) -> None:
-        path, pixels = result
+    def render_ready(self, result: tuple[Path, UpsampledMaps, np.ndarray]) -> None:
+        path, maps, pixels = result
         if self.current is not None and self.current.path == path:
+            self.upsampled = (path, maps)  # kept for the preview on screen only
             self.view.set_after(to_qimage(pixels))
 
     def render_finished(self) -> None:

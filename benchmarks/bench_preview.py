@@ -1,0 +1,86 @@
+"""Preview speed: estimating a new 12 MP photo, and re-rendering after a slider move.
+
+    python benchmarks/bench_preview.py [--threads N] [--json out.json]
+
+Uses the GUI's thread setting (all cores but one) unless --threads is given. Targets on the
+2-core CPU: re-render of a 1600-pixel-long preview ≤ 50 ms; maps for a new 12 MP photo ≤ 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.bench_batch import default_or_random_model
+from benchmarks.photos import make_jpegs
+from zdce_core.enhancer import Enhancer
+from zdce_core.image_io import read_image
+from zdce_core.preview import UpsampledMaps, make_preview, render_preview
+from zdce_core.weights import load_model
+from zdce_gui.app import configure_threads
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--model")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    threads = (
+        torch.set_num_threads(args.threads) or args.threads if args.threads else configure_threads()
+    )
+    paths = make_jpegs(Path(tempfile.gettempdir()) / "zdce-bench-photos" / "12mp", 4, 4000, 3000)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = load_model(args.model or default_or_random_model(Path(tmp)))
+    enhancer = Enhancer(model, "cpu")
+    make_preview(enhancer, paths[0])  # warm-up (oneDNN kernels for this shape)
+    read_s, total_s = [], []
+    for path in paths[1:]:
+        t0 = time.perf_counter()
+        photo = read_image(path)
+        t1 = time.perf_counter()
+        preview = make_preview(enhancer, path, photo=photo)
+        t2 = time.perf_counter()
+        read_s.append(t1 - t0)
+        total_s.append(t2 - t0)
+    t0 = time.perf_counter()
+    upsampled = UpsampledMaps(preview.maps)  # once per preview shown, in the GUI's worker
+    upsample_s = time.perf_counter() - t0
+    renders, uncached = [], []
+    for i in range(30):
+        strength = 8.0 - (i % 16) * 0.5
+        t0 = time.perf_counter()
+        render_preview(enhancer, preview, strength, upsampled)
+        renders.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        render_preview(enhancer, preview, strength)
+        uncached.append(time.perf_counter() - t0)
+    h, w = preview.pixels.shape[:2]
+    results = {
+        "threads": threads,
+        "preview_size": f"{w}x{h}",
+        "new_12mp_photo_read_s": round(statistics.median(read_s), 3),
+        "new_12mp_photo_read_estimate_reduce_s": round(statistics.median(total_s), 3),
+        "upsample_maps_once_ms": round(1000 * upsample_s, 1),
+        "slider_rerender_median_ms": round(1000 * statistics.median(renders), 1),
+        "slider_rerender_max_ms": round(1000 * max(renders), 1),
+        "rerender_without_upsampled_maps_median_ms": round(1000 * statistics.median(uncached), 1),
+    }
+    width = max(map(len, results))
+    for key, value in results.items():
+        print(f"{key:{width}s}  {value}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
