@@ -7,7 +7,7 @@ dragging near the line moves the line). Double-click toggles fit / 100%.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -212,16 +212,19 @@ class CompareView(QWidget):
         if steps:
             self.set_zoom(self.current_scale() * (1.25**steps), event.position())
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.showing_original = True
+    def hold_space(self, event: QKeyEvent) -> bool:
+        """Show the original while Space is held; True when ``event`` was that key."""
+        if event.key() != Qt.Key.Key_Space:
+            return False
+        if not event.isAutoRepeat():
+            self.showing_original = event.type() == QEvent.Type.KeyPress
             self.update()
-        else:
+        return True
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self.hold_space(event):
             super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.showing_original = False
-            self.update()
-        else:
+        if not self.hold_space(event):
             super().keyReleaseEvent(event)

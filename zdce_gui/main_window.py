@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         header.setStretchLastSection(True)
         for col, width in enumerate((170, 150, 70, 70)):
             header.resizeSection(col, width)
+        self.table.installEventFilter(self)  # hold Space in the queue to see the original
         self.table.selectionModel().currentRowChanged.connect(
             lambda cur, _p: self.select_row(cur.row())
         )
@@ -412,6 +413,11 @@ class MainWindow(QMainWindow):
             self.current = self.upsampled = None
             self.view.set_images(None, None)
             self.update_actions()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table and event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            return self.view.hold_space(event)
+        return super().eventFilter(watched, event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():

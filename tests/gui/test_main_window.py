@@ -191,3 +191,13 @@ def test_smoke_test(tmp_path, user_home):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "smoke test passed" in result.stdout
+
+
+def test_space_in_the_queue_shows_the_original(window, photos):
+    from PySide6.QtTest import QTest
+
+    window.add_paths([photos / "a.jpg"])
+    QTest.keyPress(window.table, Qt.Key.Key_Space)
+    assert window.view.showing_original
+    QTest.keyRelease(window.table, Qt.Key.Key_Space)
+    assert not window.view.showing_original

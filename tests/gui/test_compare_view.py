@@ -1,0 +1,66 @@
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+
+from tests.conftest import dark_rgb
+from zdce_gui.compare_view import SIDE_BY_SIDE, CompareView, to_qimage
+
+
+def make_view(qtbot) -> CompareView:
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    before = dark_rgb(120, 160)
+    view.set_images(
+        to_qimage(before), to_qimage(np.clip(before.astype(int) * 3, 0, 255).astype(np.uint8))
+    )
+    return view
+
+
+def test_split_line_follows_the_mouse(qtbot):
+    view = make_view(qtbot)
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(200, 150))
+    QTest.mouseMove(view, QPoint(300, 150))
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(300, 150))
+    assert abs(view.split - 0.75) < 0.01
+    shot = view.grab().toImage()
+    left, right = shot.pixelColor(150, 150), shot.pixelColor(350, 150)
+    assert right.lightness() > left.lightness()  # after (brighter) on the right of the line
+
+
+def test_zoom_around_the_cursor_and_pan(qtbot):
+    view = make_view(qtbot)
+    fit = view.current_scale()
+    anchor = QPointF(100, 100)
+    under_cursor = view._to_image(anchor)
+    view.set_zoom(fit * 2, anchor)
+    assert view.current_scale() == fit * 2
+    moved = view._to_image(anchor)
+    assert abs(moved.x() - under_cursor.x()) < 1e-6 and abs(moved.y() - under_cursor.y()) < 1e-6
+    grabbed = view._to_image(QPointF(100, 250))
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(100, 250))  # away from the line
+    QTest.mouseMove(view, QPoint(140, 250))
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(140, 250))
+    dropped = view._to_image(QPointF(140, 250))  # the grabbed image point moved with the mouse
+    assert abs(dropped.x() - grabbed.x()) < 1e-6 and abs(dropped.y() - grabbed.y()) < 1e-6
+    assert abs(view.split - 0.5) < 1e-9  # panning did not move the line
+    view.set_fit()
+    assert view.current_scale() == fit
+
+
+def test_side_by_side_halves_share_zoom(qtbot):
+    view = make_view(qtbot)
+    view.set_mode(SIDE_BY_SIDE)
+    view.set_zoom(1.0)
+    left = view._image_rect(0)
+    right = view._image_rect(view.width() / 2)
+    assert left.width() == right.width() and right.x() - left.x() == view.width() / 2
+
+
+def test_hold_space_shows_the_original(qtbot):
+    view = make_view(qtbot)
+    QTest.keyPress(view, Qt.Key.Key_Space)
+    assert view.showing_original
+    QTest.keyRelease(view, Qt.Key.Key_Space)
+    assert not view.showing_original
