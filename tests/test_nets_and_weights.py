@@ -155,3 +155,19 @@ def test_user_models_are_listed_and_resolved_by_name(user_home: Path):
     assert open_model("night").arch == "dcenet"
     with pytest.raises(WeightsError, match="no such model"):
         resolve_model("nope")
+
+
+def test_rename_and_delete_user_models(user_home):
+    from zdce_core.model_store import delete_model, rename_model
+
+    save_model(nets.build("dcenet"), user_home / "models" / "a.safetensors")
+    save_model(nets.build("dcenet"), user_home / "models" / "b.safetensors")
+    with pytest.raises(ValueError, match="exists already"):
+        rename_model("a", "b")
+    with pytest.raises(ValueError, match="not a usable"):
+        rename_model("a", "../x")
+    assert rename_model("a", "night") == user_home / "models" / "night.safetensors"
+    delete_model("b")
+    assert [e.name for e in list_models() if e.source == "user"] == ["night"]
+    with pytest.raises(WeightsError, match="no such user model"):
+        delete_model("b")

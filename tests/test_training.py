@@ -143,3 +143,39 @@ def test_train_cli_and_models_listing(data, user_home, capsys):
 
 def test_train_cli_usage_error(data):
     assert main(["train", str(data), "--name", "x", "--crop", "30"]) == 2
+
+
+def test_scan_images_reports_brightness_thumbnails_and_errors(data):
+    from zdce_core.training import scan_images
+
+    (data / "zz.jpg").write_bytes(b"\xff\xd8 bad")
+    scanned = list(scan_images([data], thumb_size=16))
+    good = [s for s in scanned if not s.error]
+    assert len(good) == 10 and all(max(s.thumbnail.shape[:2]) == 16 for s in good)
+    assert all(0.05 < s.mean_gray < 0.3 for s in good)
+    assert [s.path.name for s in scanned if s.error] == ["zz.jpg"]
+
+
+def test_export_of_a_stopped_run_keeps_the_last_completed_epoch(data, tmp_path):
+    from zdce_core.training import export_checkpoint, read_checkpoint_info
+
+    calls = []
+    train(config(data, epochs=3), run_dir=tmp_path / "run",
+          cancel=lambda: bool(calls.append(1)) or len(calls) > 3)  # fmt: skip
+    info = read_checkpoint_info(tmp_path / "run")
+    assert info["epoch"] == 1
+    path = export_checkpoint(tmp_path / "run", tmp_path / "stopped.safetensors")
+    assert read_metadata(path)["epochs"] == "1"
+    ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    saved = load_model(path).net.state_dict()
+    assert all(torch.equal(saved[k], v) for k, v in ckpt["model"].items())
+
+
+def test_enhance_with_a_training_net_leaves_it_untouched(data, tmp_path):
+    from zdce_core.training import enhance_with
+
+    trainer = Trainer(config(data), run_dir=tmp_path / "run")
+    before = {k: v.clone() for k, v in trainer.net.state_dict().items()}
+    out = enhance_with(trainer.net, dark_rgb())
+    assert out.shape == dark_rgb().shape and trainer.net.training is not None
+    assert all(torch.equal(before[k], v) for k, v in trainer.net.state_dict().items())

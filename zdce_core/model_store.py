@@ -85,3 +85,33 @@ def resolve_model(spec: str | os.PathLike[str] | None) -> Path:
 def open_model(spec: str | os.PathLike[str] | None) -> LoadedModel:
     """Resolve ``spec`` (see :func:`resolve_model`) and load it."""
     return load_model(resolve_model(spec))
+
+
+def _user_entry(name: str) -> ModelEntry:
+    for entry in list_models():
+        if entry.source == "user" and entry.name == name:
+            return entry
+    raise WeightsError(f"{name}: no such user model (bundled models cannot be changed)")
+
+
+def check_model_name(name: str) -> str:
+    """``name`` stripped, if usable as a file name; raises ``ValueError`` otherwise."""
+    name = name.strip()
+    if not name or name.startswith(".") or any(c in name for c in '/\\:*?"<>|\0'):
+        raise ValueError(f"{name!r} is not a usable model name")
+    return name
+
+
+def rename_model(name: str, new_name: str) -> Path:
+    """Rename a user model (its file keeps its extension); returns the new path."""
+    entry = _user_entry(name)
+    new_name = check_model_name(new_name)
+    target = entry.path.with_name(new_name + entry.path.suffix)
+    if target.exists():
+        raise ValueError(f"a model named {new_name!r} exists already")
+    return entry.path.rename(target)
+
+
+def delete_model(name: str) -> None:
+    """Delete a user model file."""
+    _user_entry(name).path.unlink()

@@ -6,9 +6,10 @@ cancel callable between steps; it knows nothing of threads or Qt.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,11 +23,12 @@ from zdce_core.atomic import atomic_path
 from zdce_core.curves import apply_curves
 from zdce_core.device import pick_device
 from zdce_core.discovery import discover
+from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import ImageReadError, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
 from zdce_core.model_store import open_model, user_models_dir
 from zdce_core.resources import user_data_dir
-from zdce_core.weights import clean_module_, save_model
+from zdce_core.weights import LoadedModel, clean_module_, save_model
 
 MIN_IMAGES = 4
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -457,6 +459,66 @@ class Trainer:
             "trained_with": "zdce train",
         }
         return save_model(self.net, path or user_models_dir() / f"{cfg.name}.safetensors", metadata)
+
+
+def read_checkpoint_info(run_dir: Path) -> dict | None:
+    """``{"epoch", "config", "history"}`` of the checkpoint in ``run_dir``, or ``None``."""
+    path = Path(run_dir) / CHECKPOINT_NAME
+    if not path.is_file():
+        return None
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    return {"epoch": int(ckpt["epoch"]), "config": ckpt["config"], "history": ckpt["history"]}
+
+
+def export_checkpoint(run_dir: Path, path: Path | None = None) -> Path:
+    """Save the last completed epoch of the run in ``run_dir`` as a named model."""
+    info = read_checkpoint_info(run_dir)
+    if info is None:
+        raise TrainingError(f"no checkpoint in {run_dir}")
+    config = TrainConfig(**info["config"])
+    return Trainer(config, run_dir=run_dir, resume=True).export(path)
+
+
+DARK_BELOW = 0.3
+"""Mean gray (0–1) under which a photo counts as dark for the dataset check."""
+
+
+@dataclass(frozen=True)
+class ScannedImage:
+    """A candidate training photo: ``mean_gray`` in [0, 1] and a small ``(h, w, 3)`` uint8
+    thumbnail, or ``error`` when it cannot be read."""
+
+    path: Path
+    mean_gray: float | None = None
+    thumbnail: np.ndarray | None = None
+    error: str = ""
+
+
+def scan_images(
+    inputs: Sequence[str | Path],
+    thumb_size: int = 96,
+    cancel: Callable[[], bool] | None = None,
+) -> Iterator[ScannedImage]:
+    """Read every image under ``inputs`` (folders recursively) for a dataset check."""
+    found, _ = discover(inputs, recursive=True)
+    for f in found:
+        if cancel is not None and cancel():
+            return
+        try:
+            img = load_training_image(f.path, thumb_size)
+        except ImageReadError as exc:
+            yield ScannedImage(f.path, error=str(exc))
+            continue
+        img.thumbnail((thumb_size, thumb_size))
+        thumb = np.asarray(img)
+        yield ScannedImage(f.path, float(thumb.mean()) / 255.0, thumb)
+
+
+def enhance_with(net: nets.CurveNet, pixels: np.ndarray, strength: float = 8.0) -> np.ndarray:
+    """``pixels`` ``(H, W, 3)`` enhanced by a copy of ``net`` (e.g. mid-training), on the CPU."""
+    snapshot = copy.deepcopy(net).float().cpu().eval()
+    snapshot.to(memory_format=torch.contiguous_format)
+    return Enhancer(LoadedModel(snapshot), "cpu").enhance(pixels, strength)
 
 
 def train(
