@@ -177,5 +177,5 @@ def test_enhance_with_a_training_net_leaves_it_untouched(data, tmp_path):
     trainer = Trainer(config(data), run_dir=tmp_path / "run")
     before = {k: v.clone() for k, v in trainer.net.state_dict().items()}
     out = enhance_with(trainer.net, dark_rgb())
-    assert out.shape == dark_rgb().shape and trainer.net.training is not None
+    assert out.shape == dark_rgb().shape and trainer.net.training  # still in train mode
     assert all(torch.equal(before[k], v) for k, v in trainer.net.state_dict().items())

@@ -60,6 +60,7 @@ from zdce_core.preview import (
 from zdce_core.textbar import format_duration
 from zdce_core.weights import WeightsError, load_model
 from zdce_gui.compare_view import SIDE_BY_SIDE, SPLIT, CompareView, to_qimage
+from zdce_gui.model_manager import ModelManager
 from zdce_gui.queue_model import (
     DONE,
     FAILED,
@@ -70,6 +71,7 @@ from zdce_gui.queue_model import (
     ignored_item,
     item_for,
 )
+from zdce_gui.training_dialog import TrainingDialog
 from zdce_gui.workers import Worker, WorkerPool
 
 SLIDER_STEPS = 80  # 0.1 strength per step
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
         self.render_pending: float | None = None
         self.upsampled: tuple[Path, UpsampledMaps] | None = None
         self.batch_worker: Worker | None = None
+        self.training_dialog: TrainingDialog | None = None
         self.batch_started = 0.0
         self.last_output: Path | None = None
         self.last_summary: BatchSummary | None = None
@@ -295,6 +298,8 @@ class MainWindow(QMainWindow):
         action(view_menu, "&Fit", self.view.set_fit, "Ctrl+0")
         action(view_menu, "&100%", lambda: self.view.set_zoom(1.0), "Ctrl+1")
         model_menu = self.menuBar().addMenu("&Model")
+        action(model_menu, "&Train…", self.open_training)
+        action(model_menu, "&Manage…", self.open_model_manager)
         action(model_menu, "&Import Model…", self.import_model)
         action(model_menu, "Open &Models Folder", self.open_models_folder)
         help_menu = self.menuBar().addMenu("&Help")
@@ -310,6 +315,8 @@ class MainWindow(QMainWindow):
             label = entry.name if entry.source == "bundled" else f"{entry.name} (yours)"
             self.model_combo.addItem(label, str(entry.path))
         current = None if current is None else str(current)
+        if current is not None and not Path(current).is_file():
+            current = None  # renamed or deleted meanwhile
         if current is not None and self.model_combo.findData(current) < 0:
             self.model_combo.addItem(Path(current).name, current)
         index = self.model_combo.findData(current) if current is not None else 0
@@ -363,6 +370,26 @@ class MainWindow(QMainWindow):
         self.settings.setValue("dirs/model", str(path.parent))
         self.refresh_models(select=target)
         return True
+
+    def open_training(self) -> TrainingDialog:
+        """Show the training dialog (one per window; it keeps running when hidden)."""
+        if self.training_dialog is None:
+            paths = [item.path for item in self.queue.items if item.processable]
+            self.training_dialog = TrainingDialog(self, queue_paths=paths)
+            self.training_dialog.quiet = self.quiet
+            self.training_dialog.model_saved.connect(lambda p: self.refresh_models(select=Path(p)))
+        else:
+            self.training_dialog.queue_paths = [i.path for i in self.queue.items if i.processable]
+            self.training_dialog.use_queue_button.setEnabled(bool(self.training_dialog.queue_paths))
+        self.training_dialog.show()
+        self.training_dialog.raise_()
+        return self.training_dialog
+
+    def open_model_manager(self) -> ModelManager:
+        manager = ModelManager(self)
+        manager.models_changed.connect(self.refresh_models)
+        manager.show()
+        return manager
 
     def open_models_folder(self) -> None:
         user_models_dir().mkdir(parents=True, exist_ok=True)
@@ -763,7 +790,10 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop every worker and wait for it (cancelled work leaves no partial files)."""
-        for pool in (self.batch_pool, self.preview_pool, self.render_pool):
+        pools = [self.batch_pool, self.preview_pool, self.render_pool]
+        if self.training_dialog is not None:
+            pools.append(self.training_dialog.pool)
+        for pool in pools:
             pool.stop()
 
     def closeEvent(self, event) -> None:

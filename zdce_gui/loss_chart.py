@@ -1,0 +1,109 @@
+"""A small line chart of training losses (QtCharts is not part of PySide6-Essentials)."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+COLOURS = {
+    "total": "#1565c0",
+    "spa": "#6a1b9a",
+    "exp": "#ef6c00",
+    "col": "#2e7d32",
+    "tv": "#c62828",
+}
+MARGIN_LEFT, MARGIN = 52, 8
+
+
+class LossChart(QWidget):
+    """Series of ``(x, y)`` points drawn on a log-scaled y axis; dashed for validation.
+
+    ``add(name, x, y)`` appends; names are ``"<loss>"`` (training) or ``"val <loss>"``.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(360, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.series: dict[str, list[tuple[float, float]]] = {}
+
+    def add(self, name: str, x: float, y: float) -> None:
+        if math.isfinite(y) and y > 0:
+            self.series.setdefault(name, []).append((x, y))
+            self.update()
+
+    def clear(self) -> None:
+        self.series.clear()
+        self.update()
+
+    def _bounds(self) -> tuple[float, float, float, float]:
+        points = [p for s in self.series.values() for p in s]
+        xs = [p[0] for p in points]
+        ys = [math.log10(p[1]) for p in points]
+        x0, x1 = min(xs), max(xs)
+        y0, y1 = math.floor(min(ys)), math.ceil(max(ys))
+        return x0, max(x1, x0 + 1e-9), y0, max(y1, y0 + 1)
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), self.palette().base())
+        plot = QRectF(
+            MARGIN_LEFT,
+            MARGIN,
+            self.width() - MARGIN_LEFT - MARGIN,
+            self.height() - 2 * MARGIN - 18,
+        )
+        text = self.palette().text().color()
+        if not self.series:
+            p.setPen(text)
+            p.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, "Losses appear here as training runs"
+            )
+            return
+        x0, x1, y0, y1 = self._bounds()
+
+        def to_screen(x: float, y: float) -> QPointF:
+            fx = (x - x0) / (x1 - x0)
+            fy = (math.log10(y) - y0) / (y1 - y0)
+            return QPointF(plot.left() + fx * plot.width(), plot.bottom() - fy * plot.height())
+
+        p.setPen(QPen(text, 1))
+        for decade in range(int(y0), int(y1) + 1):
+            y = to_screen(x0, 10.0**decade).y()
+            p.setPen(QPen(QColor(text.red(), text.green(), text.blue(), 50), 1))
+            p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+            p.setPen(text)
+            p.drawText(
+                QRectF(0, y - 8, MARGIN_LEFT - 4, 16),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                f"1e{decade}",
+            )
+        p.drawText(
+            QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16),
+            Qt.AlignmentFlag.AlignCenter,
+            "epoch",
+        )
+        legend_x = plot.left() + 6
+        for name, points in self.series.items():
+            key = name.removeprefix("val ")
+            pen = QPen(QColor(COLOURS.get(key, "#555555")), 2 if key == "total" else 1.2)
+            if name.startswith("val "):
+                pen.setStyle(Qt.PenStyle.DashLine)
+            p.setPen(pen)
+            path = QPainterPath(to_screen(*points[0]))
+            for point in points[1:]:
+                path.lineTo(to_screen(*point))
+            p.drawPath(path)
+            if not name.startswith("val "):
+                p.drawLine(
+                    QPointF(legend_x, plot.top() + 8), QPointF(legend_x + 14, plot.top() + 8)
+                )
+                p.setPen(text)
+                p.drawText(QPointF(legend_x + 17, plot.top() + 12), key)
+                legend_x += 24 + p.fontMetrics().horizontalAdvance(key)
+        p.setPen(text)
+        p.drawText(QPointF(legend_x + 6, plot.top() + 12), "(dashed: validation)")
