@@ -87,6 +87,9 @@ class LossChart(QWidget):
             Qt.AlignmentFlag.AlignCenter,
             "epoch",
         )
+        axis = QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16)
+        p.drawText(axis, Qt.AlignmentFlag.AlignLeft, f"{x0:g}")
+        p.drawText(axis, Qt.AlignmentFlag.AlignRight, f"{x1:g}")
         legend_x = plot.left() + 6
         for name, points in self.series.items():
             key = name.removeprefix("val ")

@@ -113,7 +113,7 @@ class TrainingDialog(QDialog):
         self.thumbs.setFlow(QListView.Flow.LeftToRight)
         self.thumbs.setWrapping(False)
         self.thumbs.setIconSize(QSize(72, 72))
-        self.thumbs.setFixedHeight(100)
+        self.thumbs.setFixedHeight(112)
         self.thumbs.setToolTip("Click a photo to use it as the before/after sample")
         self.thumbs.currentRowChanged.connect(self.choose_sample)
         photos = QGroupBox("Photos")
@@ -274,8 +274,6 @@ class TrainingDialog(QDialog):
             item.setToolTip(f"{scanned.path.name} — mean gray {scanned.mean_gray:.2f}")
             item.setData(Qt.ItemDataRole.UserRole, str(scanned.path))
             self.thumbs.addItem(item)
-            if self.thumbs.count() == 1:
-                self.thumbs.setCurrentRow(0)
 
     def _scan_done(self) -> None:
         self.scan_worker = None
@@ -293,6 +291,9 @@ class TrainingDialog(QDialog):
                 f"{DARK_BELOW}); the model learns to brighten dark photos."
             )
         self.warning_label.setText(" ".join(warnings))
+        shown = [s for s in self.scanned if s.thumbnail is not None][: self.thumbs.count()]
+        if shown and self.thumbs.currentRow() < 0:  # the darkest shown photo as the sample
+            self.thumbs.setCurrentRow(min(range(len(shown)), key=lambda i: shown[i].mean_gray))
         self.update_state()
 
     def _scan_failed(self, message: str) -> None:
