@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from zdce_core import __version__
+from zdce_core.resources import resource_path
 
 
 def configure_threads() -> int:
@@ -103,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["ZDCE_HOME"] = smoke_home.name
 
     from PySide6.QtCore import QSettings
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from zdce_gui.main_window import MainWindow
@@ -111,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("zdce")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("zdce")
+    app.setWindowIcon(QIcon(str(resource_path("icons", "zdce.png"))))
     if smoke_home is not None:
         with smoke_home:
             settings = QSettings(
