@@ -56,8 +56,12 @@ def run(pairs, enhancer, opts, **kwargs) -> tuple[list[ItemFinished], object]:
 def test_discovery_skips_hidden_and_non_images(photos):
     found, ignored = discover([photos], recursive=True)
     assert [f.relative.as_posix() for f in found] == [
-        "B.JPG", "a.jpg", "broken.jpg", "sub/c.png", "sub/deeper/d.tif",
-    ]  # fmt: skip
+        "B.JPG",
+        "a.jpg",
+        "broken.jpg",
+        "sub/c.png",
+        "sub/deeper/d.tif",
+    ]
     reasons = {i.path.name: i.reason for i in ignored}
     assert reasons == {".hidden.jpg": "hidden file", "notes.txt": "not an image file"}
     flat, _ = discover([photos], recursive=False)
@@ -74,8 +78,11 @@ def test_batch_mirrors_folders_reports_failures_and_keeps_inputs(photos, tmp_pat
     items, summary = run(pairs, enhancer, OutputOptions(out))
     assert summary.done == 4 and summary.failed == 1 and summary.skipped == 0
     assert sorted(digest(out)) == [
-        "B_enhanced.JPG", "a_enhanced.jpg", "sub/c_enhanced.png", "sub/deeper/d_enhanced.tif",
-    ]  # fmt: skip
+        "B_enhanced.JPG",
+        "a_enhanced.jpg",
+        "sub/c_enhanced.png",
+        "sub/deeper/d_enhanced.tif",
+    ]
     broken = next(i for i in items if i.status == "failed")
     assert broken.path.name == "broken.jpg" and "corrupt or truncated" in broken.reason
     assert digest(photos) == before

@@ -32,8 +32,17 @@ def test_evaluate_cli_compares_models(tmp_path, bright_model_file, model_file, c
     for i in range(4):
         save_photo(tmp_path / "photos" / f"{i}.png")
     out = tmp_path / "report.json"
-    args = ["evaluate", str(tmp_path / "photos"), "--model", str(bright_model_file),
-            "--model", str(model_file), "--json", str(out), "-q"]  # fmt: skip
+    args = [
+        "evaluate",
+        str(tmp_path / "photos"),
+        "--model",
+        str(bright_model_file),
+        "--model",
+        str(model_file),
+        "--json",
+        str(out),
+        "-q",
+    ]
     assert main(args) == 0
     rows = json.loads(out.read_text())
     assert [r["model"] for r in rows] == ["bright.safetensors", "random.safetensors"]

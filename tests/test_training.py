@@ -27,8 +27,16 @@ def data(tmp_path: Path) -> Path:
 
 
 def config(data: Path, **kw) -> TrainConfig:
-    base = dict(data=[str(data)], name="tiny", base=None, epochs=2, crop=32, batch_size=4,
-                val_every=5, lr=1e-3)  # fmt: skip
+    base = dict(
+        data=[str(data)],
+        name="tiny",
+        base=None,
+        epochs=2,
+        crop=32,
+        batch_size=4,
+        val_every=5,
+        lr=1e-3,
+    )
     return TrainConfig(**{**base, **kw})
 
 
@@ -46,8 +54,12 @@ def test_a_few_steps_reduce_the_loss(data, tmp_path):
 
 def test_full_run_reports_and_saves_a_model_that_enhances(data, tmp_path):
     events = []
-    result = train(config(data), on_progress=events.append, run_dir=tmp_path / "run",
-                   save_as=tmp_path / "tiny.safetensors")  # fmt: skip
+    result = train(
+        config(data),
+        on_progress=events.append,
+        run_dir=tmp_path / "run",
+        save_as=tmp_path / "tiny.safetensors",
+    )
     assert result.status == "finished" and result.epochs_done == 2
     steps = [e for e in events if isinstance(e, StepProgress)]
     epochs = [e for e in events if isinstance(e, EpochDone)]
@@ -79,8 +91,11 @@ def test_cancel_stops_within_a_step_and_keeps_a_loadable_checkpoint(data, tmp_pa
 def test_resume_continues_exactly(data, tmp_path):
     straight = train(config(data, epochs=3), run_dir=tmp_path / "a")
     calls = []
-    stopped = train(config(data, epochs=3), run_dir=tmp_path / "b",
-                    cancel=lambda: bool(calls.append(1)) or len(calls) > 2)  # fmt: skip
+    stopped = train(
+        config(data, epochs=3),
+        run_dir=tmp_path / "b",
+        cancel=lambda: bool(calls.append(1)) or len(calls) > 2,
+    )
     assert stopped.epochs_done == 1
     resumed = train(config(data, epochs=3), run_dir=tmp_path / "b", resume=True)
     assert resumed.epochs_done == 3 and len(resumed.history) == 3
@@ -133,8 +148,21 @@ def test_fine_tuning_starts_from_a_model(data, tmp_path, bright_model_file):
 
 
 def test_train_cli_and_models_listing(data, user_home, capsys):
-    args = ["train", str(data), "--name", "cli-model", "--from-scratch", "--epochs", "1",
-            "--crop", "32", "--batch-size", "4", "--val-every", "5"]  # fmt: skip
+    args = [
+        "train",
+        str(data),
+        "--name",
+        "cli-model",
+        "--from-scratch",
+        "--epochs",
+        "1",
+        "--crop",
+        "32",
+        "--batch-size",
+        "4",
+        "--val-every",
+        "5",
+    ]
     assert main(args) == 0
     assert (user_home / "models" / "cli-model.safetensors").is_file()
     assert main(["models"]) == 0
@@ -160,8 +188,11 @@ def test_export_of_a_stopped_run_keeps_the_last_completed_epoch(data, tmp_path):
     from zdce_core.training import export_checkpoint, read_checkpoint_info
 
     calls = []
-    train(config(data, epochs=3), run_dir=tmp_path / "run",
-          cancel=lambda: bool(calls.append(1)) or len(calls) > 3)  # fmt: skip
+    train(
+        config(data, epochs=3),
+        run_dir=tmp_path / "run",
+        cancel=lambda: bool(calls.append(1)) or len(calls) > 3,
+    )
     info = read_checkpoint_info(tmp_path / "run")
     assert info["epoch"] == 1
     path = export_checkpoint(tmp_path / "run", tmp_path / "stopped.safetensors")

@@ -28,9 +28,17 @@ from zdce_core.image_io import (
 DEFAULT_SUFFIX = "_enhanced"
 
 _FORMAT_BY_EXTENSION = {
-    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".heic": "jpeg", ".heif": "jpeg",
-    ".png": "png", ".bmp": "png", ".tif": "tiff", ".tiff": "tiff", ".webp": "webp",
-}  # fmt: skip
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".jpe": "jpeg",
+    ".heic": "jpeg",
+    ".heif": "jpeg",
+    ".png": "png",
+    ".bmp": "png",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".webp": "webp",
+}
 
 
 class PlanError(ValueError):
@@ -76,8 +84,14 @@ def output_path(found: FoundFile, opts: OutputOptions) -> Path:
     fmt = output_format(found.path, opts)
     src_ext = found.path.suffix
     same = _FORMAT_BY_EXTENSION.get(src_ext.lower()) == fmt and src_ext.lower() in (
-        ".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp",
-    )  # fmt: skip
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".png",
+        ".tif",
+        ".tiff",
+        ".webp",
+    )
     ext = src_ext if same else OUTPUT_FORMATS[fmt]
     relative_dir = found.relative.parent if opts.mirror else Path()
     return opts.folder / relative_dir / f"{found.path.stem}{opts.suffix}{ext}"

@@ -186,8 +186,9 @@ class CompareView(QWidget):
         elif self._drag == "pan" and self.before is not None:
             s = self.current_scale()
             delta = pos - self._last
-            self.center -= QPointF(delta.x() / (self.before.width() * s),
-                                   delta.y() / (self.before.height() * s))  # fmt: skip
+            self.center -= QPointF(
+                delta.x() / (self.before.width() * s), delta.y() / (self.before.height() * s)
+            )
             self._last = pos
             self.update()
         else:

@@ -75,8 +75,13 @@ from zdce_gui.training_dialog import TrainingDialog
 from zdce_gui.workers import Worker, WorkerPool
 
 SLIDER_STEPS = 80  # 0.1 strength per step
-FORMATS = [("Same as input", "same"), ("JPEG", "jpeg"), ("PNG", "png"), ("TIFF", "tiff"),
-           ("WebP", "webp")]  # fmt: skip
+FORMATS = [
+    ("Same as input", "same"),
+    ("JPEG", "jpeg"),
+    ("PNG", "png"),
+    ("TIFF", "tiff"),
+    ("WebP", "webp"),
+]
 SHORTCUTS = """<table>
 <tr><td>Ctrl+O</td><td>Add files</td></tr>
 <tr><td>Ctrl+Shift+O</td><td>Add folder</td></tr>
@@ -183,8 +188,9 @@ class MainWindow(QMainWindow):
         self.strength_slider.valueChanged.connect(lambda v: self.strength_spin.setValue(v / 10))
         self.strength_spin.valueChanged.connect(self.strength_changed)
         self.own_strength_check = QCheckBox("Only this image")
-        self.own_strength_check.setToolTip("Keep this strength for the selected image; "
-                                           "the others use the batch strength")  # fmt: skip
+        self.own_strength_check.setToolTip(
+            "Keep this strength for the selected image; the others use the batch strength"
+        )
         self.own_strength_check.toggled.connect(self.own_strength_toggled)
         controls = QHBoxLayout()
         controls.addWidget(self.mode_combo)
@@ -696,8 +702,10 @@ class MainWindow(QMainWindow):
             if item.status == WORKING:
                 self.queue.update(item_row, status=QUEUED, reason="cancelled")
         verb = "Cancelled" if summary.cancelled else "Finished"
-        text = (f"{verb}: {summary.done} converted, {summary.skipped} skipped, "
-                f"{summary.failed} failed in {format_duration(summary.seconds)}")  # fmt: skip
+        text = (
+            f"{verb}: {summary.done} converted, {summary.skipped} skipped, "
+            f"{summary.failed} failed in {format_duration(summary.seconds)}"
+        )
         self.status_label.setText(text)
         if summary.failed and not self.quiet:
             box = QMessageBox(QMessageBox.Icon.Warning, "Some photos failed", text, parent=self)

@@ -27,13 +27,21 @@ from zdce_core.model_store import ModelEntry, delete_model, list_models, rename_
 from zdce_core.weights import WeightsError
 
 CARD_FIELDS = (
-    ("arch", "Architecture"), ("base", "Started from"), ("data", "Training photos"),
-    ("images", "Training images"), ("validation_images", "Validation images"),
-    ("epochs", "Epochs"), ("crop", "Crop (px)"), ("batch_size", "Batch size"),
-    ("lr", "Learning rate"), ("exposure_target", "Brightness target"),
-    ("train_loss", "Final training loss"), ("val_loss", "Validation loss"), ("date", "Date"),
+    ("arch", "Architecture"),
+    ("base", "Started from"),
+    ("data", "Training photos"),
+    ("images", "Training images"),
+    ("validation_images", "Validation images"),
+    ("epochs", "Epochs"),
+    ("crop", "Crop (px)"),
+    ("batch_size", "Batch size"),
+    ("lr", "Learning rate"),
+    ("exposure_target", "Brightness target"),
+    ("train_loss", "Final training loss"),
+    ("val_loss", "Validation loss"),
+    ("date", "Date"),
     ("source", "Source"),
-)  # fmt: skip
+)
 
 
 def model_card_html(entry: ModelEntry) -> str:

@@ -49,8 +49,13 @@ def test_add_files_and_drop(window, photos, qtbot):
     mime.setUrls(
         [QUrl.fromLocalFile(str(photos / "b.png")), QUrl.fromLocalFile(str(photos / "sub"))]
     )
-    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    drop = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     window.dropEvent(drop)
     assert set(statuses(window)) == {"a.jpg", "b.png", "c.png"}
 
@@ -187,8 +192,10 @@ def test_smoke_test(tmp_path, user_home):
     model = save_model(brightening_net(), tmp_path / "m.safetensors")
     result = subprocess.run(
         [sys.executable, "-m", "zdce_gui.app", "--smoke-test", "--model", str(model)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "smoke test passed" in result.stdout
 
