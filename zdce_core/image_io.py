@@ -37,8 +37,6 @@ READ_FORMATS = frozenset({"JPEG", "MPO", "PNG", "TIFF", "BMP", "WEBP", "HEIF"})
 OUTPUT_FORMATS: dict[str, str] = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "webp": ".webp"}
 """Output format name → file extension."""
 
-_SAME_FORMAT = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "TIFF": "tiff", "WEBP": "webp"}
-_SAME_FALLBACK = {"BMP": "png", "HEIF": "jpeg"}
 
 _GRAY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N"}
 
@@ -177,15 +175,6 @@ def _xmp_bytes(info: dict) -> bytes | None:
     if isinstance(xmp, str):
         xmp = xmp.encode("utf-8")
     return xmp or None
-
-
-def output_format_for(photo_format: str, requested: str) -> str:
-    """The output format name for ``requested`` (``"same"`` or a key of ``OUTPUT_FORMATS``)."""
-    if requested == "same":
-        return _SAME_FORMAT.get(photo_format) or _SAME_FALLBACK.get(photo_format, "png")
-    if requested not in OUTPUT_FORMATS:
-        raise ValueError(f"unknown output format {requested!r}")
-    return requested
 
 
 def _to_8bit(a: np.ndarray) -> np.ndarray:
