@@ -14,7 +14,6 @@ DCE-Net is written to a temporary file (same architecture, so the same speed).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -27,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.photos import make_jpegs
+from benchmarks.report import report
 from zdce_core.image_io import read_image, write_image
 
 # A small launcher process runs the command, so that the peak RSS it reports belongs to the
@@ -121,11 +121,7 @@ def main() -> None:
                 [*zdce, "enhance", str(big), "-o", str(tmp / "out48"), "--model", model, "-q"]
             )
             results["peak_rss_48mp_mb"] = round(rss48)
-    width = max(map(len, results))
-    for key, value in results.items():
-        print(f"{key:{width}s}  {value}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    report(results, args.json)
 
 
 if __name__ == "__main__":

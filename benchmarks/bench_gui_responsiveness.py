@@ -10,7 +10,6 @@ interval. Runs offscreen; the main window is used exactly as a person would (que
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import QApplication
 
 from benchmarks.bench_batch import default_or_random_model
 from benchmarks.photos import make_jpegs
+from benchmarks.report import report
 from zdce_gui.app import configure_threads, wait_until
 from zdce_gui.main_window import MainWindow
 
@@ -78,11 +78,7 @@ def main() -> None:
         "p99_stall_ms": round(statistics.quantiles(gaps, n=100)[98], 1),
         "median_stall_ms": round(statistics.median(gaps), 1),
     }
-    width = max(map(len, results))
-    for key, value in results.items():
-        print(f"{key:{width}s}  {value}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    report(results, args.json)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ Uses the GUI's thread setting (all cores but one) unless --threads is given. Tar
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -22,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_batch import default_or_random_model
 from benchmarks.photos import make_jpegs
+from benchmarks.report import report
 from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import read_image
 from zdce_core.preview import UpsampledMaps, make_preview, render_preview
@@ -75,11 +75,7 @@ def main() -> None:
         "slider_rerender_max_ms": round(1000 * max(renders), 1),
         "rerender_without_upsampled_maps_median_ms": round(1000 * statistics.median(uncached), 1),
     }
-    width = max(map(len, results))
-    for key, value in results.items():
-        print(f"{key:{width}s}  {value}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    report(results, args.json)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ step's.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -23,6 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.photos import make_jpegs
+from benchmarks.report import report
 from zdce_core.training import StepProgress, TrainConfig, Trainer
 
 
@@ -79,11 +79,7 @@ def main() -> None:
             results[f"full_loop_{crop}_over_bare"] = round(
                 rate / float(results[f"bare_step_{crop}_channels_last_img_s"]), 3
             )
-    width = max(map(len, results))
-    for key, value in results.items():
-        print(f"{key:{width}s}  {value}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    report(results, args.json)
 
 
 if __name__ == "__main__":
