@@ -474,8 +474,8 @@ class MainWindow(QMainWindow):
         self.own_strength_check.blockSignals(True)
         self.own_strength_check.setChecked(item.strength is not None)
         self.own_strength_check.blockSignals(False)
-        if item.strength is not None:
-            self.set_strength_silently(item.strength)
+        own = item.strength
+        self.set_strength_silently(own if own is not None else self.batch_strength())
         if self.enhancer is None:
             return
         if item.status == SKIPPED and not item.processable:

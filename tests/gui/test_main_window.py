@@ -208,3 +208,15 @@ def test_space_in_the_queue_shows_the_original(window, photos):
     assert window.view.showing_original
     QTest.keyRelease(window.table, Qt.Key.Key_Space)
     assert not window.view.showing_original
+
+
+def test_selecting_an_image_without_override_shows_the_batch_strength(window, photos, qtbot):
+    window.add_paths([photos / "a.jpg", photos / "b.png"])
+    window.table.selectRow(0)
+    window.strength_spin.setValue(6.0)  # batch strength
+    window.own_strength_check.setChecked(True)
+    window.strength_spin.setValue(2.0)  # a.jpg's own
+    window.table.selectRow(1)
+    assert window.strength() == 6.0 and not window.own_strength_check.isChecked()
+    window.table.selectRow(0)
+    assert window.strength() == 2.0 and window.own_strength_check.isChecked()
