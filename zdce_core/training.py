@@ -470,6 +470,19 @@ def read_checkpoint_info(run_dir: Path) -> dict | None:
     return {"epoch": int(ckpt["epoch"]), "config": ckpt["config"], "history": ckpt["history"]}
 
 
+def unfinished_runs() -> list[tuple[str, dict]]:
+    """``(name, checkpoint info)`` of runs in the user data folder that stopped before their
+    last epoch, the most recent first."""
+    runs_dir = user_data_dir() / "runs"
+    found = []
+    checkpoints = runs_dir.glob(f"*/{CHECKPOINT_NAME}") if runs_dir.is_dir() else []
+    for path in sorted(checkpoints, key=lambda p: p.stat().st_mtime, reverse=True):
+        info = read_checkpoint_info(path.parent)
+        if info is not None and info["epoch"] < int(info["config"]["epochs"]):
+            found.append((path.parent.name, info))
+    return found
+
+
 def export_checkpoint(run_dir: Path, path: Path | None = None) -> Path:
     """Save the last completed epoch of the run in ``run_dir`` as a named model."""
     info = read_checkpoint_info(run_dir)

@@ -51,6 +51,7 @@ from zdce_core.training import (
     read_checkpoint_info,
     run_dir_for,
     scan_images,
+    unfinished_runs,
 )
 from zdce_gui.compare_view import SIDE_BY_SIDE, CompareView, to_qimage
 from zdce_gui.loss_chart import LossChart
@@ -87,7 +88,25 @@ class TrainingDialog(QDialog):
         self.last_result: TrainResult | None = None
         self.quiet = False
         self._build()
+        self.offer_resume()
         self.update_state()
+
+    def offer_resume(self) -> None:
+        """Prefill the most recent unfinished run, so that Resume is one click away."""
+        runs = unfinished_runs()
+        if not runs:
+            return
+        name, info = runs[0]
+        config = info["config"]
+        self.name_edit.setText(name)
+        self.epochs_spin.setValue(int(config["epochs"]))
+        self.set_sources([Path(p) for p in config["data"]])
+        self.status.setText(
+            f"“{name}” stopped after epoch {info['epoch']} of {config['epochs']}: "
+            "Resume continues it."
+        )
+        for record in info["history"]:
+            self._chart_epoch(record["epoch"], record["train"], record["val"])
 
     # construction --------------------------------------------------------------------------
     def _build(self) -> None:

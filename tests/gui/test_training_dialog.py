@@ -124,3 +124,21 @@ def test_manage_rename_delete_export(window, tmp_path, qtbot, user_home):
     assert not any(e.source == "user" for e in list_models())
     assert window.model_combo.findText("brighter (yours)") < 0
     assert isinstance(manager, ModelManager)
+
+
+def test_next_time_the_dialog_offers_to_resume(make_window, dark_folder, qtbot):
+    first = make_window()
+    d = first.open_training()
+    d.name_edit.setText("night")
+    d.epochs_spin.setValue(4)
+    d.crop_spin.setValue(64)
+    d.batch_spin.setValue(4)
+    scan(d, qtbot, [dark_folder])
+    d.start(resume=False)
+    qtbot.waitUntil(lambda: len(d.chart.series.get("total", [])) >= 1, timeout=60_000)
+    first.close()  # quiet: stops without asking, keeps the checkpoint
+    qtbot.waitUntil(lambda: not d.running, timeout=10_000)
+    again = make_window().open_training()
+    assert again.name_edit.text() == "night" and again.resume_button.isEnabled()
+    assert "Resume continues it" in again.status.text() and again.sources() == [dark_folder]
+    assert len(again.chart.series["total"]) >= 1
