@@ -118,3 +118,15 @@ def test_ctrl_c_leaves_no_partial_output(night, tmp_path, bright_model_file, mon
     out = tmp_path / "o"
     assert main(["enhance", str(night), "-o", str(out), "--model", str(bright_model_file)]) == 130
     assert [p for p in out.rglob("*") if p.is_file()] == []
+
+
+def test_sixteen_bit_colour_gets_a_note(tmp_path, bright_model_file, capsys):
+    import numpy as np
+
+    from tests.conftest import dark_rgb
+    from tests.test_image_io import write_png16_rgb
+
+    write_png16_rgb(tmp_path / "c16.png", dark_rgb().astype(np.uint16) * 257)
+    args = ["enhance", str(tmp_path / "c16.png"), "-o", str(tmp_path / "o")]
+    assert main([*args, "--model", str(bright_model_file)]) == 0
+    assert "note" in capsys.readouterr().err and (tmp_path / "o" / "c16_enhanced.png").is_file()

@@ -164,3 +164,29 @@ def test_destination_that_is_not_a_folder(tmp_path):
     (tmp_path / "blocker").write_text("a file where a folder should be")
     with pytest.raises(ImageWriteError, match="cannot write"):
         write_image(tmp_path / "blocker" / "o.png", photo, "png")
+
+
+def write_png16_rgb(path, rgb16: np.ndarray) -> None:
+    """A minimal 16-bit RGB PNG, written by hand (Pillow cannot write one)."""
+    import struct
+    import zlib
+
+    h, w, _ = rgb16.shape
+    raw = b"".join(b"\x00" + rgb16[y].astype(">u2").tobytes() for y in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
+    path.write_bytes(png + chunk(b"IEND", b""))
+
+
+def test_sixteen_bit_colour_is_flagged_as_reduced(tmp_path):
+    rgb16 = dark_rgb().astype(np.uint16) * 257
+    write_png16_rgb(tmp_path / "c16.png", rgb16)
+    photo = read_image(tmp_path / "c16.png")
+    assert photo.reduced_from_16bit and photo.bit_depth == 8
+    assert np.array_equal(photo.pixels, dark_rgb())
+    assert not read_image(save_photo(tmp_path / "c8.png")).reduced_from_16bit

@@ -150,8 +150,8 @@ class ItemStarted:
 class ItemFinished:
     """An input is done: ``status`` is ``"done"``, ``"skipped"`` or ``"failed"``.
 
-    ``reason`` says why it was skipped or failed; ``megapixels`` and ``seconds`` are 0 for
-    items that were not processed.
+    ``reason`` says why it was skipped or failed, or notes a compromise on a done item;
+    ``megapixels`` and ``seconds`` are 0 for items that were not processed.
     """
 
     index: int
@@ -318,6 +318,6 @@ def _process(
         return failed(f"not enough memory for a {loaded.megapixels:.0f}-megapixel image")
     except (OSError, RuntimeError, ValueError) as exc:
         return failed(f"{type(exc).__name__}: {exc}")
-    return ItemFinished(
-        index, total, found.path, "done", out, "", loaded.megapixels, time.perf_counter() - t0
-    )
+    note = "16-bit colour was read and written as 8-bit" if loaded.reduced_from_16bit else ""
+    seconds = time.perf_counter() - t0
+    return ItemFinished(index, total, found.path, "done", out, note, loaded.megapixels, seconds)

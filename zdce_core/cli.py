@@ -117,6 +117,8 @@ def cmd_enhance(args: argparse.Namespace) -> int:
                 bar.update(event.index, event.total, event.path.name)
             elif isinstance(event, ItemFinished) and event.status == "failed":
                 report(f"failed {event.path}: {event.reason}")
+            elif isinstance(event, ItemFinished) and event.status == "done" and event.reason:
+                report(f"note {event.path}: {event.reason}")
             elif isinstance(event, ItemFinished) and event.status == "skipped" and bar:
                 report(f"skipped {event.path}: {event.reason}")
             elif isinstance(event, BatchFinished):

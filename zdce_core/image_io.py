@@ -67,6 +67,8 @@ class Photo:
     icc_profile: bytes | None = None
     xmp: bytes | None = None
     dpi: tuple[float, float] | None = None
+    reduced_from_16bit: bool = False
+    """The file holds 16-bit colour, which Pillow decodes to 8 bits per channel."""
 
     @property
     def height(self) -> int:
@@ -136,6 +138,9 @@ def read_image(path: str | os.PathLike[str]) -> Photo:
             with Image.open(path) as img:
                 if img.format not in READ_FORMATS:
                     raise ImageReadError(f"unsupported image format {img.format}")
+                reduced = img.mode in ("RGB", "RGBA") and any(
+                    "16" in str(tile.args) for tile in img.tile
+                )
                 img.load()
                 exif = img.getexif()
                 rotated = exif.get(ORIENTATION_TAG, 1) != 1
@@ -155,6 +160,7 @@ def read_image(path: str | os.PathLike[str]) -> Photo:
                     icc_profile=icc or None,
                     xmp=_xmp_bytes(info),
                     dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
+                    reduced_from_16bit=reduced,
                 )
     except ImageReadError:
         raise
