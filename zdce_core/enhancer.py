@@ -184,7 +184,8 @@ class Enhancer:
     """A loaded model on a device, ready to estimate and render photos.
 
     ``device``: ``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``cuda[:N]`` or ``mps``.
-    On CPU the network runs channels_last; on CUDA in half precision.
+    On CPU the network runs channels_last; on CUDA in half precision. The enhancer takes
+    over ``model.net`` (moved and converted in place): give each enhancer its own model.
     """
 
     def __init__(
@@ -229,11 +230,6 @@ class Enhancer:
         maps = self.run_net(to_unit_float(small, self.device))
         return CurveMaps(maps, pixels.shape[0], pixels.shape[1])
 
-    def _strip_rows(self, width: int) -> int:
-        if self.full_res:
-            return FULL_RES_TILE // 2
-        return max(4, STRIP_ELEMENTS // (3 * width))
-
     def render(
         self,
         pixels: np.ndarray,
@@ -254,7 +250,10 @@ class Enhancer:
         top = _max_value(pixels.dtype)
         out = np.empty_like(pixels)
         out_t = pixels_as_tensor(out) if out.dtype == np.uint8 else None
-        step = self._strip_rows(w)
+        if isinstance(maps, FullResMaps):
+            step = FULL_RES_TILE // 2  # the network's tiles dominate; fewer, taller strips
+        else:
+            step = max(4, STRIP_ELEMENTS // (3 * w))
         with torch.inference_mode():
             for r0 in range(0, h, step):
                 if cancel is not None and cancel():
