@@ -190,6 +190,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 clipped_percent=100 * r.mean("clipped"),
                 cast=r.mean("cast"),
                 max_cast=r.max("cast"),
+                input_cast=r.mean("input_cast"),
             )
         rows.append(row)
     print(_table(rows))

@@ -28,7 +28,8 @@ CLIP_LEVEL = 254.5 / 255.0
 class ImageScore:
     """One photo: losses (weighted) and statistics of input and output, values in [0, 1].
 
-    ``cast``: largest difference between channel means over the mean intensity.
+    ``cast``: largest difference between channel means over the mean intensity (of the
+    output; ``input_cast`` of the photo itself, since scenes have colours of their own).
     """
 
     path: Path
@@ -37,6 +38,7 @@ class ImageScore:
     brightness: float
     clipped: float
     cast: float
+    input_cast: float
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ def score_image(
         enhanced = apply_curves(x, maps, 8.0)
         _, parts = criterion(x, enhanced, maps)
     brightness, clipped, cast = output_stats(enhanced)
-    return ImageScore(path, parts, float(x.mean()), brightness, clipped, cast)
+    input_brightness, _, input_cast = output_stats(x)
+    return ImageScore(path, parts, input_brightness, brightness, clipped, cast, input_cast)
 
 
 def evaluate(
