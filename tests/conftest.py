@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ from PIL import Image
 
 from zdce_core import nets
 from zdce_core.weights import save_model
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # GUI tests never need a screen
 
 
 def dark_rgb(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
