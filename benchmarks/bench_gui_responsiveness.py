@@ -54,6 +54,7 @@ def main() -> None:
         window.show()
         window.folder_edit.setText(str(Path(tmp) / "out"))
         window.add_paths(paths)
+        wait_until(app, lambda: window.discovering == 0, 30)
         ticks: list[float] = []
         timer = QTimer()
         timer.setInterval(INTERVAL_MS)

@@ -58,6 +58,9 @@ def smoke_test(app, window, model: str | None) -> int:
         Image.fromarray(rgb.astype(np.uint8)).save(src)
         window.folder_edit.setText(str(Path(tmp) / "out"))
         window.add_paths([src.parent])
+        if not wait_until(app, lambda: window.discovering == 0, 30):
+            print("smoke test: the image was not queued", file=sys.stderr)
+            return 1
         window.table.selectRow(0)
         if not wait_until(app, lambda: window.current is not None, 60):
             print("smoke test: the preview was not estimated", file=sys.stderr)

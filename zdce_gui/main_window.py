@@ -67,6 +67,7 @@ from zdce_gui.queue_model import (
     QUEUED,
     SKIPPED,
     WORKING,
+    QueueItem,
     QueueModel,
     ignored_item,
     item_for,
@@ -115,6 +116,9 @@ class MainWindow(QMainWindow):
         self.render_pending: float | None = None
         self.upsampled: tuple[Path, UpsampledMaps] | None = None
         self.batch_worker: Worker | None = None
+        self.discovery_pool = WorkerPool()
+        self.discovering = 0
+        self.last_added = 0
         self.training_dialog: TrainingDialog | None = None
         self.batch_started = 0.0
         self.last_output: Path | None = None
@@ -402,16 +406,39 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(user_models_dir())))
 
     # queue -----------------------------------------------------------------------------------
-    def add_paths(self, paths: list[Path]) -> int:
-        """Queue files and folders (folders recursively when the box is ticked)."""
-        found, ignored = discover(paths, recursive=self.recursive_check.isChecked())
-        items = [item_for(f) for f in found] + [ignored_item(i) for i in ignored]
-        added = self.queue.add(items)
-        if added and not self.table.currentIndex().isValid():
+    def add_paths(self, paths: list[Path]) -> Worker:
+        """Queue files and folders (folders recursively when the box is ticked).
+
+        Folders are searched in a worker thread (a large or network folder must not freeze
+        the window); the rows appear when the search is done, in the order asked.
+        """
+        recursive = self.recursive_check.isChecked()
+
+        def work(_report, _cancelled) -> list[QueueItem]:
+            found, ignored = discover(paths, recursive=recursive)
+            return [item_for(f) for f in found] + [ignored_item(i) for i in ignored]
+
+        self.discovering += 1
+        self.status_label.setText("Looking for photos…")
+        return self.discovery_pool.start(
+            work,
+            result=self.queue_items,
+            error=self.discovery_failed,
+            finished=self._discovery_done,
+        )
+
+    def queue_items(self, items: list[QueueItem]) -> None:
+        self.last_added = self.queue.add(items)
+        if self.last_added and not self.table.currentIndex().isValid():
             self.table.selectRow(0)
         self.status_label.setText(f"{len(self.queue.items)} in the queue")
         self.update_actions()
-        return added
+
+    def discovery_failed(self, message: str) -> None:
+        self.status_label.setText(f"Could not add: {message}")
+
+    def _discovery_done(self) -> None:
+        self.discovering -= 1
 
     def add_files_dialog(self) -> None:
         patterns = " ".join(f"*{e}" for e in sorted(READ_EXTENSIONS))
@@ -798,7 +825,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop every worker and wait for it (cancelled work leaves no partial files)."""
-        pools = [self.batch_pool, self.preview_pool, self.render_pool]
+        pools = [self.discovery_pool, self.batch_pool, self.preview_pool, self.render_pool]
         if self.training_dialog is not None:
             pools.append(self.training_dialog.pool)
         for pool in pools:

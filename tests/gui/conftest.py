@@ -34,3 +34,10 @@ def make_window(qtbot, user_home: Path, settings_path: Path):
 @pytest.fixture
 def window(make_window) -> MainWindow:
     return make_window()
+
+
+def add(window: MainWindow, qtbot, paths: list[Path]) -> int:
+    """Queue ``paths`` and wait for the search to finish; returns how many rows were added."""
+    window.add_paths(paths)
+    qtbot.waitUntil(lambda: window.discovering == 0, timeout=10_000)
+    return window.last_added

@@ -10,6 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from tests.conftest import brightening_net, dark_rgb, save_photo
+from tests.gui.conftest import add
 from zdce_core import enhancer as enh
 from zdce_core.weights import save_model
 from zdce_gui.compare_view import SIDE_BY_SIDE
@@ -31,19 +32,19 @@ def statuses(window) -> dict[str, str]:
     return {item.path.name: item.status for item in window.queue.items}
 
 
-def test_add_folder_with_and_without_subfolders(window, photos):
+def test_add_folder_with_and_without_subfolders(window, photos, qtbot):
     window.recursive_check.setChecked(False)
-    window.add_paths([photos])
+    add(window, qtbot, [photos])
     assert set(statuses(window)) == {"a.jpg", "b.png", "broken.jpg", "notes.txt"}
     window.clear_queue()
     window.recursive_check.setChecked(True)
-    window.add_paths([photos])
+    add(window, qtbot, [photos])
     assert "c.png" in statuses(window)
-    assert window.add_paths([photos]) == 0  # nothing queued twice
+    assert add(window, qtbot, [photos]) == 0  # nothing queued twice
 
 
 def test_add_files_and_drop(window, photos, qtbot):
-    window.add_paths([photos / "a.jpg"])
+    add(window, qtbot, [photos / "a.jpg"])
     assert list(statuses(window)) == ["a.jpg"]
     mime = QMimeData()
     mime.setUrls(
@@ -57,11 +58,12 @@ def test_add_files_and_drop(window, photos, qtbot):
         Qt.KeyboardModifier.NoModifier,
     )
     window.dropEvent(drop)
+    qtbot.waitUntil(lambda: window.discovering == 0, timeout=10_000)
     assert set(statuses(window)) == {"a.jpg", "b.png", "c.png"}
 
 
 def test_bad_files_show_why(window, photos, qtbot):
-    window.add_paths([photos])
+    add(window, qtbot, [photos])
     row = window.queue.row_of(photos / "notes.txt")
     assert window.queue.items[row].status == SKIPPED
     assert "not an image" in window.queue.items[row].reason
@@ -85,7 +87,7 @@ def rendered_mean(window, qtbot, strength: float) -> float:
 
 
 def test_strength_slider_drives_the_preview(window, photos, qtbot):
-    window.add_paths([photos / "a.jpg"])
+    add(window, qtbot, [photos / "a.jpg"])
     window.table.selectRow(0)
     qtbot.waitUntil(
         lambda: window.current is not None and window.view.after is not None, timeout=10_000
@@ -101,7 +103,7 @@ def test_strength_slider_drives_the_preview(window, photos, qtbot):
 
 
 def test_per_image_strength_override(window, photos, qtbot, tmp_path):
-    window.add_paths([photos / "a.jpg", photos / "b.png"])
+    add(window, qtbot, [photos / "a.jpg", photos / "b.png"])
     window.table.selectRow(0)
     qtbot.waitUntil(lambda: window.current is not None, timeout=10_000)
     window.own_strength_check.setChecked(True)
@@ -119,7 +121,7 @@ def test_per_image_strength_override(window, photos, qtbot, tmp_path):
 
 
 def test_full_conversion_writes_outputs_beside_the_folder(window, photos, qtbot):
-    window.add_paths([photos])
+    add(window, qtbot, [photos])
     window.start_batch()
     qtbot.waitUntil(lambda: window.batch_worker is None, timeout=30_000)
     out = photos.parent / "night-enhanced"
@@ -137,7 +139,7 @@ def test_cancel_mid_batch_leaves_no_partial_file(window, tmp_path, qtbot, monkey
     monkeypatch.setattr(enh, "STRIP_ELEMENTS", 3 * 400 * 2)
     for i in range(4):
         save_photo(tmp_path / "big" / f"{i}.png", dark_rgb(300, 400, seed=i))
-    window.add_paths([tmp_path / "big"])
+    add(window, qtbot, [tmp_path / "big"])
     window.folder_edit.setText(str(tmp_path / "out"))
     window.start_batch()
     qtbot.waitUntil(lambda: any(i.status == DONE for i in window.queue.items), timeout=30_000)
@@ -179,11 +181,11 @@ def test_import_model_makes_it_selectable(window, tmp_path, user_home):
     assert window.enhancer is not None and window.enhancer.model.arch == "dcenet++"
 
 
-def test_no_model_disables_start(make_window, user_home, monkeypatch, tmp_path, photos):
+def test_no_model_disables_start(make_window, user_home, monkeypatch, tmp_path, photos, qtbot):
     monkeypatch.setattr("zdce_core.model_store.bundled_models_dir", lambda: tmp_path / "none")
     (user_home / "models" / "bright.safetensors").unlink()
     window = make_window()
-    window.add_paths([photos])
+    add(window, qtbot, [photos])
     assert window.enhancer is None and not window.start_button.isEnabled()
     assert "import" in window.view.message.lower()
 
@@ -200,10 +202,10 @@ def test_smoke_test(tmp_path, user_home):
     assert "smoke test passed" in result.stdout
 
 
-def test_space_in_the_queue_shows_the_original(window, photos):
+def test_space_in_the_queue_shows_the_original(window, photos, qtbot):
     from PySide6.QtTest import QTest
 
-    window.add_paths([photos / "a.jpg"])
+    add(window, qtbot, [photos / "a.jpg"])
     QTest.keyPress(window.table, Qt.Key.Key_Space)
     assert window.view.showing_original
     QTest.keyRelease(window.table, Qt.Key.Key_Space)
@@ -211,7 +213,7 @@ def test_space_in_the_queue_shows_the_original(window, photos):
 
 
 def test_selecting_an_image_without_override_shows_the_batch_strength(window, photos, qtbot):
-    window.add_paths([photos / "a.jpg", photos / "b.png"])
+    add(window, qtbot, [photos / "a.jpg", photos / "b.png"])
     window.table.selectRow(0)
     window.strength_spin.setValue(6.0)  # batch strength
     window.own_strength_check.setChecked(True)

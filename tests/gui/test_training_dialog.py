@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import dark_rgb, save_photo
+from tests.gui.conftest import add
 from zdce_core.cli import main as cli_main
 from zdce_core.model_store import list_models
 from zdce_core.training import read_checkpoint_info
@@ -60,7 +61,7 @@ def test_warns_when_most_photos_are_bright(dialog, tmp_path, qtbot):
 
 
 def test_queue_images_can_be_used(window, dark_folder, qtbot):
-    window.add_paths([dark_folder])
+    add(window, qtbot, [dark_folder])
     d = window.open_training()
     d.use_queue_button.click()
     qtbot.waitUntil(lambda: d.scan_worker is None, timeout=10_000)

@@ -1,0 +1,41 @@
+"""Print the per-epoch losses of a training run as a Markdown table (for model cards).
+
+python training/history_table.py training/default-run
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from zdce_core.textbar import format_duration
+from zdce_core.training import read_checkpoint_info
+
+
+def main() -> None:
+    info = read_checkpoint_info(Path(sys.argv[1]))
+    if info is None:
+        raise SystemExit(f"no checkpoint in {sys.argv[1]}")
+    keys = ("total", "spa", "exp", "col", "tv")
+    print(
+        "| epoch | time | "
+        + " | ".join(f"train {k}" for k in keys)
+        + " | "
+        + " | ".join(f"val {k}" for k in keys)
+        + " |"
+    )
+    print("|" + " --- |" * (2 + 2 * len(keys)))
+    for record in info["history"]:
+        train, val = record["train"], record["val"] or {}
+        cells = [f"{train[k]:.4f}" for k in keys] + [f"{val[k]:.4f}" if val else "-" for k in keys]
+        print(
+            f"| {record['epoch']} | {format_duration(record['seconds'])} | "
+            + " | ".join(cells)
+            + " |"
+        )
+
+
+if __name__ == "__main__":
+    main()
