@@ -79,7 +79,7 @@ class TrainingDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Train a model on your photos")
         self.queue_paths = queue_paths or []
-        self.pool = WorkerPool()
+        self.pool = WorkerPool(threads=2)  # training, and photo checks beside it
         self.scan_worker: Worker | None = None
         self._scan_generation = 0
         self.train_worker: Worker | None = None
@@ -328,8 +328,15 @@ class TrainingDialog(QDialog):
         if item is None:
             return
         path = Path(item.data(Qt.ItemDataRole.UserRole))
-        self.sample = reduced_copy(read_image(path).pixels, SAMPLE_SIZE)
-        self.sample_view.set_images(to_qimage(self.sample), None)
+        self.pool.start(
+            lambda _r, _c: reduced_copy(read_image(path).pixels, SAMPLE_SIZE),
+            result=self._sample_ready,
+            error=lambda m: self.sample_view.set_message(f"Cannot show {path.name}: {m}"),
+        )
+
+    def _sample_ready(self, pixels: np.ndarray) -> None:
+        self.sample = pixels
+        self.sample_view.set_images(to_qimage(pixels), None)
 
     # training --------------------------------------------------------------------------------
     def config(self) -> TrainConfig:
@@ -387,13 +394,12 @@ class TrainingDialog(QDialog):
         if resume:
             for record in (read_checkpoint_info(run_dir) or {}).get("history", []):
                 self._chart_epoch(record["epoch"], record["train"], record["val"])
-        sample = self.sample
-
         def work(report, cancelled):
             trainer = Trainer(config, run_dir=run_dir, resume=resume)
 
             def on_progress(p):
                 report(p)
+                sample = self.sample  # the photo chosen now, even mid-run
                 if isinstance(p, EpochDone) and sample is not None:
                     report(SamplePreview(p.epoch, enhance_with(trainer.net, sample)))
 
