@@ -33,6 +33,8 @@ def dialog(window, qtbot) -> TrainingDialog:
 def scan(dialog, qtbot, paths):
     dialog.set_sources(paths)
     qtbot.waitUntil(lambda: dialog.scan_worker is None, timeout=10_000)
+    if dialog.thumbs.count():
+        qtbot.waitUntil(lambda: dialog.sample is not None, timeout=10_000)
 
 
 def test_finds_images_and_rejects_bad_folders(dialog, dark_folder, tmp_path, qtbot):
