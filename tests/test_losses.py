@@ -137,3 +137,20 @@ def test_bad_arguments_are_refused():
         ZeroReferenceLoss(exposure_target=1.5)
     with pytest.raises(ValueError, match="loss weight tv"):
         LossWeights(tv=-1)
+
+
+def test_module_wrappers_match_the_functions():
+    from zdce_core.losses import (
+        ColorConstancyLoss,
+        ExposureLoss,
+        IlluminationSmoothnessLoss,
+        SpatialConsistencyLoss,
+    )
+
+    org, enh = images(seed=1), images(seed=2)
+    assert torch.equal(SpatialConsistencyLoss()(enh, org), spatial_consistency_loss(enh, org))
+    assert torch.equal(ExposureLoss(0.5, 8)(enh), exposure_loss(enh, 0.5, 8))
+    assert torch.equal(ColorConstancyLoss()(enh), color_constancy_loss(enh))
+    assert torch.equal(IlluminationSmoothnessLoss()(org), illumination_smoothness_loss(org))
+    with pytest.raises(ValueError, match="patch"):
+        ExposureLoss(patch=0)

@@ -48,8 +48,6 @@ def exposure_loss(enhanced: torch.Tensor, target: float = 0.6, patch: int = 16) 
     The paper writes ``|Y − E|`` with ``E`` on an 8-bit scale; the reference code, which we
     follow, uses the squared difference with ``E = 0.6`` on [0, 1] images.
     """
-    if not 0.0 < target < 1.0:
-        raise ValueError(f"exposure target must be in (0, 1), got {target}")
     means = F.avg_pool2d(enhanced.mean(1, keepdim=True), patch)
     return (means - target).pow(2).mean()
 
@@ -72,6 +70,43 @@ def illumination_smoothness_loss(maps: torch.Tensor) -> torch.Tensor:
     dy = (maps[:, :, 1:, :] - maps[:, :, :-1, :]).pow(2).sum()
     dx = (maps[:, :, :, 1:] - maps[:, :, :, :-1]).pow(2).sum()
     return 2.0 * (dy / ((h - 1) * w) + dx / (h * (w - 1))) / b
+
+
+class SpatialConsistencyLoss(nn.Module):
+    """Module form of :func:`spatial_consistency_loss`: ``forward(enhanced, original)``."""
+
+    def forward(self, enhanced: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
+        return spatial_consistency_loss(enhanced, original)
+
+
+class ExposureLoss(nn.Module):
+    """Module form of :func:`exposure_loss`; raises ``ValueError`` for a target outside
+    (0, 1) or a patch smaller than 1."""
+
+    def __init__(self, target: float = 0.6, patch: int = 16) -> None:
+        super().__init__()
+        if not 0.0 < target < 1.0:
+            raise ValueError(f"exposure target must be in (0, 1), got {target}")
+        if patch < 1:
+            raise ValueError(f"patch must be at least 1 pixel, got {patch}")
+        self.target, self.patch = target, patch
+
+    def forward(self, enhanced: torch.Tensor) -> torch.Tensor:
+        return exposure_loss(enhanced, self.target, self.patch)
+
+
+class ColorConstancyLoss(nn.Module):
+    """Module form of :func:`color_constancy_loss`."""
+
+    def forward(self, enhanced: torch.Tensor) -> torch.Tensor:
+        return color_constancy_loss(enhanced)
+
+
+class IlluminationSmoothnessLoss(nn.Module):
+    """Module form of :func:`illumination_smoothness_loss`: ``forward(maps)``."""
+
+    def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        return illumination_smoothness_loss(maps)
 
 
 @dataclass(frozen=True)
@@ -114,20 +149,21 @@ class ZeroReferenceLoss(nn.Module):
 
     def __init__(self, weights: LossWeights | None = None, exposure_target: float = 0.6) -> None:
         super().__init__()
-        if not 0.0 < exposure_target < 1.0:
-            raise ValueError(f"exposure target must be in (0, 1), got {exposure_target}")
         self.weights = weights or LossWeights()
-        self.exposure_target = exposure_target
+        self.spa = SpatialConsistencyLoss()
+        self.exp = ExposureLoss(exposure_target)
+        self.col = ColorConstancyLoss()
+        self.tv = IlluminationSmoothnessLoss()
 
     def forward(
         self, original: torch.Tensor, enhanced: torch.Tensor, maps: torch.Tensor
     ) -> tuple[torch.Tensor, LossParts]:
         """``(total loss tensor, LossParts)`` for a batch and its enhanced version and maps."""
         w = self.weights
-        spa = w.spa * spatial_consistency_loss(enhanced, original)
-        exp = w.exp * exposure_loss(enhanced, self.exposure_target)
-        col = w.col * color_constancy_loss(enhanced)
-        tv = w.tv * illumination_smoothness_loss(maps)
+        spa = w.spa * self.spa(enhanced, original)
+        exp = w.exp * self.exp(enhanced)
+        col = w.col * self.col(enhanced)
+        tv = w.tv * self.tv(maps)
         total = spa + exp + col + tv
         parts = LossParts(*(float(t.detach()) for t in (total, spa, exp, col, tv)))
         return total, parts

@@ -394,6 +394,7 @@ class TrainingDialog(QDialog):
         if resume:
             for record in (read_checkpoint_info(run_dir) or {}).get("history", []):
                 self._chart_epoch(record["epoch"], record["train"], record["val"])
+
         def work(report, cancelled):
             trainer = Trainer(config, run_dir=run_dir, resume=resume)
 
