@@ -229,6 +229,8 @@ def run_dir_for(name: str) -> Path:
 class Trainer:
     """One training run: model, optimiser, data and checkpoints in ``run_dir``.
 
+    With ``resume`` the run continues from its checkpoint with the configuration it was
+    started with; only ``config.epochs`` is taken from the caller (to extend or shorten it).
     Use :func:`train` unless you need the pieces (tests use :meth:`step_on`).
     """
 
@@ -275,6 +277,7 @@ class Trainer:
             self.optimizer.load_state_dict(ckpt["optimizer"])
             self.start_epoch = int(ckpt["epoch"])
             self.history = list(ckpt["history"])
+            torch.set_rng_state(ckpt["rng"])
         clean_module_(self.net)
         self.data = Dataset.from_folders(config.data, config.val_every)
         self._val_batches: list[torch.Tensor] | None = None
