@@ -14,27 +14,24 @@ from zdce_core.textbar import format_duration
 from zdce_core.training import read_checkpoint_info
 
 
+def history_markdown(info: dict) -> str:
+    """The per-epoch training and validation losses of a checkpoint's history as a table."""
+    keys = ("total", "spa", "exp", "col", "tv")
+    header = ["epoch", "time", *(f"train {k}" for k in keys), *(f"val {k}" for k in keys)]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for record in info["history"]:
+        train, val = record["train"], record["val"] or {}
+        cells = [str(record["epoch"]), format_duration(record["seconds"])]
+        cells += [f"{train[k]:.4f}" for k in keys] + [f"{val[k]:.4f}" if val else "-" for k in keys]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     info = read_checkpoint_info(Path(sys.argv[1]))
     if info is None:
         raise SystemExit(f"no checkpoint in {sys.argv[1]}")
-    keys = ("total", "spa", "exp", "col", "tv")
-    print(
-        "| epoch | time | "
-        + " | ".join(f"train {k}" for k in keys)
-        + " | "
-        + " | ".join(f"val {k}" for k in keys)
-        + " |"
-    )
-    print("|" + " --- |" * (2 + 2 * len(keys)))
-    for record in info["history"]:
-        train, val = record["train"], record["val"] or {}
-        cells = [f"{train[k]:.4f}" for k in keys] + [f"{val[k]:.4f}" if val else "-" for k in keys]
-        print(
-            f"| {record['epoch']} | {format_duration(record['seconds'])} | "
-            + " | ".join(cells)
-            + " |"
-        )
+    print(history_markdown(info))
 
 
 if __name__ == "__main__":
