@@ -97,7 +97,7 @@ class CompareView(QWidget):
         if not self.fit:
             return self.scale
         vw, vh = self._viewport_size()
-        return min(vw / self.before.width(), vh / self.before.height())
+        return min(1.0, vw / self.before.width(), vh / self.before.height())  # never enlarge
 
     # geometry ----------------------------------------------------------------------------
     def _viewport_size(self) -> tuple[float, float]:
