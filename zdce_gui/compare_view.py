@@ -56,6 +56,7 @@ class CompareView(QWidget):
         self.before, self.after = before, after
         if new_size:
             self.center = QPointF(0.5, 0.5)
+        self.zoom_changed.emit(self.current_scale())
         self.update()
 
     def set_after(self, after: QImage) -> None:
@@ -119,6 +120,11 @@ class CompareView(QWidget):
         rect = self._image_rect()
         s = self.current_scale()
         return QPointF((point.x() - rect.x()) / s, (point.y() - rect.y()) / s)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.fit:
+            self.zoom_changed.emit(self.current_scale())
 
     # painting ----------------------------------------------------------------------------
     def paintEvent(self, _event) -> None:

@@ -179,8 +179,9 @@ class MainWindow(QMainWindow):
         fit_button, actual_button = QPushButton("Fit"), QPushButton("100%")
         fit_button.clicked.connect(self.view.set_fit)
         actual_button.clicked.connect(lambda: self.view.set_zoom(1.0))
-        self.zoom_label = QLabel("fit")
-        self.view.zoom_changed.connect(lambda s: self.zoom_label.setText(f"{100 * s:.0f}%"))
+        self.zoom_label = QLabel()
+        self.zoom_label.setToolTip("Zoom, relative to the photo's full size")
+        self.view.zoom_changed.connect(self.show_zoom)
         self.strength_slider = QSlider(Qt.Orientation.Horizontal)
         self.strength_slider.setRange(0, SLIDER_STEPS)
         self.strength_slider.setValue(SLIDER_STEPS)
@@ -547,6 +548,14 @@ class MainWindow(QMainWindow):
         self.view.set_message(f"{preview.path.name} — {w}×{h}, {preview.photo_megapixels:.1f} MP")
         self.view.set_images(to_qimage(preview.pixels), None)
         self.request_render()
+
+    def show_zoom(self, scale: float) -> None:
+        """The view's zoom in percent of the full-size photo (the preview is smaller)."""
+        if self.current is None:
+            self.zoom_label.clear()
+            return
+        ratio = self.current.pixels.shape[1] / self.current.full_size[1]
+        self.zoom_label.setText(f"{100 * scale * ratio:.0f}%")
 
     def strength(self) -> float:
         return round(self.strength_spin.value(), 1)
