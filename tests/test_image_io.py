@@ -190,3 +190,15 @@ def test_sixteen_bit_colour_is_flagged_as_reduced(tmp_path):
     assert photo.reduced_from_16bit and photo.bit_depth == 8
     assert np.array_equal(photo.pixels, dark_rgb())
     assert not read_image(save_photo(tmp_path / "c8.png")).reduced_from_16bit
+
+
+def test_heic_when_pillow_heif_is_installed(tmp_path):
+    pytest.importorskip("pillow_heif")
+    from zdce_core.batch import OutputOptions, output_path
+    from zdce_core.discovery import FoundFile
+
+    Image.fromarray(dark_rgb()).save(tmp_path / "phone.heic", quality=95)
+    photo = read_image(tmp_path / "phone.heic")
+    assert photo.source_format == "HEIF" and photo.pixels.shape == (48, 64, 3)
+    out = output_path(FoundFile(tmp_path / "phone.heic", None), OutputOptions(tmp_path / "o"))
+    assert out.name == "phone_enhanced.jpg"
