@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 COLOURS = {
+    "batch": "#9e9e9e",
     "total": "#1565c0",
     "spa": "#6a1b9a",
     "exp": "#ef6c00",
@@ -21,7 +22,8 @@ MARGIN_LEFT, MARGIN = 52, 8
 class LossChart(QWidget):
     """Series of ``(x, y)`` points drawn on a log-scaled y axis; dashed for validation.
 
-    ``add(name, x, y)`` appends; names are ``"<loss>"`` (training) or ``"val <loss>"``.
+    ``add(name, x, y)`` appends; names are ``"<loss>"`` (training, per epoch), ``"val <loss>"``
+    (validation) or ``"batch"`` (the total of each step, at fractional epochs).
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:

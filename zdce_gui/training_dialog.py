@@ -432,6 +432,7 @@ class TrainingDialog(QDialog):
                 f"{p.images_per_second:.1f} images/s · ETA {format_duration(p.eta_seconds)} · "
                 f"loss {p.losses.total:.4f}"
             )
+            self.chart.add("batch", p.epoch - 1 + p.step / p.steps, p.losses.total)
         elif isinstance(p, EpochDone):
             self._chart_epoch(p.epoch, vars(p.train), vars(p.val) if p.val else None)
         elif isinstance(p, SamplePreview):
