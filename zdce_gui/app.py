@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="start headless, convert a generated image, exit 0 if all works",
     )
-    parser.add_argument("--model", help="model file to import and use (smoke test)")
+    parser.add_argument("--model", help="a model file to import into your models and use")
     parser.add_argument("paths", nargs="*", help="files or folders to queue")
     args = parser.parse_args(argv)
     smoke_home = tempfile.TemporaryDirectory() if args.smoke_test else None
@@ -130,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 window.shutdown()
     window = MainWindow()
     window.show()
+    if args.model:
+        window.import_model_file(Path(args.model))
     if args.paths:
         window.add_paths([Path(p) for p in args.paths])
     return app.exec()
