@@ -75,7 +75,8 @@ the file: architecture `{meta.get("arch")}`, {meta.get("epochs")} epochs, date {
 ## Quality on the darker half of the validation split
 
 `zdce evaluate ../shared/data/sice_train --val-every 20 --darker-than 0.25 --model default`:
-{dark["images"]} photos with mean gray below 0.25 (their own mean brightness
+the {dark["images"]} of the {every["images"]} validation photos with mean gray below 0.25 (their
+own mean brightness
 {dark["input_brightness"]:.3f}, their own colour cast {dark["input_cast"]:.3f}), full strength:
 
 | measure | value | target | |
@@ -85,7 +86,8 @@ the file: architecture `{meta.get("arch")}`, {meta.get("epochs")} epochs, date {
 Zero-reference losses on these photos: total {dark["total"]:.4f} (spa {dark["spa"]:.4f},
 exp {dark["exp"]:.4f}, col {dark["col"]:.4f}, tv {dark["tv"]:.4f}). On all {every["images"]}
 validation photos: output brightness {every["brightness"]:.3f} (input
-{every["input_brightness"]:.3f}), clipped {every["clipped_percent"]:.3f} %, cast
+{every["input_brightness"]:.3f}), clipped {every["clipped_percent"]:.3f} % (the set includes
+over-exposed photos, which a brightening model clips further), cast
 {every["cast"]:.3f}. The colour cast is measured on the whole picture, so a scene's own colours
 count too: the photos themselves average {dark["input_cast"]:.3f}, and the model lowers it.
 """
