@@ -1,4 +1,5 @@
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ from PIL import Image
 
 from tests.conftest import brightening_net, dark_rgb, save_photo
 from zdce_core import enhancer as enh
+from zdce_core.adjustments import FIXED_FULL
 from zdce_core.batch import (
     BatchFinished,
     ItemFinished,
@@ -109,7 +111,14 @@ def test_per_image_strength(photos, tmp_path, enhancer):
     opts = OutputOptions(tmp_path / "out", format="png")
     found, _ = discover([photos / "a.jpg", photos / "sub" / "c.png"])
     pairs, _ = plan(found, opts)
-    run(pairs, enhancer, opts, strength=lambda p: 0.0 if p.name == "c.png" else 8.0)
+    run(
+        pairs,
+        enhancer,
+        opts,
+        adjustments=lambda p: (
+            FIXED_FULL if p.name != "c.png" else replace(FIXED_FULL, strength=0.0)
+        ),
+    )
     same = np.asarray(Image.open(tmp_path / "out" / "c_enhanced.png"))
     assert np.array_equal(same, dark_rgb(seed=2))
 

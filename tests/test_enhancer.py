@@ -8,8 +8,10 @@ import torch.nn.functional as F
 from tests.conftest import dark_rgb
 from zdce_core import enhancer as enh
 from zdce_core import nets
+from zdce_core.adjustments import FIXED_FULL
 from zdce_core.curves import apply_curves
 from zdce_core.enhancer import Cancelled, Enhancer
+from zdce_core.pipeline import enhance_photo
 from zdce_core.weights import LoadedModel
 
 
@@ -41,7 +43,7 @@ def test_full_resolution_tiles_match_one_pass(monkeypatch):
     monkeypatch.setattr(enh, "FULL_RES_TILE", 24)  # several tiles both ways
     px = dark_rgb(50, 70)
     model = random_model()
-    out = Enhancer(model, "cpu", full_res=True).enhance(px, 8.0)
+    out = enhance_photo(Enhancer(model, "cpu", full_res=True), px, FIXED_FULL).pixels
     x = torch.from_numpy(px).permute(2, 0, 1)[None].float() / 255
     with torch.no_grad():
         expected = to_uint8(apply_curves(x, model.net(x), 8.0))
@@ -67,9 +69,9 @@ def test_one_estimate_many_strengths_brighten_monotonically():
 def test_sixteen_bit_pixels_keep_their_depth():
     px = dark_rgb().astype(np.uint16) * 257
     e = Enhancer(random_model(), "cpu")
-    out = e.enhance(px, 8.0)
+    out = enhance_photo(e, px, FIXED_FULL).pixels
     assert out.dtype == np.uint16
-    out8 = e.enhance(dark_rgb(), 8.0)
+    out8 = enhance_photo(e, dark_rgb(), FIXED_FULL).pixels
     assert np.abs(out.astype(int) / 257 - out8).max() <= 1.5
 
 
@@ -82,7 +84,7 @@ def test_cancel_between_strips(monkeypatch):
         return len(calls) > 3
 
     with pytest.raises(Cancelled):
-        Enhancer(random_model(), "cpu").enhance(dark_rgb(), 8.0, cancel)
+        enhance_photo(Enhancer(random_model(), "cpu"), dark_rgb(), FIXED_FULL, cancel)
     assert len(calls) == 4
 
 
@@ -103,6 +105,6 @@ def test_unavailable_devices_are_refused():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_half_precision_is_close_to_cpu():
     px = dark_rgb(120, 160)
-    cpu = Enhancer(random_model(), "cpu").enhance(px)
-    gpu = Enhancer(random_model(), "cuda").enhance(px)
+    cpu = enhance_photo(Enhancer(random_model(), "cpu"), px, FIXED_FULL).pixels
+    gpu = enhance_photo(Enhancer(random_model(), "cuda"), px, FIXED_FULL).pixels
     assert np.abs(cpu.astype(int) - gpu).max() <= 3

@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from tests.conftest import dark_rgb, save_photo
+from zdce_core.adjustments import FIXED_FULL
 from zdce_core.cli import main
 from zdce_core.enhancer import Enhancer
+from zdce_core.pipeline import enhance_photo
 from zdce_core.training import (
     EpochDone,
     StepProgress,
@@ -68,7 +70,9 @@ def test_full_run_reports_and_saves_a_model_that_enhances(data, tmp_path):
     meta = read_metadata(result.model_path)
     assert meta["arch"] == "dcenet" and meta["epochs"] == "2" and meta["images"] == "8"
     assert meta["validation_images"] == "2" and "val_loss" in meta and str(data) in meta["data"]
-    out = Enhancer(load_model(result.model_path), "cpu").enhance(dark_rgb(), 8.0)
+    out = enhance_photo(
+        Enhancer(load_model(result.model_path), "cpu"), dark_rgb(), FIXED_FULL
+    ).pixels
     assert out.shape == dark_rgb().shape
 
 

@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.discovery import FoundFile, Ignored
 from zdce_core.enhancer import Cancelled, Enhancer
 from zdce_core.image_io import (
@@ -24,6 +25,7 @@ from zdce_core.image_io import (
     read_image,
     write_image,
 )
+from zdce_core.pipeline import enhance_photo
 
 DEFAULT_SUFFIX = "_enhanced"
 
@@ -151,7 +153,8 @@ class ItemFinished:
     """An input is done: ``status`` is ``"done"``, ``"skipped"`` or ``"failed"``.
 
     ``reason`` says why it was skipped or failed, or notes a compromise on a done item;
-    ``megapixels`` and ``seconds`` are 0 for items that were not processed.
+    ``megapixels`` and ``seconds`` are 0 for items that were not processed. ``strength``:
+    the strength a done item was rendered at (``auto``: chosen by auto exposure).
     """
 
     index: int
@@ -162,6 +165,8 @@ class ItemFinished:
     reason: str = ""
     megapixels: float = 0.0
     seconds: float = 0.0
+    strength: float | None = None
+    auto: bool = False
 
 
 @dataclass
@@ -215,18 +220,18 @@ def iter_batch(
     pairs: Sequence[tuple[FoundFile, Path]],
     enhancer: Enhancer,
     opts: OutputOptions,
-    strength: float | Callable[[Path], float] = 8.0,
+    adjustments: Adjustments | Callable[[Path], Adjustments] = DEFAULT_ADJUSTMENTS,
     cancel: Callable[[], bool] | None = None,
 ) -> Iterator[BatchEvent]:
     """Enhance each ``(input, output path)`` pair; yields events, ending with ``BatchFinished``.
 
-    ``strength``: one value for all, or a function of the input path (per-image overrides).
+    ``adjustments``: one set for all, or a function of the input path (per-image overrides).
     Existing outputs are skipped unless ``opts.overwrite``. The next input is decoded in a
     background thread while the current one renders. No input is ever written to; outputs
     appear only complete (atomic rename).
     """
     should_stop = cancel or (lambda: False)
-    strength_of = strength if callable(strength) else (lambda _p, s=strength: s)
+    adjust_of = adjustments if callable(adjustments) else (lambda _p, a=adjustments: a)
     summary = BatchSummary(total=len(pairs))
     inputs = {found.path.resolve() for found, _ in pairs}
     start = time.perf_counter()
@@ -258,7 +263,7 @@ def iter_batch(
                         future,
                         enhancer,
                         opts,
-                        strength_of(found.path),
+                        adjust_of(found.path),
                         should_stop,
                         inputs,
                     )
@@ -281,7 +286,7 @@ def _process(
     future: Future[Photo | ImageReadError],
     enhancer: Enhancer,
     opts: OutputOptions,
-    strength: float,
+    adjustments: Adjustments,
     should_stop: Callable[[], bool],
     inputs: set[Path],
 ) -> ItemFinished:
@@ -299,11 +304,11 @@ def _process(
     if isinstance(loaded, ImageReadError):
         return failed(str(loaded))
     try:
-        pixels = enhancer.enhance(loaded.pixels, strength, should_stop)
+        result = enhance_photo(enhancer, loaded.pixels, adjustments, should_stop)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_image(
             out,
-            loaded.with_pixels(pixels),
+            loaded.with_pixels(result.pixels),
             output_format(found.path, opts),
             opts.quality,
             opts.keep_metadata,
@@ -320,4 +325,15 @@ def _process(
         return failed(f"{type(exc).__name__}: {exc}")
     note = "16-bit colour was read and written as 8-bit" if loaded.reduced_from_16bit else ""
     seconds = time.perf_counter() - t0
-    return ItemFinished(index, total, found.path, "done", out, note, loaded.megapixels, seconds)
+    return ItemFinished(
+        index,
+        total,
+        found.path,
+        "done",
+        out,
+        note,
+        loaded.megapixels,
+        seconds,
+        result.strength,
+        result.auto,
+    )

@@ -15,6 +15,12 @@ from pathlib import Path
 import torch
 
 from zdce_core import __version__
+from zdce_core.adjustments import (
+    DEFAULT_TARGET_BRIGHTNESS,
+    Adjustments,
+    Denoise,
+    strength_label,
+)
 from zdce_core.losses import LossParts
 from zdce_core.model_store import list_models
 from zdce_core.textbar import TextBar, format_duration
@@ -65,6 +71,62 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def parse_strength(text: str) -> float | None:
+    """``auto`` → ``None``; otherwise a number (range checked by :class:`Adjustments`)."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"use auto or a number from 0 to 8, not {text!r}"
+        ) from None
+
+
+def adjustments_from_args(args: argparse.Namespace) -> Adjustments:
+    """The :class:`Adjustments` the ``enhance`` / ``evaluate`` options ask for."""
+    try:
+        return Adjustments(
+            strength=args.strength,
+            target_brightness=args.target_brightness,
+            protect_highlights=not args.no_highlight_protection,
+            denoise=Denoise(args.denoise),
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def add_adjustment_options(p: argparse.ArgumentParser) -> None:
+    """``--strength``, ``--target-brightness``, ``--denoise``, ``--no-highlight-protection``."""
+    p.add_argument(
+        "-s",
+        "--strength",
+        type=parse_strength,
+        default=None,
+        metavar="auto|0-8",
+        help="auto (default: each photo gets the strength it needs) or curve iterations, "
+        "0 (unchanged) to 8 (the model's full effect); fractions allowed",
+    )
+    p.add_argument(
+        "--target-brightness",
+        type=float,
+        default=DEFAULT_TARGET_BRIGHTNESS,
+        metavar="0.05-0.95",
+        help=f"mean brightness auto exposure aims at ({DEFAULT_TARGET_BRIGHTNESS})",
+    )
+    p.add_argument(
+        "--denoise",
+        default=Denoise.MEDIUM.value,
+        choices=[d.value for d in Denoise],
+        help="smooth the noise of lifted shadows (medium)",
+    )
+    p.add_argument(
+        "--no-highlight-protection",
+        action="store_true",
+        help="let the curves push bright areas (lamps, sky) into white",
+    )
+
+
 def cmd_enhance(args: argparse.Namespace) -> int:
     from zdce_core.batch import (
         BatchFinished,
@@ -79,8 +141,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     from zdce_core.enhancer import Enhancer
     from zdce_core.model_store import open_model
 
-    if not 0.0 <= args.strength <= 8.0:
-        raise UsageError(f"--strength must be between 0 and 8, got {args.strength}")
+    adjustments = adjustments_from_args(args)
     try:
         opts = OutputOptions(
             folder=Path(args.output).expanduser(),
@@ -112,13 +173,17 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     report = bar.line if bar else (lambda t: print(t, file=sys.stderr))
     summary = None
     try:
-        for event in iter_batch(pairs, enhancer, opts, args.strength):
+        for event in iter_batch(pairs, enhancer, opts, adjustments):
             if isinstance(event, ItemStarted) and bar:
                 bar.update(event.index, event.total, event.path.name)
             elif isinstance(event, ItemFinished) and event.status == "failed":
                 report(f"failed {event.path}: {event.reason}")
-            elif isinstance(event, ItemFinished) and event.status == "done" and event.reason:
-                report(f"note {event.path}: {event.reason}")
+            elif isinstance(event, ItemFinished) and event.status == "done":
+                if event.reason:
+                    report(f"note {event.path}: {event.reason}")
+                if args.verbose and event.strength is not None:
+                    label = strength_label(event.strength, event.auto)
+                    report(f"done {event.path} -> {event.output} (strength {label})")
             elif isinstance(event, ItemFinished) and event.status == "skipped" and bar:
                 report(f"skipped {event.path}: {event.reason}")
             elif isinstance(event, BatchFinished):
@@ -294,13 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="image files and folders")
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
-    p.add_argument(
-        "-s",
-        "--strength",
-        type=float,
-        default=8.0,
-        help="curve iterations, 0 (unchanged) to 8 (full, default); fractions allowed",
-    )
+    add_adjustment_options(p)
     p.add_argument(
         "--format",
         default="same",
@@ -326,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="estimate the curves on the full-resolution image (slower, tiled)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="a line per photo with its strength"
+    )
     p.set_defaults(func=cmd_enhance)
 
     p = sub.add_parser("evaluate", help="compare models on a folder of photos")

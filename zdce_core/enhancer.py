@@ -16,12 +16,14 @@ from typing import Protocol
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 from zdce_core.curves import curve_schedule
+from zdce_core.denoise import DenoiseGuide
 from zdce_core.device import pick_device
+from zdce_core.exposure import cap_highlights_
 from zdce_core.nets import ITERATIONS, RECEPTIVE_RADIUS
+from zdce_core.upsample import upsample_rows, widen
 from zdce_core.weights import LoadedModel
 
 DEFAULT_ESTIMATE_SIZE = 512
@@ -93,12 +95,14 @@ class CurveMaps:
     """Curve maps for one image of ``height`` × ``width`` pixels.
 
     ``small``: ``(1, 3·k, h, w)`` float32 maps estimated on a downscaled copy (``k`` = 8 or 1),
-    upsampled bilinearly (align_corners=False) to full size strip by strip.
+    upsampled bilinearly (align_corners=False) to full size strip by strip. ``source``: the
+    ``(1, 3, h, w)`` float32 copy in [0, 1] they were estimated on.
     """
 
     small: torch.Tensor
     height: int
     width: int
+    source: torch.Tensor | None = None
 
     @property
     def groups(self) -> int:
@@ -106,31 +110,13 @@ class CurveMaps:
 
     def for_size(self, height: int, width: int) -> CurveMaps:
         """The same maps applied to an image of another size (e.g. a preview)."""
-        return CurveMaps(self.small, height, width)
-
-    def _source_rows(self, r0: int, r1: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Source row indices and weights of bilinear upsampling for output rows [r0, r1)."""
-        hs = self.small.shape[2]
-        rows = torch.arange(r0, r1, dtype=torch.float64)
-        src = ((rows + 0.5) * (hs / self.height) - 0.5).clamp_(min=0.0)
-        i0 = src.floor().long().clamp_(max=hs - 1)
-        i1 = (i0 + 1).clamp_(max=hs - 1)
-        w = (src - i0).float().to(self.small.device).view(1, 1, -1, 1)
-        return i0.to(self.small.device), i1.to(self.small.device), w
+        return CurveMaps(self.small, height, width, self.source)
 
     def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
         """Full-resolution maps ``(1, 3, r1 − r0, width)`` (contiguous) for rows [r0, r1),
         one per curve iteration, computed lazily (a shared map repeats)."""
-        i0, i1, w = self._source_rows(r0, r1)
-        rows = self.small.index_select(2, i0).lerp_(self.small.index_select(2, i1), w)
-        h, ws = r1 - r0, rows.shape[3]
-
-        def widen(m: torch.Tensor) -> torch.Tensor:
-            # 1-D linear along rows is the horizontal half of the bilinear upsampling
-            wide = F.interpolate(m.view(1, 3 * h, ws), size=self.width, mode="linear")
-            return wide.view(1, 3, h, self.width)
-
-        return _per_iteration(rows, widen)
+        rows = upsample_rows(self.small, self.height, r0, r1)
+        return _per_iteration(rows, lambda m: widen(m, self.width))
 
 
 def _per_iteration(
@@ -226,9 +212,9 @@ class Enhancer:
 
     def estimate_downscaled(self, pixels: np.ndarray) -> CurveMaps:
         """Curve maps for ``pixels`` from a copy at most ``estimate_size`` pixels long."""
-        small = reduced_copy(pixels, self.estimate_size)
-        maps = self.run_net(to_unit_float(small, self.device))
-        return CurveMaps(maps, pixels.shape[0], pixels.shape[1])
+        small = to_unit_float(reduced_copy(pixels, self.estimate_size), self.device)
+        maps = self.run_net(small)
+        return CurveMaps(maps, pixels.shape[0], pixels.shape[1], small)
 
     def render(
         self,
@@ -236,12 +222,16 @@ class Enhancer:
         maps: MapSource,
         strength: float,
         cancel: Cancel | None = None,
+        protect_highlights: bool = False,
+        guide: DenoiseGuide | None = None,
     ) -> np.ndarray:
         """Apply the curves to ``pixels`` ``(H, W, 3)`` uint8/uint16 at ``strength`` in [0, 8].
 
-        ``maps`` come from :meth:`estimate` (or any :class:`MapSource`). Returns a new array
-        of the same shape and dtype. Raises :class:`Cancelled` when ``cancel()`` is true
-        between strips.
+        ``maps`` come from :meth:`estimate` (or any :class:`MapSource`). ``guide``: denoise
+        each strip before the curves lift it (:mod:`zdce_core.denoise`);
+        ``protect_highlights``: cap the result (:func:`zdce_core.exposure.cap_highlights_`).
+        Without either, this is the plain Zero-DCE rendering. Returns a new array of the same
+        shape and dtype. Raises :class:`Cancelled` when ``cancel()`` is true between strips.
         """
         schedule = curve_schedule(strength, ITERATIONS)
         h, w = pixels.shape[:2]
@@ -260,18 +250,17 @@ class Enhancer:
                     raise Cancelled
                 r1 = min(h, r0 + step)
                 x = to_unit_float(pixels[r0:r1], self.device, torch.contiguous_format)
+                if guide is not None:
+                    guide.apply_(x, r0, r1)
+                x0 = x.clone() if protect_highlights else None
                 per_iter = maps.iteration_maps(r0, r1)
                 for (_, scale), a in zip(schedule, per_iter, strict=False):
                     x.lerp_(x * x, a if scale == 1.0 else a * scale)
+                if x0 is not None:
+                    cap_highlights_(x, x0)
                 x = x.mul_(top).add_(0.5).clamp_(0.0, top).cpu()
                 if out_t is not None:
                     out_t[:, :, r0:r1].copy_(x)
                 else:
                     out[r0:r1] = x[0].permute(1, 2, 0).numpy().astype(out.dtype)
         return out
-
-    def enhance(
-        self, pixels: np.ndarray, strength: float = 8.0, cancel: Cancel | None = None
-    ) -> np.ndarray:
-        """Estimate and render in one call."""
-        return self.render(pixels, self.estimate(pixels), strength, cancel)

@@ -12,8 +12,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from zdce_core.adjustments import Adjustments
+from zdce_core.denoise import reduced_input
 from zdce_core.enhancer import Cancelled, CurveMaps, Enhancer, reduced_copy
 from zdce_core.image_io import Photo, read_image
+from zdce_core.pipeline import Enhanced, render_adjusted
 
 PREVIEW_LONG_SIDE = 1600
 
@@ -24,6 +27,7 @@ class Preview:
 
     ``pixels``: ``(h, w, 3)`` uint8, long side ≤ ``PREVIEW_LONG_SIDE``. ``maps``: the curve maps
     of the full photo (estimated exactly as the batch does), targeted at the preview size.
+    ``reduced``: the photo reduced for denoising (:func:`~zdce_core.denoise.reduced_input`).
     """
 
     path: Path
@@ -31,6 +35,7 @@ class Preview:
     maps: CurveMaps
     full_size: tuple[int, int]
     photo_megapixels: float
+    reduced: torch.Tensor
 
 
 def make_preview(
@@ -59,6 +64,7 @@ def make_preview(
         maps=maps.for_size(screen.shape[0], screen.shape[1]),
         full_size=(photo.height, photo.width),
         photo_megapixels=photo.megapixels,
+        reduced=reduced_input(photo.pixels),
     )
 
 
@@ -81,13 +87,18 @@ class UpsampledMaps:
 
 
 def render_preview(
-    enhancer: Enhancer, preview: Preview, strength: float, maps: UpsampledMaps | None = None
-) -> np.ndarray:
-    """``(h, w, 3)`` uint8: the preview enhanced at ``strength`` in [0, 8].
+    enhancer: Enhancer,
+    preview: Preview,
+    adjustments: Adjustments,
+    maps: UpsampledMaps | None = None,
+) -> Enhanced:
+    """The preview ``(h, w, 3)`` uint8 enhanced with ``adjustments``, as the batch would.
 
     Pass the preview's :class:`UpsampledMaps` to skip upsampling the maps on every call.
     """
-    return enhancer.render(preview.pixels, maps or preview.maps, strength)
+    return render_adjusted(
+        enhancer, preview.pixels, preview.maps, adjustments, preview.reduced, maps
+    )
 
 
 class PreviewCache:

@@ -19,6 +19,7 @@ import torch
 from PIL import Image
 
 from zdce_core import nets
+from zdce_core.adjustments import FIXED_FULL
 from zdce_core.atomic import atomic_path
 from zdce_core.curves import apply_curves
 from zdce_core.device import pick_device
@@ -27,6 +28,7 @@ from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import ImageReadError, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
 from zdce_core.model_store import open_model, user_models_dir
+from zdce_core.pipeline import enhance_photo
 from zdce_core.resources import user_data_dir
 from zdce_core.weights import LoadedModel, clean_module_, save_model
 
@@ -530,11 +532,12 @@ def scan_images(
         yield ScannedImage(f.path, float(thumb.mean()) / 255.0, thumb)
 
 
-def enhance_with(net: nets.CurveNet, pixels: np.ndarray, strength: float = 8.0) -> np.ndarray:
-    """``pixels`` ``(H, W, 3)`` enhanced by a copy of ``net`` (e.g. mid-training), on the CPU."""
+def enhance_with(net: nets.CurveNet, pixels: np.ndarray) -> np.ndarray:
+    """``pixels`` ``(H, W, 3)`` enhanced by a copy of ``net`` (e.g. mid-training), on the CPU,
+    at full strength with nothing else: the network's own effect."""
     snapshot = copy.deepcopy(net).float().cpu().eval()
     snapshot.to(memory_format=torch.contiguous_format)
-    return Enhancer(LoadedModel(snapshot), "cpu").enhance(pixels, strength)
+    return enhance_photo(Enhancer(LoadedModel(snapshot), "cpu"), pixels, FIXED_FULL).pixels
 
 
 def train(

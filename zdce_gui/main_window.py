@@ -6,7 +6,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from zdce_core import __version__
+from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.batch import (
     BatchFinished,
     BatchSummary,
@@ -50,6 +50,7 @@ from zdce_core.discovery import FoundFile, discover
 from zdce_core.enhancer import Cancelled, Enhancer
 from zdce_core.image_io import READ_EXTENSIONS
 from zdce_core.model_store import list_models, user_models_dir
+from zdce_core.pipeline import Enhanced
 from zdce_core.preview import (
     Preview,
     PreviewCache,
@@ -192,6 +193,17 @@ class MainWindow(QMainWindow):
         self.strength_spin.setValue(8.0)
         self.strength_slider.valueChanged.connect(lambda v: self.strength_spin.setValue(v / 10))
         self.strength_spin.valueChanged.connect(self.strength_changed)
+        self.strength_slider.setMinimumWidth(240)
+        self.auto_check = QCheckBox("Auto")
+        self.auto_check.setToolTip(
+            "Auto exposure: each photo gets the strength it needs; move the slider to choose one"
+        )
+        self.auto_check.toggled.connect(self.auto_toggled)
+        self.denoise_combo = QComboBox()
+        for level in Denoise:
+            self.denoise_combo.addItem(level.value.capitalize(), level.value)
+        self.denoise_combo.setToolTip("Smooth the noise of lifted shadows")
+        self.denoise_combo.currentIndexChanged.connect(self.denoise_changed)
         self.own_strength_check = QCheckBox("Only this image")
         self.own_strength_check.setToolTip(
             "Keep this strength for the selected image; the others use the batch strength"
@@ -204,9 +216,13 @@ class MainWindow(QMainWindow):
         controls.addWidget(self.zoom_label)
         controls.addSpacing(16)
         controls.addWidget(QLabel("Strength"))
+        controls.addWidget(self.auto_check)
         controls.addWidget(self.strength_slider, 1)
         controls.addWidget(self.strength_spin)
         controls.addWidget(self.own_strength_check)
+        controls.addSpacing(8)
+        controls.addWidget(QLabel("Denoise"))
+        controls.addWidget(self.denoise_combo)
         preview_panel = QWidget()
         pl = QVBoxLayout(preview_panel)
         pl.addWidget(self.view, 1)
@@ -504,6 +520,8 @@ class MainWindow(QMainWindow):
         self.own_strength_check.blockSignals(False)
         own = item.strength
         self.set_strength_silently(own if own is not None else self.batch_strength())
+        if own is None and self.batch_strength() is None and item.chosen is not None:
+            self.show_auto_strength(item.chosen[0])
         if self.enhancer is None:
             return
         if item.status == SKIPPED and not item.processable:
@@ -557,39 +575,85 @@ class MainWindow(QMainWindow):
         ratio = self.current.pixels.shape[1] / self.current.full_size[1]
         self.zoom_label.setText(f"{100 * scale * ratio:.0f}%")
 
-    def strength(self) -> float:
-        return round(self.strength_spin.value(), 1)
+    def strength(self) -> float | None:
+        """The strength the controls show: ``None`` for auto exposure."""
+        return None if self.auto_check.isChecked() else round(self.strength_spin.value(), 1)
 
-    def set_strength_silently(self, value: float) -> None:
+    def set_strength_silently(self, value: float | None) -> None:
+        """Show ``value`` (``None``: auto) without treating it as the user's choice."""
+        self.auto_check.blockSignals(True)
+        self.auto_check.setChecked(value is None)
+        self.auto_check.blockSignals(False)
+        if value is not None:
+            self.show_auto_strength(value)
+
+    def show_auto_strength(self, value: float) -> None:
         for widget, v in ((self.strength_spin, value), (self.strength_slider, round(value * 10))):
             widget.blockSignals(True)
             widget.setValue(v)
             widget.blockSignals(False)
 
     def strength_changed(self, value: float) -> None:
+        """The user moved the slider or typed a strength: a manual strength from now on."""
         self.strength_slider.blockSignals(True)
         self.strength_slider.setValue(round(value * 10))
         self.strength_slider.blockSignals(False)
+        self.auto_check.blockSignals(True)
+        self.auto_check.setChecked(False)
+        self.auto_check.blockSignals(False)
+        self.store_strength()
+
+    def auto_toggled(self, on: bool) -> None:
+        if on and self.own_strength_check.isChecked():
+            self.own_strength_check.setChecked(False)  # back to the batch setting, now auto
+        self.store_strength()
+
+    def store_strength(self) -> None:
+        """Keep the controls' strength for the selected image or the batch, and re-render."""
         row = self.table.currentIndex().row()
+        strength = self.strength()
         if self.own_strength_check.isChecked() and 0 <= row < len(self.queue.items):
-            self.queue.update(row, strength=self.strength())
+            self.queue.update(row, strength=strength)
         else:
-            self.settings.setValue("strength", self.strength())
+            self.settings.setValue("strength", "auto" if strength is None else strength)
+            self.queue.batch_strength = "auto" if strength is None else f"{strength:.1f}"
+            self.refresh_strength_column()
         self.request_render()
+
+    def refresh_strength_column(self) -> None:
+        """Rows without their own strength show the batch strength until rendered again."""
+        for row, item in enumerate(self.queue.items):
+            if item.strength is None:
+                self.queue.update(row, chosen=None)
 
     def own_strength_toggled(self, on: bool) -> None:
         row = self.table.currentIndex().row()
         if not 0 <= row < len(self.queue.items):
             return
         if on:
+            manual = self.strength_spin.value()
+            self.set_strength_silently(round(manual, 1))
             self.queue.update(row, strength=self.strength())
         else:
-            self.queue.update(row, strength=None)
-            self.set_strength_silently(float(self.settings.value("strength", 8.0)))
+            self.queue.update(row, strength=None, chosen=None)
+            self.set_strength_silently(self.batch_strength())
             self.request_render()
 
-    def batch_strength(self) -> float:
-        return float(self.settings.value("strength", 8.0))
+    def batch_strength(self) -> float | None:
+        """The batch strength setting: ``None`` for auto exposure (the default)."""
+        value = str(self.settings.value("strength", "auto"))
+        try:
+            return None if value == "auto" else min(max(float(value), 0.0), 8.0)
+        except ValueError:
+            return None
+
+    def denoise_changed(self, _index: int) -> None:
+        self.settings.setValue("denoise", self.denoise_combo.currentData())
+        self.refresh_strength_column()
+        self.request_render()
+
+    def adjustments(self, strength: float | None) -> Adjustments:
+        return Adjustments(strength=strength, denoise=Denoise(self.denoise_combo.currentData()))
 
     def request_render(self) -> None:
         """Render the current preview at the slider's strength; coalesces fast slider moves."""
@@ -599,12 +663,13 @@ class MainWindow(QMainWindow):
             self.render_pending = self.strength()
             return
         self.render_busy, self.render_pending = True, None
-        enhancer, preview, strength = self.enhancer, self.current, self.strength()
+        enhancer, preview = self.enhancer, self.current
+        adjustments = self.adjustments(self.strength())
         upsampled = self.upsampled if self.upsampled and self.upsampled[0] == preview.path else None
 
         def work(_report, _cancelled):
             maps = upsampled[1] if upsampled else UpsampledMaps(preview.maps)
-            return preview.path, maps, render_preview(enhancer, preview, strength, maps)
+            return preview.path, maps, render_preview(enhancer, preview, adjustments, maps)
 
         self.render_pool.start(
             work,
@@ -613,11 +678,16 @@ class MainWindow(QMainWindow):
             finished=self.render_finished,
         )
 
-    def render_ready(self, result: tuple[Path, UpsampledMaps, np.ndarray]) -> None:
-        path, maps, pixels = result
+    def render_ready(self, result: tuple[Path, UpsampledMaps, Enhanced]) -> None:
+        path, maps, enhanced = result
         if self.current is not None and self.current.path == path:
             self.upsampled = (path, maps)  # kept for the preview on screen only
-            self.view.set_after(to_qimage(pixels))
+            self.view.set_after(to_qimage(enhanced.pixels))
+            row = self.queue.row_of(path)
+            if enhanced.auto and row >= 0:
+                self.queue.update(row, chosen=(enhanced.strength, True))
+                if self.auto_check.isChecked():
+                    self.show_auto_strength(enhanced.strength)
 
     def render_finished(self) -> None:
         self.render_busy = False
@@ -674,10 +744,12 @@ class MainWindow(QMainWindow):
                 self.queue.update(
                     self.queue.row_of(found.path), status=QUEUED, reason="", output=None
                 )
-        strengths = {
-            item.path: item.strength for item in self.queue.items if item.strength is not None
+        own = {
+            item.path: self.adjustments(item.strength)
+            for item in self.queue.items
+            if item.strength is not None
         }
-        default = self.batch_strength()
+        default = self.adjustments(self.batch_strength())
         enhancer = self.enhancer
         self.progress.setRange(0, total)
         self.progress.setValue(0)
@@ -688,9 +760,7 @@ class MainWindow(QMainWindow):
         def work(report, cancelled):
             summary = BatchSummary(total=total)
             for opts, pairs in groups.items():
-                events = iter_batch(
-                    pairs, enhancer, opts, lambda p: strengths.get(p, default), cancelled
-                )
+                events = iter_batch(pairs, enhancer, opts, lambda p: own.get(p, default), cancelled)
                 for event in events:
                     if isinstance(event, BatchFinished):
                         summary.cancelled = event.summary.cancelled
@@ -722,6 +792,8 @@ class MainWindow(QMainWindow):
             return
         output = event.output if event.status == DONE else None
         self.queue.update(row, status=event.status, reason=event.reason, output=output)
+        if event.strength is not None:
+            self.queue.update(row, chosen=(event.strength, event.auto))
         done = self.progress.value() + 1
         self.progress.setValue(done)
         self.batch_megapixels += event.megapixels
@@ -801,7 +873,15 @@ class MainWindow(QMainWindow):
         self.overwrite_check.setChecked(_bool(s.value("output/overwrite", False)))
         self.mirror_check.setChecked(_bool(s.value("output/mirror", True)))
         self.recursive_check.setChecked(_bool(s.value("queue/recursive", True)))
-        self.set_strength_silently(float(s.value("strength", 8.0)))
+        self.set_strength_silently(self.batch_strength())
+        batch = self.batch_strength()
+        self.queue.batch_strength = "auto" if batch is None else f"{batch:.1f}"
+        denoise = self.denoise_combo.findData(str(s.value("denoise", Denoise.MEDIUM.value)))
+        if denoise < 0:
+            denoise = self.denoise_combo.findData(Denoise.MEDIUM.value)
+        self.denoise_combo.blockSignals(True)
+        self.denoise_combo.setCurrentIndex(denoise)
+        self.denoise_combo.blockSignals(False)
         self.mode_combo.setCurrentIndex(
             max(0, self.mode_combo.findData(s.value("view/mode", SPLIT)))
         )
@@ -825,7 +905,9 @@ class MainWindow(QMainWindow):
         s.setValue("output/mirror", self.mirror_check.isChecked())
         s.setValue("queue/recursive", self.recursive_check.isChecked())
         if not self.own_strength_check.isChecked():
-            s.setValue("strength", self.strength())
+            strength = self.strength()
+            s.setValue("strength", "auto" if strength is None else strength)
+        s.setValue("denoise", self.denoise_combo.currentData())
         s.setValue("view/mode", self.mode_combo.currentData())
         s.setValue("device", self.device_combo.currentData())
         model = self.model_combo.currentData()

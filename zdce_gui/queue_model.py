@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from zdce_core.adjustments import strength_label
 from zdce_core.discovery import FoundFile, Ignored
 
 Index = QModelIndex | QPersistentModelIndex
@@ -31,7 +32,9 @@ def human_size(n: int) -> str:
 
 @dataclass
 class QueueItem:
-    """One queued path. ``strength``: a per-image override (``None`` = the batch strength)."""
+    """One queued path. ``strength``: a per-image override (``None`` = the batch strength);
+    ``chosen``: the strength its preview or its output was last rendered at and whether
+    auto exposure chose it (``None`` until then)."""
 
     found: FoundFile
     size_bytes: int
@@ -39,6 +42,7 @@ class QueueItem:
     reason: str = ""
     output: Path | None = None
     strength: float | None = None
+    chosen: tuple[float, bool] | None = None
 
     @property
     def path(self) -> Path:
@@ -72,6 +76,9 @@ class QueueModel(QAbstractTableModel):
         super().__init__()
         self.items: list[QueueItem] = []
 
+    batch_strength = "auto"
+    """What the Strength column shows for a row without a strength of its own yet."""
+
     def rowCount(self, parent: Index = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self.items)
 
@@ -98,7 +105,11 @@ class QueueModel(QAbstractTableModel):
             if column == "Size":
                 return human_size(item.size_bytes)
             if column == "Strength":
-                return "" if item.strength is None else f"{item.strength:.1f} (own)"
+                if item.strength is not None:
+                    return f"{item.strength:.1f} (own)"
+                if item.chosen is not None:
+                    return strength_label(*item.chosen)
+                return self.batch_strength
             if column == "Status":
                 return f"{item.status}: {item.reason}" if item.reason else item.status
             if column == "Output":

@@ -14,7 +14,7 @@ from tests.gui.conftest import add
 from zdce_core import enhancer as enh
 from zdce_core.weights import save_model
 from zdce_gui.compare_view import SIDE_BY_SIDE
-from zdce_gui.queue_model import DONE, FAILED, QUEUED, SKIPPED
+from zdce_gui.queue_model import COLUMNS, DONE, FAILED, QUEUED, SKIPPED
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_per_image_strength_override(window, photos, qtbot, tmp_path):
     window.own_strength_check.setChecked(True)
     window.strength_spin.setValue(0.0)
     assert window.queue.items[0].strength == 0.0 and window.queue.items[1].strength is None
-    assert window.batch_strength() == 8.0
+    assert window.batch_strength() is None  # the batch stays on auto exposure
     window.folder_edit.setText(str(tmp_path / "out"))
     window.format_combo.setCurrentIndex(window.format_combo.findData("png"))
     window.start_batch()
@@ -118,6 +118,9 @@ def test_per_image_strength_override(window, photos, qtbot, tmp_path):
     assert np.abs(same.astype(int) - np.asarray(Image.open(photos / "a.jpg"))).max() <= 1
     brighter = np.asarray(Image.open(tmp_path / "out" / "b_enhanced.png"))
     assert brighter.mean() > dark_rgb(seed=1).mean() + 20
+    column = COLUMNS.index("Strength")
+    shown = [window.queue.index(r, column).data() for r in range(2)]
+    assert shown[0] == "0.0 (own)" and shown[1].startswith("auto ")
 
 
 def test_full_conversion_writes_outputs_beside_the_folder(window, photos, qtbot):

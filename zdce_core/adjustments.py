@@ -1,0 +1,61 @@
+"""What a user chooses about the look of a result, beside the model: strength (or auto
+exposure), the brightness auto exposure aims at, highlight protection and denoising."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+from zdce_core.curves import MAX_STRENGTH
+
+DEFAULT_TARGET_BRIGHTNESS = 0.45
+"""Mean RGB value (0–1) auto exposure aims at for a dark photo."""
+
+
+class Denoise(Enum):
+    """How strongly noise in lifted shadows is smoothed (see :mod:`zdce_core.denoise`)."""
+
+    OFF = "off"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+@dataclass(frozen=True)
+class Adjustments:
+    """``strength``: curve iterations in [0, 8], or ``None`` for auto exposure (chosen per
+    photo, see :func:`zdce_core.exposure.choose_strength`). ``target_brightness``: the mean
+    RGB value in (0, 1) auto exposure aims at. ``protect_highlights``: no channel that was
+    not nearly white is pushed into white (:func:`zdce_core.exposure.cap_highlights_`)."""
+
+    strength: float | None = None
+    target_brightness: float = DEFAULT_TARGET_BRIGHTNESS
+    protect_highlights: bool = True
+    denoise: Denoise = Denoise.MEDIUM
+
+    def __post_init__(self) -> None:
+        if self.strength is not None and (
+            math.isnan(self.strength) or not 0.0 <= self.strength <= MAX_STRENGTH
+        ):
+            raise ValueError(f"strength must be between 0 and 8, got {self.strength}")
+        if not 0.05 <= self.target_brightness <= 0.95:
+            raise ValueError(
+                f"target brightness must be between 0.05 and 0.95, got {self.target_brightness}"
+            )
+
+    @property
+    def auto(self) -> bool:
+        return self.strength is None
+
+
+DEFAULT_ADJUSTMENTS = Adjustments()
+"""Auto exposure, highlights protected, medium denoise: what a user gets unless they choose."""
+
+FIXED_FULL = Adjustments(strength=MAX_STRENGTH, protect_highlights=False, denoise=Denoise.OFF)
+"""The plain Zero-DCE result: all 8 iterations, nothing else (the reference forward pass)."""
+
+
+def strength_label(strength: float, auto: bool) -> str:
+    """How a strength is shown to users: ``"auto 5.3"`` or ``"6.0"``."""
+    return f"auto {strength:.1f}" if auto else f"{strength:.1f}"

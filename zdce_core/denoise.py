@@ -1,0 +1,184 @@
+"""Noise-aware smoothing of the shadows the curves lift, before they are lifted.
+
+Lifting a shadow 4–8× lifts its sensor noise and JPEG blocks with it; the colour part of
+that noise shows as green and magenta blotches. Every pixel is split into luma
+``Y = 0.299 R + 0.587 G + 0.114 B`` and two colour differences ``R − Y`` and ``B − Y``. A
+fast guided filter (He and Sun, "Fast Guided Filter", 2015) with the luma as guide fits,
+on a reduced copy, each window's colour differences (and luma) as a linear function
+``a·Y + b`` of the luma (windows of 20 px, 40 px on photos over 3 MP); the coefficients
+are smoothed, upsampled and applied to the full-resolution luma. Colour edges that follow
+luma edges are kept, colour noise in flat areas is averaged away. The regulariser is
+relative (``eps·mean(Y)²``), so a dim edge counts as much as a bright one.
+
+How much of the filtered value replaces the original is the *gain* the curves apply there
+(output luma over input luma, from the small estimation copy at the chosen strength): a
+region the curves leave alone is left alone, a region lifted 4× or more gets the level's
+full weight. Everything is computed on small copies except the final per-pixel blend in
+the rendering strips: 7 channels of bilinear upsampling and three multiply-adds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from zdce_core.adjustments import Denoise
+from zdce_core.upsample import upsample_rows, widen
+
+RADIUS = 2
+"""Box radius in reduced pixels: windows of 5 × 5 reduced pixels."""
+LARGE_PHOTO = 3_000_000
+"""Photos with more pixels are reduced 8 times (windows of 40 px), others 4 times (20 px)."""
+LUMA = (0.299, 0.587, 0.114)
+FULL_GAIN = 4.0
+"""Curves that lift a region this much (or more) give it the level's full weight."""
+
+
+@dataclass(frozen=True)
+class Level:
+    """``weight``: the largest share of the filtered value (0–1); ``eps``: the relative
+    regulariser (bigger smooths across stronger edges); ``luma``: the share of ``weight``
+    that also applies to the luma (0 = colour only)."""
+
+    weight: float
+    eps: float
+    luma: float
+
+
+LEVELS = {
+    Denoise.LOW: Level(0.6, 0.01, 0.0),
+    Denoise.MEDIUM: Level(1.0, 0.02, 0.35),
+    Denoise.HIGH: Level(1.0, 0.05, 0.75),
+}
+
+
+def _window_sum(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sum over ``2·RADIUS + 1`` neighbours along ``dim`` (zeros beyond the border)."""
+    n = t.shape[dim]
+    padded = F.pad(t, (RADIUS, RADIUS) if dim == 3 else (0, 0, RADIUS, RADIUS))
+    out = padded.narrow(dim, 0, n).clone()
+    for shift in range(1, 2 * RADIUS + 1):
+        out += padded.narrow(dim, shift, n)
+    return out
+
+
+def _box(t: torch.Tensor) -> torch.Tensor:
+    """Mean of ``(B, C, h, w)`` over (2·RADIUS + 1)² windows (fewer at the borders)."""
+    ones = torch.ones((1, 1, t.shape[2], t.shape[3]), dtype=t.dtype, device=t.device)
+    counts = _window_sum(_window_sum(ones, 2), 3)
+    return _window_sum(_window_sum(t, 2), 3).div_(counts)
+
+
+def _luma(x: torch.Tensor) -> torch.Tensor:
+    """``(B, 1, H, W)`` luma of ``(B, 3, H, W)`` RGB."""
+    r, g, b = x.unbind(1)
+    return (LUMA[0] * r + LUMA[1] * g + LUMA[2] * b).unsqueeze(1)
+
+
+def reduced_input(pixels: np.ndarray) -> torch.Tensor:
+    """``(1, 3, ⌈H/f⌉, ⌈W/f⌉)`` float32 in [0, 1]: ``pixels`` ``(H, W, 3)`` uint8/uint16
+    averaged over f × f blocks (Pillow's ``reduce``, one pass in C); f = 4, or 8 for photos
+    of more than ``LARGE_PHOTO`` pixels."""
+    if pixels.dtype == np.uint16:
+        pixels = (pixels // 257).astype(np.uint8)
+    factor = 8 if pixels.shape[0] * pixels.shape[1] > LARGE_PHOTO else 4
+    small = np.asarray(Image.fromarray(pixels).reduce(factor), dtype=np.float32)
+    return torch.from_numpy(small / 255.0).permute(2, 0, 1).unsqueeze(0)
+
+
+def fitted_lines(reduced: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(a, b)``, each ``(1, 3, h, w)``: per window, (R − Y, B − Y, Y) of ``reduced``
+    ``(1, 3, h, w)`` in [0, 1] fitted as ``a·Y + b``, then averaged over each window."""
+    y = _luma(reduced)
+    p = torch.cat([reduced[:, :1] - y, reduced[:, 2:] - y, y], dim=1)
+    means = _box(torch.cat([y, p, y * y, y * p], dim=1))
+    mean_y, mean_p, mean_yy, mean_yp = means.split([1, 3, 1, 3], dim=1)
+    var_y = mean_yy - mean_y * mean_y
+    a = (mean_yp - mean_y * mean_p) / (var_y + eps * (mean_y * mean_y + 1e-4))
+    b = mean_p - a * mean_y
+    smooth = _box(torch.cat([a, b], dim=1))
+    return smooth[:, :3], smooth[:, 3:]
+
+
+def gain_weight(
+    small: torch.Tensor, rendered: torch.Tensor, size: tuple[int, int], level: Level
+) -> torch.Tensor:
+    """``(1, 1, h, w)`` blend weights in [0, level.weight] from the gain the curves apply
+    to ``small`` (``rendered``, both ``(1, 3, hs, ws)`` in [0, 1]), resampled to ``size``."""
+    gain = _luma(rendered) / _luma(small).clamp(min=1.0 / 255.0)
+    w = ((gain - 1.0) / (FULL_GAIN - 1.0)).clamp_(0.0, 1.0) * level.weight
+    return F.interpolate(w, size=size, mode="bilinear", align_corners=False)
+
+
+def per_channel_coefficients(
+    a: torch.Tensor, b: torch.Tensor, w: torch.Tensor, luma_share: float
+) -> torch.Tensor:
+    """``(1, 7, h, w)``: ``u``, ``α`` (3), ``β`` (3) such that each channel becomes
+    ``u·x + α·Y + β``.
+
+    With ``R − Y`` blended toward its fit by ``w`` and ``Y`` by ``w·luma_share``:
+    ``Y' = k·Y + c`` (``k = 1 − w_Y + w_Y·a_Y``, ``c = w_Y·b_Y``) and
+    ``R' = Y' + (1 − w)(R − Y) + w·(a_R·Y + b_R)``, so ``u = 1 − w``,
+    ``α_R = k − u + w·a_R``, ``β_R = c + w·b_R`` (B likewise); G follows from
+    ``Y' = 0.299 R' + 0.587 G' + 0.114 B'``.
+    """
+    wy = w * luma_share
+    k = 1.0 - wy + wy * a[:, 2:3]
+    c = wy * b[:, 2:3]
+    u = 1.0 - w
+    alpha_r = k - u + w * a[:, 0:1]
+    alpha_b = k - u + w * a[:, 1:2]
+    beta_r = c + w * b[:, 0:1]
+    beta_b = c + w * b[:, 1:2]
+    alpha_g = (k - u - LUMA[0] * alpha_r - LUMA[2] * alpha_b) / LUMA[1]
+    beta_g = (c - LUMA[0] * beta_r - LUMA[2] * beta_b) / LUMA[1]
+    return torch.cat([u, alpha_r, alpha_g, alpha_b, beta_r, beta_g, beta_b], dim=1)
+
+
+@dataclass
+class DenoiseGuide:
+    """Everything denoising needs for one photo (or its preview) of ``height`` × ``width``.
+
+    ``small``: ``(1, 7, h, w)`` coefficients at the reduced size (see
+    :func:`per_channel_coefficients`), upsampled bilinearly to full size strip by strip.
+    """
+
+    small: torch.Tensor
+    height: int
+    width: int
+
+    def for_size(self, height: int, width: int) -> DenoiseGuide:
+        return DenoiseGuide(self.small, height, width)
+
+    def apply_(self, x: torch.Tensor, r0: int, r1: int) -> torch.Tensor:
+        """Denoise rows [r0, r1) ``x`` ``(1, 3, r1 − r0, width)`` in [0, 1], in place."""
+        small = self.small.to(x.device)
+        c = widen(upsample_rows(small, self.height, r0, r1), self.width)
+        y = _luma(x)
+        x.mul_(c[:, :1]).addcmul_(c[:, 1:4], y).add_(c[:, 4:7])
+        return x.clamp_(0.0, 1.0)
+
+
+def make_guide(
+    reduced: torch.Tensor,
+    small: torch.Tensor,
+    rendered: torch.Tensor,
+    height: int,
+    width: int,
+    denoise: Denoise,
+) -> DenoiseGuide | None:
+    """The guide for a photo of ``height`` × ``width``; ``None`` when ``denoise`` is off.
+
+    ``reduced``: :func:`reduced_input` of the photo. ``small`` / ``rendered``: the estimation
+    copy before and after the curves at the strength that will be rendered.
+    """
+    if denoise is Denoise.OFF:
+        return None
+    level = LEVELS[denoise]
+    a, b = fitted_lines(reduced, level.eps)
+    w = gain_weight(small, rendered, (a.shape[2], a.shape[3]), level)
+    return DenoiseGuide(per_channel_coefficients(a, b, w, level.luma), height, width)

@@ -1,0 +1,106 @@
+"""Auto exposure (a strength per photo) and highlight protection.
+
+Highlight protection caps every channel value at ``1 − HEADROOM·√(1 − x₀)`` of its input
+``x₀``: a channel below ``PROTECT_BELOW`` (247/255) is never pushed to 254 or 255, which the
+curves of a dark photo do to everything near white. The cap stays above 0.966 for every
+input, so it only bends the top of the range. It is an increasing function of ``x₀`` and so
+are the curves, so their minimum is too: the tonal order of a channel is kept and no band
+appears at the cap.
+
+Auto exposure renders the small estimation copy (the maps are already estimated for it) at a
+grid of strengths and picks, by linear interpolation on the grid, the strength whose mean
+brightness reaches the target, then lowers it if more than ``CLIP_BUDGET`` of the pixels
+would become newly clipped. A photo at or above the target gets strength 0. Cost: about
+ten passes over a copy at most ``SEARCH_SIZE`` pixels long (milliseconds).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from zdce_core.curves import MAX_STRENGTH, iteration_map
+
+CLIP_LEVEL = 253.5 / 255.0
+"""An 8-bit channel at or above this rounds to 254 or 255: clipped, as photo metrics count it."""
+PROTECT_BELOW = 247.0 / 255.0
+HEADROOM = (1.0 - CLIP_LEVEL) / math.sqrt(1.0 - PROTECT_BELOW)
+CLIP_BUDGET = 0.003
+"""At most this fraction of pixels (0.3 %) may become clipped by auto exposure."""
+SEARCH_SIZE = 256
+GRID_STEP = 0.5
+
+
+def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
+    """Cap ``y`` (curves applied, in [0, 1]) in place by its input ``x0`` (same shape)."""
+    cap = x0.neg().add_(1.0).sqrt_().mul_(-HEADROOM).add_(1.0)
+    return torch.minimum(y, cap, out=y)
+
+
+def _grid_stats(
+    x0: torch.Tensor, maps: torch.Tensor, protect: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Strengths 0, 0.5, …, 8 and the mean brightness and clipped fraction at each.
+
+    ``x0`` ``(1, 3, h, w)`` in [0, 1]; ``maps`` ``(1, 3·k, h, w)``.
+    """
+    strengths = np.arange(0.0, MAX_STRENGTH + GRID_STEP / 2, GRID_STEP)
+    means, clipped = [], []
+    x = x0
+    for s in strengths:
+        full = int(s)
+        frac = s - full
+        if full > 0 and frac == 0.0:
+            a = iteration_map(maps, full - 1)
+            x = x + a * (x * x - x)
+            y = x
+        elif frac > 0.0:
+            a = iteration_map(maps, full)
+            y = x + frac * a * (x * x - x)
+        else:
+            y = x
+        if protect:
+            y = cap_highlights_(y.clone(), x0)
+        means.append(float(y.mean()))
+        clipped.append(float((y.amax(1) >= CLIP_LEVEL).float().mean()))
+    return strengths, np.array(means), np.array(clipped)
+
+
+def _first_crossing(strengths: np.ndarray, values: np.ndarray, level: float) -> float:
+    """The smallest strength at which ``values`` (piecewise linear) reaches ``level``; the
+    last strength when it never does."""
+    above = np.nonzero(values >= level)[0]
+    if above.size == 0:
+        return float(strengths[-1])
+    i = int(above[0])
+    if i == 0:
+        return float(strengths[0])
+    v0, v1 = values[i - 1], values[i]
+    t = (level - v0) / (v1 - v0) if v1 > v0 else 1.0
+    return float(strengths[i - 1] + t * (strengths[i] - strengths[i - 1]))
+
+
+def choose_strength(
+    small: torch.Tensor, maps: torch.Tensor, target: float, protect: bool = True
+) -> float:
+    """The auto-exposure strength in [0, 8] for a photo.
+
+    ``small``: ``(1, 3, h, w)`` float in [0, 1], the copy the ``maps`` ``(1, 3·k, h, w)`` were
+    estimated on. ``target``: mean RGB brightness in (0, 1) to reach. ``protect``: judge the
+    result with highlight protection on (as it will be rendered).
+    """
+    small, maps = small.float().cpu(), maps.float().cpu()
+    h, w = small.shape[2:]
+    if max(h, w) > SEARCH_SIZE:
+        scale = SEARCH_SIZE / max(h, w)
+        size = (max(1, round(h * scale)), max(1, round(w * scale)))
+        small = F.interpolate(small, size=size, mode="area")
+        maps = F.interpolate(maps, size=size, mode="area")
+    with torch.inference_mode():
+        strengths, means, clipped = _grid_stats(small, maps, protect)
+    by_brightness = _first_crossing(strengths, means, target)
+    by_clipping = _first_crossing(strengths, clipped - clipped[0], CLIP_BUDGET + 1e-9)
+    return round(min(by_brightness, by_clipping), 2)

@@ -1,0 +1,116 @@
+"""One photo from pixels to result with the user's adjustments: estimate the curve maps,
+choose the strength (auto exposure), prepare denoising, render with highlight protection.
+
+The batch, the previews and the evaluation all go through these functions, so a preview
+shows exactly what the batch writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from zdce_core.adjustments import Adjustments, Denoise
+from zdce_core.curves import apply_curves
+from zdce_core.denoise import DenoiseGuide, make_guide, reduced_input
+from zdce_core.enhancer import Cancel, CurveMaps, Enhancer, FullResMaps, MapSource
+from zdce_core.exposure import cap_highlights_, choose_strength
+
+
+@dataclass(frozen=True)
+class Enhanced:
+    """A result: ``pixels`` ``(H, W, 3)`` like the input, the ``strength`` it was rendered
+    at and whether auto exposure chose it."""
+
+    pixels: np.ndarray
+    strength: float
+    auto: bool
+
+
+def resolve_strength(estimate: CurveMaps, adjustments: Adjustments) -> float:
+    """The strength to render at: the manual one, or auto exposure's choice."""
+    if adjustments.strength is not None:
+        return adjustments.strength
+    assert estimate.source is not None
+    return choose_strength(
+        estimate.source,
+        estimate.small,
+        adjustments.target_brightness,
+        adjustments.protect_highlights,
+    )
+
+
+def render_small(estimate: CurveMaps, strength: float, protect_highlights: bool) -> torch.Tensor:
+    """The estimation copy ``(1, 3, h, w)`` in [0, 1] rendered at ``strength``."""
+    assert estimate.source is not None
+    with torch.inference_mode():
+        x0 = estimate.source.float()
+        y = apply_curves(x0, estimate.small.float(), strength)
+        return cap_highlights_(y, x0) if protect_highlights else y
+
+
+def denoise_guide(
+    reduced: torch.Tensor | None,
+    estimate: CurveMaps,
+    strength: float,
+    adjustments: Adjustments,
+    height: int,
+    width: int,
+) -> DenoiseGuide | None:
+    """The denoise guide for an image of ``height`` × ``width`` (the photo or its preview);
+    ``reduced``: :func:`~zdce_core.denoise.reduced_input` of the photo (``None`` when off)."""
+    if adjustments.denoise is Denoise.OFF or reduced is None:
+        return None
+    assert estimate.source is not None
+    rendered = render_small(estimate, strength, adjustments.protect_highlights)
+    with torch.inference_mode():
+        return make_guide(
+            reduced,
+            estimate.source.float().cpu(),
+            rendered.cpu(),
+            height,
+            width,
+            adjustments.denoise,
+        )
+
+
+def render_adjusted(
+    enhancer: Enhancer,
+    pixels: np.ndarray,
+    estimate: CurveMaps,
+    adjustments: Adjustments,
+    reduced: torch.Tensor | None,
+    maps: MapSource | None = None,
+    cancel: Cancel | None = None,
+) -> Enhanced:
+    """Render ``pixels`` (the photo, or its preview) with ``adjustments``.
+
+    ``estimate``: the maps from the estimation copy, targeted at ``pixels``' size; ``maps``:
+    another source of the same maps to render with (full-resolution or pre-upsampled);
+    ``reduced``: :func:`~zdce_core.denoise.reduced_input` of the photo, needed to denoise.
+    """
+    strength = resolve_strength(estimate, adjustments)
+    h, w = pixels.shape[:2]
+    guide = denoise_guide(reduced, estimate, strength, adjustments, h, w)
+    out = enhancer.render(
+        pixels, maps or estimate, strength, cancel, adjustments.protect_highlights, guide
+    )
+    return Enhanced(out, strength, adjustments.auto)
+
+
+def enhance_photo(
+    enhancer: Enhancer,
+    pixels: np.ndarray,
+    adjustments: Adjustments,
+    cancel: Cancel | None = None,
+) -> Enhanced:
+    """Enhance ``pixels`` ``(H, W, 3)`` uint8/uint16 with ``adjustments``.
+
+    Raises :class:`~zdce_core.enhancer.Cancelled` when ``cancel()`` turns true.
+    """
+    estimate = enhancer.estimate_downscaled(pixels)
+    maps = FullResMaps(enhancer, pixels) if enhancer.full_res else None
+    reduced = reduced_input(pixels) if adjustments.denoise is not Denoise.OFF else None
+    return render_adjusted(enhancer, pixels, estimate, adjustments, reduced, maps, cancel)
