@@ -1,8 +1,10 @@
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
 from tests.conftest import brightening_net, save_photo
 from zdce_core.cli import main
@@ -130,3 +132,35 @@ def test_sixteen_bit_colour_gets_a_note(tmp_path, bright_model_file, capsys):
     args = ["enhance", str(tmp_path / "c16.png"), "-o", str(tmp_path / "o")]
     assert main([*args, "--model", str(bright_model_file)]) == 0
     assert "note" in capsys.readouterr().err and (tmp_path / "o" / "c16_enhanced.png").is_file()
+
+
+def test_enhance_reports_the_auto_strength(night, tmp_path, bright_model_file, capsys):
+    out = tmp_path / "out"
+    args = ["enhance", str(night / "a.jpg"), "-o", str(out), "--model", str(bright_model_file)]
+    assert main([*args, "--verbose", "--denoise", "high", "--target-brightness", "0.4"]) == 0
+    err = capsys.readouterr().err
+    assert "(strength auto " in err and "a_enhanced.jpg" in err
+
+
+@pytest.mark.parametrize(
+    "bad", [["--strength", "9"], ["--strength", "bright"], ["--target-brightness", "1.5"]]
+)
+def test_bad_adjustment_options_are_usage_errors(night, tmp_path, bad, capsys):
+    try:
+        rc = main(["enhance", str(night), "-o", str(tmp_path / "o"), *bad])
+    except SystemExit as exc:  # argparse refuses what it can parse itself
+        rc = exc.code
+    assert rc == 2
+
+
+def test_evaluate_writes_a_contact_sheet(night, tmp_path, bright_model_file, capsys):
+    sheet = tmp_path / "sheet.png"
+    report = tmp_path / "r.json"
+    args = ["evaluate", str(night), "--model", str(bright_model_file), "-q", "-v"]
+    assert main([*args, "--sheet", str(sheet), "--json", str(report)]) == 0
+    with Image.open(sheet) as img:
+        assert img.width > 2 * 300 and img.height > 2 * 300  # 2 photos × (before, after)
+    row = json.loads(report.read_text())[0]
+    assert row["images"] == 2 and row["auto"] == "2/2" and row["loe"] >= 0
+    assert row["brightness"] > row["input_brightness"]
+    assert "strength auto" in capsys.readouterr().out

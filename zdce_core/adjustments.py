@@ -9,7 +9,7 @@ from enum import Enum
 
 from zdce_core.curves import MAX_STRENGTH
 
-DEFAULT_TARGET_BRIGHTNESS = 0.45
+DEFAULT_TARGET_BRIGHTNESS = 0.5
 """Mean RGB value (0–1) auto exposure aims at for a dark photo."""
 
 

@@ -15,41 +15,25 @@ from pathlib import Path
 import torch
 
 from zdce_core import __version__
-from zdce_core.adjustments import (
-    DEFAULT_TARGET_BRIGHTNESS,
-    Adjustments,
-    Denoise,
-    strength_label,
+from zdce_core.adjustments import strength_label
+from zdce_core.cli_common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    add_adjustment_options,
+    adjustments_from_args,
 )
+from zdce_core.cli_evaluate import add_evaluate_parser
 from zdce_core.losses import LossParts
 from zdce_core.model_store import list_models
 from zdce_core.textbar import TextBar, format_duration
 from zdce_core.weights import WeightsError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class UsageError(Exception):
-    """Bad arguments found after parsing (exit code 2)."""
-
 
 def _parts_text(p: LossParts) -> str:
     return f"loss {p.total:.4f} (spa {p.spa:.4f} exp {p.exp:.4f} col {p.col:.4f} tv {p.tv:.4f})"
-
-
-def _table(rows: list[dict[str, object]]) -> str:
-    """Rows of dicts as aligned text columns (floats with 4 decimals, missing as '-')."""
-    headers = list(dict.fromkeys(k for row in rows for k in row))
-
-    def cell(value: object) -> str:
-        return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-    cells = [[cell(row.get(h, "-")) for h in headers] for row in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    lines = [headers, *cells]
-    return "\n".join(
-        "  ".join(v.rjust(w) for v, w in zip(line, widths, strict=True)) for line in lines
-    )
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -69,62 +53,6 @@ def cmd_models(args: argparse.Namespace) -> int:
             details.append(meta["date"])
         print(f"{entry.name:24s} {entry.source:8s} {', '.join(details):40s} {entry.path}")
     return EXIT_OK
-
-
-def parse_strength(text: str) -> float | None:
-    """``auto`` → ``None``; otherwise a number (range checked by :class:`Adjustments`)."""
-    if text.strip().lower() == "auto":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"use auto or a number from 0 to 8, not {text!r}"
-        ) from None
-
-
-def adjustments_from_args(args: argparse.Namespace) -> Adjustments:
-    """The :class:`Adjustments` the ``enhance`` / ``evaluate`` options ask for."""
-    try:
-        return Adjustments(
-            strength=args.strength,
-            target_brightness=args.target_brightness,
-            protect_highlights=not args.no_highlight_protection,
-            denoise=Denoise(args.denoise),
-        )
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-
-
-def add_adjustment_options(p: argparse.ArgumentParser) -> None:
-    """``--strength``, ``--target-brightness``, ``--denoise``, ``--no-highlight-protection``."""
-    p.add_argument(
-        "-s",
-        "--strength",
-        type=parse_strength,
-        default=None,
-        metavar="auto|0-8",
-        help="auto (default: each photo gets the strength it needs) or curve iterations, "
-        "0 (unchanged) to 8 (the model's full effect); fractions allowed",
-    )
-    p.add_argument(
-        "--target-brightness",
-        type=float,
-        default=DEFAULT_TARGET_BRIGHTNESS,
-        metavar="0.05-0.95",
-        help=f"mean brightness auto exposure aims at ({DEFAULT_TARGET_BRIGHTNESS})",
-    )
-    p.add_argument(
-        "--denoise",
-        default=Denoise.MEDIUM.value,
-        choices=[d.value for d in Denoise],
-        help="smooth the noise of lifted shadows (medium)",
-    )
-    p.add_argument(
-        "--no-highlight-protection",
-        action="store_true",
-        help="let the curves push bright areas (lamps, sky) into white",
-    )
 
 
 def cmd_enhance(args: argparse.Namespace) -> int:
@@ -203,65 +131,6 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED if summary.failed or missing else EXIT_OK
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from zdce_core.discovery import discover
-    from zdce_core.enhancer import Enhancer
-    from zdce_core.evaluation import evaluate
-    from zdce_core.model_store import open_model
-    from zdce_core.training import split_files
-
-    found, _ = discover(args.folders, recursive=True)
-    files = sorted(f.path for f in found)
-    if args.val_every:
-        files = split_files(files, args.val_every)[1]
-    if not files:
-        print("zdce evaluate: no images found", file=sys.stderr)
-        return EXIT_FAILED
-    try:
-        enhancers = [Enhancer(open_model(m), args.device) for m in args.model or [None]]
-    except (WeightsError, ValueError) as exc:
-        print(f"zdce evaluate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    bar = TextBar() if not args.quiet else None
-    reports = []
-    for enhancer in enhancers:
-        report = evaluate(
-            enhancer,
-            files,
-            args.exposure_target,
-            args.size,
-            on_image=bar.update if bar else None,
-        )
-        if args.darker_than is not None:
-            dark = [s for s in report.scores if s.input_brightness < args.darker_than]
-            report = replace(report, scores=dark)
-        reports.append(report)
-        for path, reason in report.failures:
-            (bar.line if bar else print)(f"failed {path}: {reason}")
-    if bar:
-        bar.close()
-    rows = []
-    for r in reports:
-        row: dict[str, object] = {"model": r.model, "images": len(r.scores)}
-        if r.scores:
-            row.update({c: r.mean(c) for c in ("total", "spa", "exp", "col", "tv")})
-            row.update(
-                input_brightness=r.mean("input_brightness"),
-                brightness=r.mean("brightness"),
-                clipped_percent=100 * r.mean("clipped"),
-                cast=r.mean("cast"),
-                max_cast=r.max("cast"),
-                input_cast=r.mean("input_cast"),
-            )
-        rows.append(row)
-    print(_table(rows))
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2))
-    return EXIT_OK
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -390,19 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_enhance)
 
-    p = sub.add_parser("evaluate", help="compare models on a folder of photos")
-    p.add_argument("folders", nargs="+", help="folders of photos (searched recursively)")
-    p.add_argument("--model", action="append", help="model to evaluate (repeatable; default)")
-    p.add_argument("--val-every", type=int, help="only the validation split (every n-th file)")
-    p.add_argument(
-        "--darker-than", type=float, help="only photos whose mean gray is below this (0-1)"
-    )
-    p.add_argument("--exposure-target", type=float, default=0.6)
-    p.add_argument("--size", type=int, default=512, help="long side evaluated at (512)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--json", help="also write the table as JSON")
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.set_defaults(func=cmd_evaluate)
+    add_evaluate_parser(sub)
 
     p = sub.add_parser("models", help="list the bundled and the user's models")
     p.set_defaults(func=cmd_models)

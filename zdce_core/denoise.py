@@ -51,8 +51,8 @@ class Level:
 
 LEVELS = {
     Denoise.LOW: Level(0.6, 0.01, 0.0),
-    Denoise.MEDIUM: Level(1.0, 0.02, 0.35),
-    Denoise.HIGH: Level(1.0, 0.05, 0.75),
+    Denoise.MEDIUM: Level(1.0, 0.01, 0.35),
+    Denoise.HIGH: Level(1.0, 0.02, 0.5),
 }
 
 

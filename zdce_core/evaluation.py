@@ -1,27 +1,35 @@
 """Evaluating a model on a folder of photos: zero-reference losses and output statistics.
 
-The numbers a user needs to compare models on their own photos: the four losses (reference
-weights for the model's architecture) and, of the enhanced result, the mean brightness, the
-fraction of clipped pixels and the colour cast. Photos are evaluated on a copy whose long side
+The numbers a user needs to compare models and settings on their own photos: the four
+losses of the model's own full-strength output (reference weights for its architecture) and,
+of the result with the user's adjustments (auto exposure, highlight protection, denoise),
+the mean brightness, the clipped pixels and the colour cast before and after, the
+lightness-order error and the strength chosen. Photos are evaluated on a copy whose long side
 is at most ``size`` pixels, the resolution the curves are estimated at anyway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
-from zdce_core.curves import apply_curves
+from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments, Denoise
+from zdce_core.curves import MAX_STRENGTH, apply_curves
+from zdce_core.denoise import reduced_input
 from zdce_core.enhancer import DEFAULT_ESTIMATE_SIZE, Enhancer, reduced_copy, to_unit_float
 from zdce_core.image_io import ImageReadError, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
+from zdce_core.pipeline import render_adjusted
 
-CLIP_LEVEL = 254.5 / 255.0
-"""A pixel is clipped when any channel reaches this (255 in 8 bits)."""
+CLIP_LEVEL = 253.5 / 255.0
+"""A pixel is clipped when any channel reaches this (254 or 255 in 8 bits, as photo metrics
+count it)."""
+THUMBNAIL = 320
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,10 @@ class ImageScore:
     clipped: float
     cast: float
     input_cast: float
+    input_clipped: float
+    loe: float
+    strength: float
+    auto: bool
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,8 @@ class ModelReport:
     model: str
     scores: list[ImageScore]
     failures: list[tuple[Path, str]]
+    thumbnails: dict[Path, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """Per path: input and result ``(h, w, 3)`` uint8, long side ``THUMBNAIL``, if asked."""
 
     def mean(self, field: str) -> float:
         if field in LossParts.__dataclass_fields__:
@@ -67,19 +81,76 @@ def output_stats(enhanced: torch.Tensor) -> tuple[float, float, float]:
     return brightness, clipped, cast
 
 
+LOE_SHORT_SIDE = 100
+
+
+def lightness_order_error(before: np.ndarray, after: np.ndarray) -> float:
+    """Lightness-order error (Wang et al., IEEE TIP 2013) of ``after`` against ``before``.
+
+    Both ``(H, W, 3)`` uint8. Lightness ``L = max(R, G, B)`` of each, resized (antialiased
+    bicubic) so the short side is ``LOE_SHORT_SIDE`` px; for every ordered pixel pair, count
+    whether ``L(x) ≥ L(y)`` differs between the two; divided by the number of pixels. 0 for
+    an unchanged image, larger when the result reorders light and dark.
+    """
+    h, w = before.shape[:2]
+    scale = LOE_SHORT_SIDE / min(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+
+    def lightness(img: np.ndarray) -> torch.Tensor:
+        small = Image.fromarray(img.max(axis=2)).resize(size, Image.BICUBIC, reducing_gap=None)
+        return torch.from_numpy(np.asarray(small, dtype=np.float32).ravel())
+
+    a, b = lightness(before), lightness(after)
+    flips = 0
+    for s0 in range(0, a.numel(), 2048):
+        flips += int(((a[s0 : s0 + 2048, None] >= a) ^ (b[s0 : s0 + 2048, None] >= b)).sum())
+    return flips / a.numel()
+
+
+def _thumbnail(pixels: np.ndarray) -> np.ndarray:
+    return reduced_copy(pixels, THUMBNAIL)
+
+
 def score_image(
-    enhancer: Enhancer, criterion: ZeroReferenceLoss, path: Path, size: int
-) -> ImageScore:
-    """Enhance ``path`` at full strength (at most ``size`` px long) and score it."""
-    small = reduced_copy(read_image(path).pixels, size)
-    x = to_unit_float(small, torch.device("cpu"), torch.contiguous_format)
-    maps = enhancer.run_net(x).cpu()
+    enhancer: Enhancer,
+    criterion: ZeroReferenceLoss,
+    path: Path,
+    size: int,
+    adjustments: Adjustments,
+) -> tuple[ImageScore, np.ndarray, np.ndarray]:
+    """Score ``path`` (at most ``size`` px long): the model's losses at full strength and
+    the statistics of the result with ``adjustments``. Returns the score and the 8-bit
+    copy and result it was measured on."""
+    pixels = read_image(path).pixels
+    if pixels.dtype == np.uint16:
+        pixels = (pixels // 257).astype(np.uint8)
+    small = reduced_copy(pixels, size)
+    estimate = enhancer.estimate_downscaled(small)
+    x = estimate.source.float().cpu()
+    maps = estimate.small.float().cpu()
     with torch.no_grad():
-        enhanced = apply_curves(x, maps, 8.0)
-        _, parts = criterion(x, enhanced, maps)
-    brightness, clipped, cast = output_stats(enhanced)
-    input_brightness, _, input_cast = output_stats(x)
-    return ImageScore(path, parts, input_brightness, brightness, clipped, cast, input_cast)
+        _, parts = criterion(x, apply_curves(x, maps, MAX_STRENGTH), maps)
+    reduced = reduced_input(small) if adjustments.denoise is not Denoise.OFF else None
+    result = render_adjusted(enhancer, small, estimate, adjustments, reduced)
+    out = to_unit_float(result.pixels, torch.device("cpu"), torch.contiguous_format)
+    brightness, clipped, cast = output_stats(out)
+    input_brightness, input_clipped, input_cast = output_stats(
+        to_unit_float(small, torch.device("cpu"), torch.contiguous_format)
+    )
+    score = ImageScore(
+        path,
+        parts,
+        input_brightness,
+        brightness,
+        clipped,
+        cast,
+        input_cast,
+        input_clipped,
+        lightness_order_error(small, result.pixels),
+        result.strength,
+        result.auto,
+    )
+    return score, small, result.pixels
 
 
 def evaluate(
@@ -88,17 +159,24 @@ def evaluate(
     exposure_target: float = 0.6,
     size: int = DEFAULT_ESTIMATE_SIZE,
     on_image: Callable[[int, int], None] | None = None,
+    adjustments: Adjustments = DEFAULT_ADJUSTMENTS,
+    thumbnails: bool = False,
 ) -> ModelReport:
-    """Score every file with the enhancer's model; unreadable files are listed as failures."""
+    """Score every file with the enhancer's model and ``adjustments``; unreadable files are
+    listed as failures. ``thumbnails``: keep small before/after copies (contact sheets)."""
     weights = LossWeights.for_arch(enhancer.model.arch)
     criterion = ZeroReferenceLoss(weights, exposure_target)
-    scores, failures = [], []
+    scores, failures, thumbs = [], [], {}
     for i, path in enumerate(files):
         try:
-            scores.append(score_image(enhancer, criterion, path, size))
+            score, before, after = score_image(enhancer, criterion, path, size, adjustments)
         except ImageReadError as exc:
             failures.append((path, str(exc)))
+        else:
+            scores.append(score)
+            if thumbnails:
+                thumbs[path] = (_thumbnail(before), _thumbnail(after))
         if on_image:
             on_image(i + 1, len(files))
     name = enhancer.model.path.name if enhancer.model.path else enhancer.model.arch
-    return ModelReport(name, scores, failures)
+    return ModelReport(name, scores, failures, thumbs)

@@ -12,6 +12,7 @@ from PySide6.QtGui import QDropEvent
 from tests.conftest import brightening_net, dark_rgb, save_photo
 from tests.gui.conftest import add
 from zdce_core import enhancer as enh
+from zdce_core.adjustments import Denoise
 from zdce_core.weights import save_model
 from zdce_gui.compare_view import SIDE_BY_SIDE
 from zdce_gui.queue_model import COLUMNS, DONE, FAILED, QUEUED, SKIPPED
@@ -225,3 +226,25 @@ def test_selecting_an_image_without_override_shows_the_batch_strength(window, ph
     assert window.strength() == 6.0 and not window.own_strength_check.isChecked()
     window.table.selectRow(0)
     assert window.strength() == 2.0 and window.own_strength_check.isChecked()
+
+
+def test_auto_strength_and_denoise_controls(window, photos, qtbot):
+    add(window, qtbot, [photos / "a.jpg"])
+    assert window.auto_check.isChecked() and window.strength() is None  # auto by default
+    window.table.selectRow(0)
+    column = COLUMNS.index("Strength")
+    qtbot.waitUntil(
+        lambda: str(window.queue.index(0, column).data()).startswith("auto "), timeout=10_000
+    )
+    chosen = window.queue.items[0].chosen
+    assert chosen is not None and chosen[1] and window.strength_spin.value() == round(chosen[0], 1)
+    window.auto_check.click()  # off: manual, at the strength auto had chosen
+    assert window.strength() == round(chosen[0], 1) and window.batch_strength() is not None
+    window.strength_slider.setValue(30)  # moving the slider is manual too
+    assert not window.auto_check.isChecked() and window.batch_strength() == 3.0
+    window.auto_check.click()
+    assert window.batch_strength() is None
+    high = window.denoise_combo.findText("High")
+    window.denoise_combo.setCurrentIndex(high)
+    assert window.adjustments(None).denoise is Denoise.HIGH
+    assert window.settings.value("denoise") == "high"

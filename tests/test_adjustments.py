@@ -1,0 +1,141 @@
+"""Auto exposure, highlight protection and denoising, on photos the tests make."""
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import brightening_net, dark_rgb
+from zdce_core.adjustments import FIXED_FULL, Adjustments, Denoise
+from zdce_core.enhancer import Enhancer
+from zdce_core.exposure import CLIP_LEVEL, cap_highlights_
+from zdce_core.pipeline import enhance_photo
+from zdce_core.weights import LoadedModel
+
+
+@pytest.fixture
+def enhancer() -> Enhancer:
+    return Enhancer(LoadedModel(brightening_net()), "cpu")
+
+
+def flat(level: float, size: int = 64) -> np.ndarray:
+    rng = np.random.default_rng(1)
+    rgb = np.full((size, size, 3), level * 255.0) + rng.normal(0, 3, (size, size, 3))
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def clipped(pixels: np.ndarray) -> float:
+    return float((pixels >= 254).any(axis=2).mean())
+
+
+def test_darker_photos_get_more_strength(enhancer):
+    dark = enhance_photo(enhancer, flat(0.08), Adjustments())
+    dim = enhance_photo(enhancer, flat(0.2), Adjustments())
+    assert dark.auto and dim.auto
+    assert 0.0 < dim.strength < dark.strength <= 8.0
+
+
+def test_auto_lifts_toward_the_target(enhancer):
+    result = enhance_photo(enhancer, flat(0.2), Adjustments(target_brightness=0.4))
+    assert result.pixels.mean() / 255 == pytest.approx(0.4, abs=0.03)
+    assert result.strength < 8.0
+
+
+def test_a_well_exposed_photo_is_left_almost_unchanged(enhancer):
+    photo = flat(0.55)
+    result = enhance_photo(enhancer, photo, Adjustments())
+    assert result.strength == 0.0
+    assert abs(result.pixels.mean() - photo.mean()) / 255 <= 0.03
+
+
+def test_a_manual_strength_overrides_auto(enhancer):
+    result = enhance_photo(enhancer, flat(0.55), Adjustments(strength=6.0))
+    assert result.strength == 6.0 and not result.auto
+    assert result.pixels.mean() > flat(0.55).mean() + 20
+
+
+def lamp_photo() -> np.ndarray:
+    """A dark room with a lamp whose core is nearly (not quite) white."""
+    photo = dark_rgb(96, 96).astype(np.float64)
+    yy, xx = np.mgrid[0:96, 0:96]
+    r = np.hypot(yy - 48, xx - 48)
+    glow = np.clip(1.0 - r / 30.0, 0.0, 1.0)[:, :, None]
+    photo = photo * (1 - glow) + glow * np.array([245.0, 230.0, 200.0])
+    return np.clip(photo, 0, 250).astype(np.uint8)
+
+
+def test_highlight_protection_adds_no_clipped_pixels(enhancer):
+    photo = lamp_photo()
+    assert clipped(photo) == 0.0
+    plain = enhance_photo(enhancer, photo, FIXED_FULL).pixels
+    protected = enhance_photo(
+        enhancer, photo, Adjustments(strength=8.0, denoise=Denoise.OFF)
+    ).pixels
+    assert clipped(plain) > 0.05  # the curves alone blow the lamp out
+    assert clipped(protected) == 0.0
+    assert protected.mean() > photo.mean() + 40  # the room is still lifted
+
+
+def test_the_cap_keeps_tonal_order():
+    x0 = torch.linspace(0, 1, 4001).view(1, 1, 1, -1).expand(1, 3, 1, -1).contiguous()
+    y = x0.clone()
+    for _ in range(8):
+        y = y + (-1.0) * (y * y - y)  # the strongest possible curve
+    capped = cap_highlights_(y, x0)
+    assert bool((capped.diff(dim=3) >= 0).all())
+    assert float(capped[..., x0[0, 0, 0] < 246.5 / 255].max()) < CLIP_LEVEL
+
+
+def noisy_edge_photo() -> np.ndarray:
+    """Dark, two flat halves (an edge in the middle) with colour noise."""
+    rng = np.random.default_rng(3)
+    base = np.zeros((128, 128, 3))
+    base[:, :64] = (18, 16, 14)
+    base[:, 64:] = (40, 36, 30)
+    return np.clip(base + rng.normal(0, 3, base.shape), 0, 255).astype(np.uint8)
+
+
+def chroma_noise(pixels: np.ndarray) -> float:
+    """Standard deviation of R − G and B − G inside the two flat halves (edge excluded)."""
+    p = pixels.astype(np.float64)
+    parts = [p[8:-8, 8:56], p[8:-8, 72:120]]
+    return float(np.mean([np.std(q[..., c] - q[..., 1]) for q in parts for c in (0, 2)]))
+
+
+def test_denoise_lowers_noise_and_keeps_the_edge(enhancer):
+    photo = noisy_edge_photo()
+    off = enhance_photo(enhancer, photo, Adjustments(strength=8.0, denoise=Denoise.OFF)).pixels
+    levels = {
+        d: enhance_photo(enhancer, photo, Adjustments(strength=8.0, denoise=d)).pixels
+        for d in (Denoise.LOW, Denoise.MEDIUM, Denoise.HIGH)
+    }
+    noise = [chroma_noise(off)] + [chroma_noise(levels[d]) for d in levels]
+    assert noise[1] < 0.8 * noise[0] and noise[3] < noise[1]
+
+    def step(img: np.ndarray) -> float:  # across the edge, beside it
+        return img[:, 66:70].mean() - img[:, 58:62].mean()
+
+    def sharpness(img: np.ndarray) -> float:  # the share of the step taken in two pixels
+        return (img[:, 64:66].mean() - img[:, 62:64].mean()) / step(img)
+
+    for level, result in levels.items():
+        assert sharpness(result) >= 0.9 * sharpness(off)  # the edge stays sharp
+        kept = 0.9 if level is Denoise.HIGH else 0.95  # HIGH smooths luma too
+        assert step(result) >= kept * step(off)
+        assert abs(result.mean() - off.mean()) < 2.0  # brightness is not changed
+
+
+def test_denoise_off_and_no_protection_is_the_plain_rendering(enhancer):
+    photo = dark_rgb(40, 56)
+    plain = enhancer.render(photo, enhancer.estimate(photo), 5.5)
+    same = enhance_photo(
+        enhancer, photo, Adjustments(5.5, protect_highlights=False, denoise=Denoise.OFF)
+    ).pixels
+    assert np.array_equal(plain, same)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"strength": 9.0}, {"strength": float("nan")}, {"target_brightness": 1.0}]
+)
+def test_bad_adjustments_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        Adjustments(**kwargs)
