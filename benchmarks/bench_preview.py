@@ -13,6 +13,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.bench_batch import default_or_random_model
 from benchmarks.photos import make_jpegs
 from benchmarks.report import report
+from zdce_core.adjustments import FIXED_FULL, Adjustments
 from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import read_image
 from zdce_core.preview import UpsampledMaps, make_preview, render_preview
@@ -55,15 +57,21 @@ def main() -> None:
     t0 = time.perf_counter()
     upsampled = UpsampledMaps(preview.maps)  # once per preview shown, in the GUI's worker
     upsample_s = time.perf_counter() - t0
-    renders, uncached = [], []
+    renders, plain, uncached = [], [], []
     for i in range(30):
-        strength = 8.0 - (i % 16) * 0.5
+        strength = 8.0 - (i % 16) * 0.5  # slider moves: manual strengths, default denoise
         t0 = time.perf_counter()
-        render_preview(enhancer, preview, strength, upsampled)
+        render_preview(enhancer, preview, Adjustments(strength), upsampled)
         renders.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        render_preview(enhancer, preview, strength)
+        render_preview(enhancer, preview, replace(FIXED_FULL, strength=strength), upsampled)
+        plain.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        render_preview(enhancer, preview, Adjustments(strength))
         uncached.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    render_preview(enhancer, preview, Adjustments(), upsampled)
+    auto_s = time.perf_counter() - t0
     h, w = preview.pixels.shape[:2]
     results = {
         "threads": threads,
@@ -73,7 +81,10 @@ def main() -> None:
         "upsample_maps_once_ms": round(1000 * upsample_s, 1),
         "slider_rerender_median_ms": round(1000 * statistics.median(renders), 1),
         "slider_rerender_max_ms": round(1000 * max(renders), 1),
+        "slider_rerender_p95_ms": round(1000 * sorted(renders)[int(0.95 * len(renders))], 1),
+        "slider_rerender_plain_median_ms": round(1000 * statistics.median(plain), 1),
         "rerender_without_upsampled_maps_median_ms": round(1000 * statistics.median(uncached), 1),
+        "auto_exposure_render_ms": round(1000 * auto_s, 1),
     }
     report(results, args.json)
 

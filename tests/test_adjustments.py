@@ -139,3 +139,12 @@ def test_denoise_off_and_no_protection_is_the_plain_rendering(enhancer):
 def test_bad_adjustments_are_refused(kwargs):
     with pytest.raises(ValueError):
         Adjustments(**kwargs)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_default_adjustments_match_cpu():
+    photo = noisy_edge_photo()
+    cpu = enhance_photo(Enhancer(LoadedModel(brightening_net()), "cpu"), photo, Adjustments())
+    gpu = enhance_photo(Enhancer(LoadedModel(brightening_net()), "cuda"), photo, Adjustments())
+    assert abs(cpu.strength - gpu.strength) <= 0.1
+    assert np.abs(cpu.pixels.astype(int) - gpu.pixels.astype(int)).max() <= 4

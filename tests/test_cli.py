@@ -140,6 +140,7 @@ def test_enhance_reports_the_auto_strength(night, tmp_path, bright_model_file, c
     assert main([*args, "--verbose", "--denoise", "high", "--target-brightness", "0.4"]) == 0
     err = capsys.readouterr().err
     assert "(strength auto " in err and "a_enhanced.jpg" in err
+    assert "auto exposure: strength " in err
 
 
 @pytest.mark.parametrize(

@@ -182,6 +182,8 @@ class BatchSummary:
     seconds: float = 0.0
     failures: list[tuple[Path, str]] = field(default_factory=list)
     skips: list[tuple[Path, str]] = field(default_factory=list)
+    auto_strengths: list[float] = field(default_factory=list)
+    """The strengths auto exposure chose for the done items."""
 
     @property
     def megapixels_per_second(self) -> float:
@@ -191,6 +193,8 @@ class BatchSummary:
         if item.status == "done":
             self.done += 1
             self.megapixels += item.megapixels
+            if item.auto and item.strength is not None:
+                self.auto_strengths.append(item.strength)
         elif item.status == "skipped":
             self.skipped += 1
             self.skips.append((item.path, item.reason))

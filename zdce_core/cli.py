@@ -124,6 +124,13 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     if bar:
         bar.close()
     assert summary is not None
+    chosen = summary.auto_strengths
+    if chosen:
+        print(
+            f"auto exposure: strength {min(chosen):.1f}–{max(chosen):.1f}, "
+            f"mean {sum(chosen) / len(chosen):.1f}",
+            file=sys.stderr,
+        )
     print(
         f"{summary.done} enhanced, {summary.skipped} skipped, {summary.failed} failed "
         f"of {summary.total} in {format_duration(summary.seconds)} "

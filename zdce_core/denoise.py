@@ -154,10 +154,14 @@ class DenoiseGuide:
     def for_size(self, height: int, width: int) -> DenoiseGuide:
         return DenoiseGuide(self.small, height, width)
 
+    def on(self, device: torch.device) -> DenoiseGuide:
+        """The same guide with its coefficients on ``device``."""
+        return DenoiseGuide(self.small.to(device), self.height, self.width)
+
     def apply_(self, x: torch.Tensor, r0: int, r1: int) -> torch.Tensor:
-        """Denoise rows [r0, r1) ``x`` ``(1, 3, r1 − r0, width)`` in [0, 1], in place."""
-        small = self.small.to(x.device)
-        c = widen(upsample_rows(small, self.height, r0, r1), self.width)
+        """Denoise rows [r0, r1) ``x`` ``(1, 3, r1 − r0, width)`` in [0, 1], in place
+        (``x`` on the guide's device)."""
+        c = widen(upsample_rows(self.small, self.height, r0, r1), self.width)
         y = _luma(x)
         x.mul_(c[:, :1]).addcmul_(c[:, 1:4], y).add_(c[:, 4:7])
         return x.clamp_(0.0, 1.0)

@@ -238,6 +238,7 @@ class Enhancer:
         if (maps.height, maps.width) != (h, w):
             raise ValueError("the maps were estimated for an image of another size")
         top = _max_value(pixels.dtype)
+        guide = guide.on(self.device) if guide is not None else None
         out = np.empty_like(pixels)
         out_t = pixels_as_tensor(out) if out.dtype == np.uint8 else None
         if isinstance(maps, FullResMaps):
