@@ -28,8 +28,8 @@ VARIANTS = {
     "plain (strength 8)": FIXED_FULL,
     "+ auto exposure": Adjustments(protect_highlights=False, denoise=Denoise.OFF),
     "+ highlight protection": Adjustments(denoise=Denoise.OFF),
-    "+ denoise low": Adjustments(denoise=Denoise.LOW),
-    "+ denoise medium (default)": Adjustments(denoise=Denoise.MEDIUM),
+    "+ denoise low (default)": Adjustments(denoise=Denoise.LOW),
+    "+ denoise medium": Adjustments(denoise=Denoise.MEDIUM),
     "+ denoise high": Adjustments(denoise=Denoise.HIGH),
 }
 

@@ -7,7 +7,7 @@ import torch
 from tests.conftest import brightening_net, dark_rgb
 from zdce_core.adjustments import FIXED_FULL, Adjustments, Denoise
 from zdce_core.enhancer import Enhancer
-from zdce_core.exposure import CLIP_LEVEL, cap_highlights_
+from zdce_core.exposure import BRIGHT_FLOOR, CLIP_LEVEL, cap_highlights_, highlight_scale
 from zdce_core.pipeline import enhance_photo
 from zdce_core.weights import LoadedModel
 
@@ -148,3 +148,12 @@ def test_cuda_default_adjustments_match_cpu():
     gpu = enhance_photo(Enhancer(LoadedModel(brightening_net()), "cuda"), photo, Adjustments())
     assert abs(cpu.strength - gpu.strength) <= 0.1
     assert np.abs(cpu.pixels.astype(int) - gpu.pixels.astype(int)).max() <= 4
+
+
+def test_bright_surroundings_scale_the_curves_down():
+    source = torch.full((1, 3, 64, 96), 0.1)
+    source[:, :, :, 64:] = 0.97  # a bright window on the right
+    scale = highlight_scale(source)
+    assert float(scale[..., :40].min()) == pytest.approx(1.0)
+    assert float(scale[..., 80:].max()) == pytest.approx(BRIGHT_FLOOR)
+    assert bool((scale.diff(dim=3) <= 1e-6).all())  # a smooth, one-way transition

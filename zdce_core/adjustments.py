@@ -32,7 +32,7 @@ class Adjustments:
     strength: float | None = None
     target_brightness: float = DEFAULT_TARGET_BRIGHTNESS
     protect_highlights: bool = True
-    denoise: Denoise = Denoise.MEDIUM
+    denoise: Denoise = Denoise.LOW
 
     def __post_init__(self) -> None:
         if self.strength is not None and (
@@ -50,7 +50,7 @@ class Adjustments:
 
 
 DEFAULT_ADJUSTMENTS = Adjustments()
-"""Auto exposure, highlights protected, medium denoise: what a user gets unless they choose."""
+"""Auto exposure, highlights protected, low denoise: what a user gets unless they choose."""
 
 FIXED_FULL = Adjustments(strength=MAX_STRENGTH, protect_highlights=False, denoise=Denoise.OFF)
 """The plain Zero-DCE result: all 8 iterations, nothing else (the reference forward pass)."""

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import argparse
 
-from zdce_core.adjustments import DEFAULT_TARGET_BRIGHTNESS, Adjustments, Denoise
+from zdce_core.adjustments import (
+    DEFAULT_ADJUSTMENTS,
+    DEFAULT_TARGET_BRIGHTNESS,
+    Adjustments,
+    Denoise,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -74,9 +79,9 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--denoise",
-        default=Denoise.MEDIUM.value,
+        default=DEFAULT_ADJUSTMENTS.denoise.value,
         choices=[d.value for d in Denoise],
-        help="smooth the noise of lifted shadows (medium)",
+        help=f"smooth the noise of lifted shadows ({DEFAULT_ADJUSTMENTS.denoise.value})",
     )
     p.add_argument(
         "--no-highlight-protection",

@@ -1,6 +1,8 @@
 """Auto exposure (a strength per photo) and highlight protection.
 
-Highlight protection caps every channel value at ``1 − HEADROOM·√(1 − x₀)`` of its input
+Highlight protection does two things. The curve maps are scaled down where the region is
+already bright (:func:`highlight_scale`), so lamps, windows and sky are not lifted further
+and do not grow halos. And it caps every channel value at ``1 − HEADROOM·√(1 − x₀)`` of its input
 ``x₀``: a channel below ``PROTECT_BELOW`` (247/255) is never pushed to 254 or 255, which the
 curves of a dark photo do to everything near white. The cap stays above 0.966 for every
 input, so it only bends the top of the range. It is an increasing function of ``x₀`` and so
@@ -32,6 +34,30 @@ CLIP_BUDGET = 0.003
 """At most this fraction of pixels (0.3 %) may become clipped by auto exposure."""
 SEARCH_SIZE = 256
 GRID_STEP = 0.5
+
+
+BRIGHT_FROM, BRIGHT_TO, BRIGHT_FLOOR = 0.5, 0.95, 0.4
+"""Where the surroundings' lightness rises from ``BRIGHT_FROM`` to ``BRIGHT_TO``, the curves'
+effect is scaled down smoothly to ``BRIGHT_FLOOR``."""
+BRIGHT_WINDOW = 15
+"""Side of the surroundings, in pixels of the estimation copy (≤ 512 px long): wide enough
+that the scaling fades out gradually around a lamp instead of drawing a dark ring."""
+
+
+def highlight_scale(source: torch.Tensor) -> torch.Tensor:
+    """``(1, 1, h, w)`` factors in [BRIGHT_FLOOR, 1] for the curve maps of ``source``
+    ``(1, 3, h, w)`` in [0, 1]: 1 in dark and mid-tone regions, smaller where the region
+    (``BRIGHT_WINDOW``² pixels of the estimation copy) is already bright: lamps, windows,
+    sky. The factors are smoother than the maps, so scaling adds no edge of its own."""
+    lightness = F.avg_pool2d(
+        source.float().amax(1, keepdim=True),
+        BRIGHT_WINDOW,
+        stride=1,
+        padding=BRIGHT_WINDOW // 2,
+        count_include_pad=False,
+    )
+    t = ((lightness - BRIGHT_FROM) / (BRIGHT_TO - BRIGHT_FROM)).clamp_(0.0, 1.0)
+    return 1.0 - (1.0 - BRIGHT_FLOOR) * t * t * (3.0 - 2.0 * t)
 
 
 def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,8 @@ shows exactly what the batch writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -16,7 +17,8 @@ from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.curves import apply_curves
 from zdce_core.denoise import DenoiseGuide, make_guide, reduced_input
 from zdce_core.enhancer import Cancel, CurveMaps, Enhancer, FullResMaps, MapSource
-from zdce_core.exposure import cap_highlights_, choose_strength
+from zdce_core.exposure import cap_highlights_, choose_strength, highlight_scale
+from zdce_core.upsample import upsample_rows, widen
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,28 @@ def denoise_guide(
         )
 
 
+def adjusted_maps(estimate: CurveMaps, adjustments: Adjustments) -> CurveMaps:
+    """The maps to render with: with highlight protection, scaled down in bright regions."""
+    if not adjustments.protect_highlights or estimate.source is None:
+        return estimate
+    with torch.inference_mode():
+        scale = highlight_scale(estimate.source).to(estimate.small.dtype)
+        return replace(estimate, small=estimate.small * scale)
+
+
+class ScaledMaps:
+    """A :class:`MapSource` (full-resolution maps) scaled by small ``(1, 1, h, w)`` factors
+    upsampled to full size strip by strip, like the maps themselves."""
+
+    def __init__(self, maps: MapSource, scale: torch.Tensor) -> None:
+        self.maps, self.scale = maps, scale
+        self.height, self.width = maps.height, maps.width
+
+    def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
+        factor = widen(upsample_rows(self.scale, self.height, r0, r1), self.width)
+        return (a * factor.to(a.device) for a in self.maps.iteration_maps(r0, r1))
+
+
 def render_adjusted(
     enhancer: Enhancer,
     pixels: np.ndarray,
@@ -88,9 +112,14 @@ def render_adjusted(
     """Render ``pixels`` (the photo, or its preview) with ``adjustments``.
 
     ``estimate``: the maps from the estimation copy, targeted at ``pixels``' size; ``maps``:
-    another source of the same maps to render with (full-resolution or pre-upsampled);
-    ``reduced``: :func:`~zdce_core.denoise.reduced_input` of the photo, needed to denoise.
+    another source of the same maps to render with: full-resolution (:class:`FullResMaps`),
+    or pre-upsampled from :func:`adjusted_maps`; ``reduced``:
+    :func:`~zdce_core.denoise.reduced_input` of the photo, needed to denoise.
     """
+    if isinstance(maps, FullResMaps) and adjustments.protect_highlights:
+        assert estimate.source is not None
+        maps = ScaledMaps(maps, highlight_scale(estimate.source))
+    estimate = adjusted_maps(estimate, adjustments)
     strength = resolve_strength(estimate, adjustments)
     h, w = pixels.shape[:2]
     guide = denoise_guide(reduced, estimate, strength, adjustments, h, w)

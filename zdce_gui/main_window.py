@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from zdce_core import __version__
-from zdce_core.adjustments import Adjustments, Denoise
+from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments, Denoise
 from zdce_core.batch import (
     BatchFinished,
     BatchSummary,
@@ -50,7 +50,7 @@ from zdce_core.discovery import FoundFile, discover
 from zdce_core.enhancer import Cancelled, Enhancer
 from zdce_core.image_io import READ_EXTENSIONS
 from zdce_core.model_store import list_models, user_models_dir
-from zdce_core.pipeline import Enhanced
+from zdce_core.pipeline import Enhanced, adjusted_maps
 from zdce_core.preview import (
     Preview,
     PreviewCache,
@@ -668,7 +668,11 @@ class MainWindow(QMainWindow):
         upsampled = self.upsampled if self.upsampled and self.upsampled[0] == preview.path else None
 
         def work(_report, _cancelled):
-            maps = upsampled[1] if upsampled else UpsampledMaps(preview.maps)
+            maps = (
+                upsampled[1]
+                if upsampled
+                else UpsampledMaps(adjusted_maps(preview.maps, adjustments))
+            )
             return preview.path, maps, render_preview(enhancer, preview, adjustments, maps)
 
         self.render_pool.start(
@@ -876,9 +880,10 @@ class MainWindow(QMainWindow):
         self.set_strength_silently(self.batch_strength())
         batch = self.batch_strength()
         self.queue.batch_strength = "auto" if batch is None else f"{batch:.1f}"
-        denoise = self.denoise_combo.findData(str(s.value("denoise", Denoise.MEDIUM.value)))
+        default = DEFAULT_ADJUSTMENTS.denoise.value
+        denoise = self.denoise_combo.findData(str(s.value("denoise", default)))
         if denoise < 0:
-            denoise = self.denoise_combo.findData(Denoise.MEDIUM.value)
+            denoise = self.denoise_combo.findData(default)
         self.denoise_combo.blockSignals(True)
         self.denoise_combo.setCurrentIndex(denoise)
         self.denoise_combo.blockSignals(False)
