@@ -7,7 +7,13 @@ import torch
 from tests.conftest import brightening_net, dark_rgb
 from zdce_core.adjustments import FIXED_FULL, Adjustments, Denoise
 from zdce_core.enhancer import Enhancer
-from zdce_core.exposure import BRIGHT_FLOOR, CLIP_LEVEL, cap_highlights_, highlight_scale
+from zdce_core.exposure import (
+    BRIGHT_FLOOR,
+    CLIP_LEVEL,
+    PROTECT_BELOW,
+    cap_highlights_,
+    highlight_scale,
+)
 from zdce_core.pipeline import enhance_photo
 from zdce_core.weights import LoadedModel
 
@@ -53,14 +59,14 @@ def test_a_manual_strength_overrides_auto(enhancer):
     assert result.pixels.mean() > flat(0.55).mean() + 20
 
 
-def lamp_photo() -> np.ndarray:
-    """A dark room with a lamp whose core is nearly (not quite) white."""
+def lamp_photo(core: float = 250.0) -> np.ndarray:
+    """A dark room with a lamp whose core reaches ``core`` (nearly, not quite, white)."""
     photo = dark_rgb(96, 96).astype(np.float64)
     yy, xx = np.mgrid[0:96, 0:96]
     r = np.hypot(yy - 48, xx - 48)
     glow = np.clip(1.0 - r / 30.0, 0.0, 1.0)[:, :, None]
-    photo = photo * (1 - glow) + glow * np.array([245.0, 230.0, 200.0])
-    return np.clip(photo, 0, 250).astype(np.uint8)
+    photo = photo * (1 - glow) + glow * np.array([core + 8.0, core, core - 30.0])
+    return np.clip(photo, 0, core).astype(np.uint8)
 
 
 def test_highlight_protection_adds_no_clipped_pixels(enhancer):
@@ -75,6 +81,12 @@ def test_highlight_protection_adds_no_clipped_pixels(enhancer):
     assert protected.mean() > photo.mean() + 40  # the room is still lifted
 
 
+def test_a_lamp_at_the_sensor_limit_does_not_keep_the_room_dark(enhancer):
+    photo = lamp_photo(core=253.0)  # lamp pixels a step from white clip at any strength
+    result = enhance_photo(enhancer, photo, Adjustments(denoise=Denoise.OFF))
+    assert result.pixels.mean() / 255 == pytest.approx(0.5, abs=0.03)  # the target is reached
+
+
 def test_the_cap_keeps_tonal_order():
     x0 = torch.linspace(0, 1, 4001).view(1, 1, 1, -1).expand(1, 3, 1, -1).contiguous()
     y = x0.clone()
@@ -82,7 +94,7 @@ def test_the_cap_keeps_tonal_order():
         y = y + (-1.0) * (y * y - y)  # the strongest possible curve
     capped = cap_highlights_(y, x0)
     assert bool((capped.diff(dim=3) >= 0).all())
-    assert float(capped[..., x0[0, 0, 0] < 246.5 / 255].max()) < CLIP_LEVEL
+    assert float(capped[..., x0[0, 0, 0] < PROTECT_BELOW].max()) < CLIP_LEVEL
 
 
 def noisy_edge_photo() -> np.ndarray:

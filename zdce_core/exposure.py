@@ -3,17 +3,19 @@
 Highlight protection does two things. The curve maps are scaled down where the region is
 already bright (:func:`highlight_scale`), so lamps, windows and sky are not lifted further
 and do not grow halos. And it caps every channel value at ``1 − HEADROOM·√(1 − x₀)`` of its input
-``x₀``: a channel below ``PROTECT_BELOW`` (247/255) is never pushed to 254 or 255, which the
-curves of a dark photo do to everything near white. The cap stays above 0.966 for every
-input, so it only bends the top of the range. It is an increasing function of ``x₀`` and so
-are the curves, so their minimum is too: the tonal order of a channel is kept and no band
-appears at the cap.
+``x₀``: a channel at or below 251/255 (``PROTECT_BELOW``) is never pushed to 254 or 255, which
+the curves of a dark photo do to everything near white. The cap stays above 0.95 for every
+input, so it only bends the top of the range. (Without it, the lamps of a night photo would
+use up auto exposure's clipping budget at strength 1 and leave the photo dark.) It is an
+increasing function of ``x₀`` and so are the curves, so their minimum is too: the tonal
+order of a channel is kept and no band appears at the cap.
 
 Auto exposure renders the small estimation copy (the maps are already estimated for it) at a
 grid of strengths and picks, by linear interpolation on the grid, the strength whose mean
 brightness reaches the target, then lowers it if more than ``CLIP_BUDGET`` of the pixels
-would become newly clipped. A photo at or above the target gets strength 0. Cost: about
-ten passes over a copy at most ``SEARCH_SIZE`` pixels long (milliseconds).
+that were not near white would become clipped (with highlight protection on, none can).
+A photo at or above the target gets strength 0. Cost: about ten passes over a copy at most
+``SEARCH_SIZE`` pixels long (milliseconds).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from zdce_core.curves import MAX_STRENGTH, iteration_map
 
 CLIP_LEVEL = 253.5 / 255.0
 """An 8-bit channel at or above this rounds to 254 or 255: clipped, as photo metrics count it."""
-PROTECT_BELOW = 247.0 / 255.0
+PROTECT_BELOW = 251.5 / 255.0
 HEADROOM = (1.0 - CLIP_LEVEL) / math.sqrt(1.0 - PROTECT_BELOW)
 CLIP_BUDGET = 0.003
 """At most this fraction of pixels (0.3 %) may become clipped by auto exposure."""
@@ -69,12 +71,15 @@ def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
 def _grid_stats(
     x0: torch.Tensor, maps: torch.Tensor, protect: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Strengths 0, 0.5, …, 8 and the mean brightness and clipped fraction at each.
+    """Strengths 0, 0.5, …, 8 and the mean brightness and the fraction of pixels clipped at
+    each, among those that were not already near white (≤ 251/255: lamps, at the sensor's
+    limit, are not counted).
 
     ``x0`` ``(1, 3, h, w)`` in [0, 1]; ``maps`` ``(1, 3·k, h, w)``.
     """
     strengths = np.arange(0.0, MAX_STRENGTH + GRID_STEP / 2, GRID_STEP)
     means, clipped = [], []
+    was_not_white = x0.amax(1) < PROTECT_BELOW
     x = x0
     for s in strengths:
         full = int(s)
@@ -91,7 +96,7 @@ def _grid_stats(
         if protect:
             y = cap_highlights_(y.clone(), x0)
         means.append(float(y.mean()))
-        clipped.append(float((y.amax(1) >= CLIP_LEVEL).float().mean()))
+        clipped.append(float(((y.amax(1) >= CLIP_LEVEL) & was_not_white).float().mean()))
     return strengths, np.array(means), np.array(clipped)
 
 
