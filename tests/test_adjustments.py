@@ -169,3 +169,11 @@ def test_bright_surroundings_scale_the_curves_down():
     assert float(scale[..., :40].min()) == pytest.approx(1.0)
     assert float(scale[..., 80:].max()) == pytest.approx(BRIGHT_FLOOR)
     assert bool((scale.diff(dim=3) <= 1e-6).all())  # a smooth, one-way transition
+
+
+def test_full_resolution_estimation_takes_the_same_adjustments():
+    photo = lamp_photo()
+    enhancer = Enhancer(LoadedModel(brightening_net()), "cpu", full_res=True)
+    result = enhance_photo(enhancer, photo, Adjustments())
+    assert result.auto and 0.0 < result.strength <= 8.0
+    assert clipped(result.pixels) == 0.0 and result.pixels.mean() > photo.mean() + 20
