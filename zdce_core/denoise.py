@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from zdce_core.adjustments import Denoise
+from zdce_core.boxfilter import box_mean
 from zdce_core.upsample import upsample_rows, widen
 
 RADIUS = 2
@@ -56,21 +57,8 @@ LEVELS = {
 }
 
 
-def _window_sum(t: torch.Tensor, dim: int) -> torch.Tensor:
-    """Sum over ``2·RADIUS + 1`` neighbours along ``dim`` (zeros beyond the border)."""
-    n = t.shape[dim]
-    padded = F.pad(t, (RADIUS, RADIUS) if dim == 3 else (0, 0, RADIUS, RADIUS))
-    out = padded.narrow(dim, 0, n).clone()
-    for shift in range(1, 2 * RADIUS + 1):
-        out += padded.narrow(dim, shift, n)
-    return out
-
-
 def _box(t: torch.Tensor) -> torch.Tensor:
-    """Mean of ``(B, C, h, w)`` over (2·RADIUS + 1)² windows (fewer at the borders)."""
-    ones = torch.ones((1, 1, t.shape[2], t.shape[3]), dtype=t.dtype, device=t.device)
-    counts = _window_sum(_window_sum(ones, 2), 3)
-    return _window_sum(_window_sum(t, 2), 3).div_(counts)
+    return box_mean(t, RADIUS)
 
 
 def _luma(x: torch.Tensor) -> torch.Tensor:
@@ -79,15 +67,32 @@ def _luma(x: torch.Tensor) -> torch.Tensor:
     return (LUMA[0] * r + LUMA[1] * g + LUMA[2] * b).unsqueeze(1)
 
 
-def reduced_input(pixels: np.ndarray) -> torch.Tensor:
-    """``(1, 3, ⌈H/f⌉, ⌈W/f⌉)`` float32 in [0, 1]: ``pixels`` ``(H, W, 3)`` uint8/uint16
-    averaged over f × f blocks (Pillow's ``reduce``, one pass in C); f = 4, or 8 for photos
-    of more than ``LARGE_PHOTO`` pixels."""
+class ReducedPhoto:
+    """A photo reduced for denoising, with the fitted lines of each level computed once
+    (a preview re-renders at many strengths with the same lines).
+
+    ``pixels``: ``(1, 3, ⌈H/f⌉, ⌈W/f⌉)`` float32 in [0, 1].
+    """
+
+    def __init__(self, pixels: torch.Tensor) -> None:
+        self.pixels = pixels
+        self._lines: dict[float, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def lines(self, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """:func:`fitted_lines` of the reduced photo, cached by ``eps``."""
+        if eps not in self._lines:
+            self._lines[eps] = fitted_lines(self.pixels, eps)
+        return self._lines[eps]
+
+
+def reduced_input(pixels: np.ndarray) -> ReducedPhoto:
+    """``pixels`` ``(H, W, 3)`` uint8/uint16 averaged over f × f blocks (Pillow's ``reduce``,
+    one pass in C); f = 4, or 8 for photos of more than ``LARGE_PHOTO`` pixels."""
     if pixels.dtype == np.uint16:
         pixels = (pixels // 257).astype(np.uint8)
     factor = 8 if pixels.shape[0] * pixels.shape[1] > LARGE_PHOTO else 4
     small = np.asarray(Image.fromarray(pixels).reduce(factor), dtype=np.float32)
-    return torch.from_numpy(small / 255.0).permute(2, 0, 1).unsqueeze(0)
+    return ReducedPhoto(torch.from_numpy(small / 255.0).permute(2, 0, 1).unsqueeze(0))
 
 
 def fitted_lines(reduced: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -168,7 +173,7 @@ class DenoiseGuide:
 
 
 def make_guide(
-    reduced: torch.Tensor,
+    reduced: ReducedPhoto,
     small: torch.Tensor,
     rendered: torch.Tensor,
     height: int,
@@ -183,6 +188,6 @@ def make_guide(
     if denoise is Denoise.OFF:
         return None
     level = LEVELS[denoise]
-    a, b = fitted_lines(reduced, level.eps)
+    a, b = reduced.lines(level.eps)
     w = gain_weight(small, rendered, (a.shape[2], a.shape[3]), level)
     return DenoiseGuide(per_channel_coefficients(a, b, w, level.luma), height, width)

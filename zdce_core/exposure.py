@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from zdce_core.boxfilter import box_mean
 from zdce_core.curves import MAX_STRENGTH, iteration_map
 
 CLIP_LEVEL = 253.5 / 255.0
@@ -51,13 +52,7 @@ def highlight_scale(source: torch.Tensor) -> torch.Tensor:
     ``(1, 3, h, w)`` in [0, 1]: 1 in dark and mid-tone regions, smaller where the region
     (``BRIGHT_WINDOW``² pixels of the estimation copy) is already bright: lamps, windows,
     sky. The factors are smoother than the maps, so scaling adds no edge of its own."""
-    lightness = F.avg_pool2d(
-        source.float().amax(1, keepdim=True),
-        BRIGHT_WINDOW,
-        stride=1,
-        padding=BRIGHT_WINDOW // 2,
-        count_include_pad=False,
-    )
+    lightness = box_mean(source.float().amax(1, keepdim=True), BRIGHT_WINDOW // 2)
     t = ((lightness - BRIGHT_FROM) / (BRIGHT_TO - BRIGHT_FROM)).clamp_(0.0, 1.0)
     return 1.0 - (1.0 - BRIGHT_FLOOR) * t * t * (3.0 - 2.0 * t)
 

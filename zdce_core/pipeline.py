@@ -15,7 +15,7 @@ import torch
 
 from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.curves import apply_curves
-from zdce_core.denoise import DenoiseGuide, make_guide, reduced_input
+from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide, reduced_input
 from zdce_core.enhancer import Cancel, CurveMaps, Enhancer, FullResMaps, MapSource
 from zdce_core.exposure import cap_highlights_, choose_strength, highlight_scale
 from zdce_core.upsample import upsample_rows, widen
@@ -54,7 +54,7 @@ def render_small(estimate: CurveMaps, strength: float, protect_highlights: bool)
 
 
 def denoise_guide(
-    reduced: torch.Tensor | None,
+    reduced: ReducedPhoto | None,
     estimate: CurveMaps,
     strength: float,
     adjustments: Adjustments,
@@ -105,7 +105,7 @@ def render_adjusted(
     pixels: np.ndarray,
     estimate: CurveMaps,
     adjustments: Adjustments,
-    reduced: torch.Tensor | None,
+    reduced: ReducedPhoto | None,
     maps: MapSource | None = None,
     cancel: Cancel | None = None,
 ) -> Enhanced:

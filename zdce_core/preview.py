@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from zdce_core.adjustments import Adjustments
-from zdce_core.denoise import reduced_input
+from zdce_core.denoise import ReducedPhoto, reduced_input
 from zdce_core.enhancer import Cancelled, CurveMaps, Enhancer, reduced_copy
 from zdce_core.image_io import Photo, read_image
 from zdce_core.pipeline import Enhanced, render_adjusted
@@ -35,7 +35,7 @@ class Preview:
     maps: CurveMaps
     full_size: tuple[int, int]
     photo_megapixels: float
-    reduced: torch.Tensor
+    reduced: ReducedPhoto
 
 
 def make_preview(
