@@ -604,8 +604,14 @@ class MainWindow(QMainWindow):
         self.store_strength()
 
     def auto_toggled(self, on: bool) -> None:
+        """Auto on: the batch (and the selected image, if it had its own) goes back to auto."""
+        row = self.table.currentIndex().row()
         if on and self.own_strength_check.isChecked():
-            self.own_strength_check.setChecked(False)  # back to the batch setting, now auto
+            self.own_strength_check.blockSignals(True)
+            self.own_strength_check.setChecked(False)
+            self.own_strength_check.blockSignals(False)
+            if 0 <= row < len(self.queue.items):
+                self.queue.update(row, strength=None, chosen=None)
         self.store_strength()
 
     def store_strength(self) -> None:
@@ -649,7 +655,6 @@ class MainWindow(QMainWindow):
 
     def denoise_changed(self, _index: int) -> None:
         self.settings.setValue("denoise", self.denoise_combo.currentData())
-        self.refresh_strength_column()
         self.request_render()
 
     def adjustments(self, strength: float | None) -> Adjustments:

@@ -248,3 +248,14 @@ def test_auto_strength_and_denoise_controls(window, photos, qtbot):
     window.denoise_combo.setCurrentIndex(high)
     assert window.adjustments(None).denoise is Denoise.HIGH
     assert window.settings.value("denoise") == "high"
+
+
+def test_auto_clears_an_images_own_strength(window, photos, qtbot):
+    add(window, qtbot, [photos / "a.jpg"])
+    window.table.selectRow(0)
+    window.strength_spin.setValue(6.0)  # the batch: manual 6.0
+    window.own_strength_check.setChecked(True)
+    window.strength_spin.setValue(2.0)  # a.jpg: its own 2.0
+    window.auto_check.click()
+    assert window.auto_check.isChecked() and not window.own_strength_check.isChecked()
+    assert window.queue.items[0].strength is None and window.batch_strength() is None
