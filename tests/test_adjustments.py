@@ -138,7 +138,7 @@ def test_denoise_lowers_noise_and_keeps_the_edge(enhancer):
 
 def test_denoise_off_and_no_protection_is_the_plain_rendering(enhancer):
     photo = dark_rgb(40, 56)
-    plain = enhancer.render(photo, enhancer.estimate(photo), 5.5)
+    plain = enhancer.render(photo, enhancer.estimate_downscaled(photo), 5.5)
     same = enhance_photo(
         enhancer, photo, Adjustments(5.5, protect_highlights=False, denoise=Denoise.OFF)
     ).pixels

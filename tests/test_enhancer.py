@@ -30,7 +30,7 @@ def test_render_matches_whole_image_upsampling(arch, strength, monkeypatch):
     monkeypatch.setattr(enh, "STRIP_ELEMENTS", 3 * 101 * 7)  # many strips of 7 rows
     px = dark_rgb(61, 101)
     e = Enhancer(random_model(arch), "cpu", estimate_size=32)
-    maps = e.estimate(px)
+    maps = e.estimate_downscaled(px)
     assert maps.small.shape[2:] == (19, 32)
     out = e.render(px, maps, strength)
     x = torch.from_numpy(px).permute(2, 0, 1)[None].float() / 255
@@ -53,7 +53,7 @@ def test_full_resolution_tiles_match_one_pass(monkeypatch):
 def test_strength_zero_returns_the_input():
     px = dark_rgb()
     e = Enhancer(random_model(), "cpu")
-    assert np.array_equal(e.render(px, e.estimate(px), 0.0), px)
+    assert np.array_equal(e.render(px, e.estimate_downscaled(px), 0.0), px)
 
 
 def test_one_estimate_many_strengths_brighten_monotonically():
@@ -61,7 +61,7 @@ def test_one_estimate_many_strengths_brighten_monotonically():
 
     px = dark_rgb()
     e = Enhancer(LoadedModel(brightening_net()), "cpu")
-    maps = e.estimate(px)
+    maps = e.estimate_downscaled(px)
     means = [float(e.render(px, maps, s).mean()) for s in (0, 1, 2.5, 4, 8)]
     assert all(b > a for a, b in itertools.pairwise(means))
 
@@ -91,7 +91,7 @@ def test_cancel_between_strips(monkeypatch):
 def test_maps_for_another_size_are_refused():
     e = Enhancer(random_model(), "cpu")
     with pytest.raises(ValueError, match="another size"):
-        e.render(dark_rgb(40, 40), e.estimate(dark_rgb()), 8.0)
+        e.render(dark_rgb(40, 40), e.estimate_downscaled(dark_rgb()), 8.0)
 
 
 def test_unavailable_devices_are_refused():

@@ -203,13 +203,6 @@ class Enhancer:
                 x = x.contiguous(memory_format=torch.channels_last)
             return self.net(x).float()
 
-    def estimate(self, pixels: np.ndarray) -> CurveMaps | FullResMaps:
-        """Curve maps for ``pixels`` ``(H, W, 3)`` uint8/uint16: from a downscaled copy, or
-        with ``full_res`` a :class:`FullResMaps` that estimates while rendering."""
-        if self.full_res:
-            return FullResMaps(self, pixels)
-        return self.estimate_downscaled(pixels)
-
     def estimate_downscaled(self, pixels: np.ndarray) -> CurveMaps:
         """Curve maps for ``pixels`` from a copy at most ``estimate_size`` pixels long."""
         small = to_unit_float(reduced_copy(pixels, self.estimate_size), self.device)
@@ -227,7 +220,8 @@ class Enhancer:
     ) -> np.ndarray:
         """Apply the curves to ``pixels`` ``(H, W, 3)`` uint8/uint16 at ``strength`` in [0, 8].
 
-        ``maps`` come from :meth:`estimate` (or any :class:`MapSource`). ``guide``: denoise
+        ``maps``: :meth:`estimate_downscaled`'s, a :class:`FullResMaps`, or any
+        :class:`MapSource`. ``guide``: denoise
         each strip before the curves lift it (:mod:`zdce_core.denoise`);
         ``protect_highlights``: cap the result (:func:`zdce_core.exposure.cap_highlights_`).
         Without either, this is the plain Zero-DCE rendering. Returns a new array of the same
