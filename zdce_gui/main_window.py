@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((170, 150, 70, 70)):
+        for col, width in enumerate((140, 110, 80, 70)):  # Strength fits "auto 5.3"
             header.resizeSection(col, width)
         self.table.installEventFilter(self)  # hold Space in the queue to see the original
         self.table.selectionModel().currentRowChanged.connect(
