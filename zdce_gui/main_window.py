@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         self.current: Preview | None = None
         self.preview_worker: Worker | None = None
         self.render_busy = False
-        self.render_pending: float | None = None
+        self.render_pending = False  # a render was asked for while one was running
         self.upsampled: tuple[Path, UpsampledMaps] | None = None
         self.batch_worker: Worker | None = None
         self.discovery_pool = WorkerPool()
@@ -521,7 +521,7 @@ class MainWindow(QMainWindow):
         own = item.strength
         self.set_strength_silently(own if own is not None else self.batch_strength())
         if own is None and self.batch_strength() is None and item.chosen is not None:
-            self.show_auto_strength(item.chosen[0])
+            self.show_strength_value(item.chosen[0])
         if self.enhancer is None:
             return
         if item.status == SKIPPED and not item.processable:
@@ -585,9 +585,9 @@ class MainWindow(QMainWindow):
         self.auto_check.setChecked(value is None)
         self.auto_check.blockSignals(False)
         if value is not None:
-            self.show_auto_strength(value)
+            self.show_strength_value(value)
 
-    def show_auto_strength(self, value: float) -> None:
+    def show_strength_value(self, value: float) -> None:
         for widget, v in ((self.strength_spin, value), (self.strength_slider, round(value * 10))):
             widget.blockSignals(True)
             widget.setValue(v)
@@ -665,9 +665,9 @@ class MainWindow(QMainWindow):
         if self.current is None or self.enhancer is None:
             return
         if self.render_busy:
-            self.render_pending = self.strength()
+            self.render_pending = True
             return
-        self.render_busy, self.render_pending = True, None
+        self.render_busy, self.render_pending = True, False
         enhancer, preview = self.enhancer, self.current
         adjustments = self.adjustments(self.strength())
         upsampled = self.upsampled if self.upsampled and self.upsampled[0] == preview.path else None
@@ -696,11 +696,11 @@ class MainWindow(QMainWindow):
             if enhanced.auto and row >= 0:
                 self.queue.update(row, chosen=(enhanced.strength, True))
                 if self.auto_check.isChecked():
-                    self.show_auto_strength(enhanced.strength)
+                    self.show_strength_value(enhanced.strength)
 
     def render_finished(self) -> None:
         self.render_busy = False
-        if self.render_pending is not None:
+        if self.render_pending:
             self.request_render()
 
     # output ----------------------------------------------------------------------------------

@@ -79,9 +79,7 @@ def test_bad_files_show_why(window, photos, qtbot):
 
 def rendered_mean(window, qtbot, strength: float) -> float:
     window.strength_spin.setValue(strength)
-    qtbot.waitUntil(
-        lambda: not window.render_busy and window.render_pending is None, timeout=10_000
-    )
+    qtbot.waitUntil(lambda: not window.render_busy and not window.render_pending, timeout=10_000)
     qtbot.wait(20)
     image = window.view.after
     return float(np.asarray(image.constBits()).mean())
@@ -259,3 +257,15 @@ def test_auto_clears_an_images_own_strength(window, photos, qtbot):
     window.auto_check.click()
     assert window.auto_check.isChecked() and not window.own_strength_check.isChecked()
     assert window.queue.items[0].strength is None and window.batch_strength() is None
+
+
+def test_a_change_during_an_auto_render_is_rendered_after_it(window, photos, qtbot):
+    add(window, qtbot, [photos / "a.jpg"])
+    window.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.view.after is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.render_busy, timeout=10_000)
+    window.render_busy = True  # as if a render were running
+    window.denoise_combo.setCurrentIndex(window.denoise_combo.findText("High"))
+    assert window.render_pending  # auto mode (strength None) still queues the change
+    window.render_finished()
+    qtbot.waitUntil(lambda: not window.render_busy and not window.render_pending, timeout=10_000)
