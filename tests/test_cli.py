@@ -1,5 +1,7 @@
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,3 +167,18 @@ def test_evaluate_writes_a_contact_sheet(night, tmp_path, bright_model_file, cap
     assert row["images"] == 2 and row["auto"] == "2/2" and row["loe"] >= 0
     assert row["brightness"] > row["input_brightness"]
     assert "strength auto" in capsys.readouterr().out
+
+
+def test_help_and_usage_errors_do_not_load_torch():
+    code = (
+        "import sys\n"
+        "from zdce_core.cli import main\n"
+        "try:\n"
+        "    main(['enhance', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "main(['enhance', 'x.jpg', '-o', 'out', '--target-brightness', '2'])\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"

@@ -7,7 +7,8 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from zdce_core.curves import MAX_STRENGTH
+MAX_STRENGTH = 8.0
+"""All 8 curve iterations: the model's full effect."""
 
 DEFAULT_TARGET_BRIGHTNESS = 0.5
 """Mean RGB value (0–1) auto exposure aims at for a dark photo."""

@@ -11,8 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from zdce_core import __version__
 from zdce_core.adjustments import strength_label
@@ -26,10 +25,11 @@ from zdce_core.cli_common import (
     adjustments_from_args,
 )
 from zdce_core.cli_evaluate import add_evaluate_parser
-from zdce_core.losses import LossParts
-from zdce_core.model_store import list_models
+from zdce_core.errors import WeightsError
 from zdce_core.textbar import TextBar, format_duration
-from zdce_core.weights import WeightsError
+
+if TYPE_CHECKING:
+    from zdce_core.losses import LossParts
 
 
 def _parts_text(p: LossParts) -> str:
@@ -37,6 +37,8 @@ def _parts_text(p: LossParts) -> str:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    from zdce_core.model_store import list_models
+
     entries = list_models()
     if not entries:
         print("no models installed (the bundled default model is missing)")
@@ -56,6 +58,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_enhance(args: argparse.Namespace) -> int:
+    adjustments = adjustments_from_args(args)  # before the heavy imports: usage errors are fast
     from zdce_core.batch import (
         BatchFinished,
         ItemFinished,
@@ -69,7 +72,6 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     from zdce_core.enhancer import Enhancer
     from zdce_core.model_store import open_model
 
-    adjustments = adjustments_from_args(args)
     try:
         opts = OutputOptions(
             folder=Path(args.output).expanduser(),
@@ -308,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.threads > 0:
+        import torch  # only now: --help and usage errors stay fast
+
         torch.set_num_threads(args.threads)
     try:
         return args.func(args)

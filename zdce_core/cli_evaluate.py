@@ -18,8 +18,8 @@ from zdce_core.cli_common import (
     adjustments_from_args,
     table,
 )
+from zdce_core.errors import WeightsError
 from zdce_core.textbar import TextBar
-from zdce_core.weights import WeightsError
 
 if TYPE_CHECKING:
     from zdce_core.evaluation import ModelReport

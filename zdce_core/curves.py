@@ -13,7 +13,7 @@ import math
 
 import torch
 
-MAX_STRENGTH = 8.0
+from zdce_core.adjustments import MAX_STRENGTH
 
 
 def curve_schedule(strength: float, iterations: int = 8) -> list[tuple[int, float]]:

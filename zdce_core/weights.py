@@ -19,12 +19,9 @@ from safetensors.torch import load_file, save_file
 
 from zdce_core import nets
 from zdce_core.atomic import atomic_path
+from zdce_core.errors import WeightsError
 
 FORMAT_VERSION = "1"
-
-
-class WeightsError(ValueError):
-    """A weight file that cannot be used; the message names the file and the reason."""
 
 
 @dataclass
