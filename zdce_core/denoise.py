@@ -156,9 +156,6 @@ class DenoiseGuide:
     height: int
     width: int
 
-    def for_size(self, height: int, width: int) -> DenoiseGuide:
-        return DenoiseGuide(self.small, height, width)
-
     def on(self, device: torch.device) -> DenoiseGuide:
         """The same guide with its coefficients on ``device``."""
         return DenoiseGuide(self.small.to(device), self.height, self.width)
