@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from tests.conftest import brightening_net, dark_rgb, save_photo
@@ -226,6 +226,11 @@ def test_selecting_an_image_without_override_shows_the_batch_strength(window, ph
     assert window.strength() == 2.0 and window.own_strength_check.isChecked()
 
 
+def click_checkbox(qtbot, box) -> None:
+    """Click a checkbox on its indicator, as a user does."""
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+
+
 def test_auto_strength_and_denoise_controls(window, photos, qtbot):
     add(window, qtbot, [photos / "a.jpg"])
     assert window.auto_check.isChecked() and window.strength() is None  # auto by default
@@ -236,14 +241,13 @@ def test_auto_strength_and_denoise_controls(window, photos, qtbot):
     )
     chosen = window.queue.items[0].chosen
     assert chosen is not None and chosen[1] and window.strength_spin.value() == round(chosen[0], 1)
-    window.auto_check.click()  # off: manual, at the strength auto had chosen
+    click_checkbox(qtbot, window.auto_check)  # off: manual, at the strength auto had chosen
     assert window.strength() == round(chosen[0], 1) and window.batch_strength() is not None
     window.strength_slider.setValue(30)  # moving the slider is manual too
     assert not window.auto_check.isChecked() and window.batch_strength() == 3.0
-    window.auto_check.click()
+    click_checkbox(qtbot, window.auto_check)
     assert window.batch_strength() is None
-    high = window.denoise_combo.findText("High")
-    window.denoise_combo.setCurrentIndex(high)
+    qtbot.keyClicks(window.denoise_combo, "High")  # typing selects, as in any combo box
     assert window.adjustments(None).denoise is Denoise.HIGH
     assert window.settings.value("denoise") == "high"
 
@@ -254,7 +258,7 @@ def test_auto_clears_an_images_own_strength(window, photos, qtbot):
     window.strength_spin.setValue(6.0)  # the batch: manual 6.0
     window.own_strength_check.setChecked(True)
     window.strength_spin.setValue(2.0)  # a.jpg: its own 2.0
-    window.auto_check.click()
+    click_checkbox(qtbot, window.auto_check)
     assert window.auto_check.isChecked() and not window.own_strength_check.isChecked()
     assert window.queue.items[0].strength is None and window.batch_strength() is None
 
