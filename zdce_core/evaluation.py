@@ -18,17 +18,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments, Denoise
+from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.curves import MAX_STRENGTH, apply_curves
-from zdce_core.denoise import reduced_input
 from zdce_core.enhancer import DEFAULT_ESTIMATE_SIZE, Enhancer, reduced_copy, to_unit_float
+from zdce_core.exposure import CLIP_LEVEL
 from zdce_core.image_io import ImageReadError, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
-from zdce_core.pipeline import render_adjusted
+from zdce_core.pipeline import denoise_input, render_adjusted
 
-CLIP_LEVEL = 253.5 / 255.0
-"""A pixel is clipped when any channel reaches this (254 or 255 in 8 bits, as photo metrics
-count it)."""
 THUMBNAIL = 320
 
 
@@ -121,16 +118,13 @@ def score_image(
     """Score ``path`` (at most ``size`` px long): the model's losses at full strength and
     the statistics of the result with ``adjustments``. Returns the score and the 8-bit
     copy and result it was measured on."""
-    pixels = read_image(path).pixels
-    if pixels.dtype == np.uint16:
-        pixels = (pixels // 257).astype(np.uint8)
-    small = reduced_copy(pixels, size)
+    small = reduced_copy(read_image(path).pixels, size)  # 8-bit, as the photo metrics
     estimate = enhancer.estimate_downscaled(small)
     x = estimate.source.float().cpu()
     maps = estimate.small.float().cpu()
     with torch.no_grad():
         _, parts = criterion(x, apply_curves(x, maps, MAX_STRENGTH), maps)
-    reduced = reduced_input(small) if adjustments.denoise is not Denoise.OFF else None
+    reduced = denoise_input(small, adjustments)
     result = render_adjusted(enhancer, small, estimate, adjustments, reduced)
     out = to_unit_float(result.pixels, torch.device("cpu"), torch.contiguous_format)
     brightness, clipped, cast = output_stats(out)

@@ -129,6 +129,12 @@ def render_adjusted(
     return Enhanced(out, strength, adjustments.auto)
 
 
+def denoise_input(pixels: np.ndarray, adjustments: Adjustments) -> ReducedPhoto | None:
+    """What denoising needs of the photo ``pixels`` ``(H, W, 3)``: its reduced copy, or
+    ``None`` when ``adjustments`` do not denoise."""
+    return reduced_input(pixels) if adjustments.denoise is not Denoise.OFF else None
+
+
 def enhance_photo(
     enhancer: Enhancer,
     pixels: np.ndarray,
@@ -141,5 +147,5 @@ def enhance_photo(
     """
     estimate = enhancer.estimate_downscaled(pixels)
     maps = FullResMaps(enhancer, pixels) if enhancer.full_res else None
-    reduced = reduced_input(pixels) if adjustments.denoise is not Denoise.OFF else None
+    reduced = denoise_input(pixels, adjustments)
     return render_adjusted(enhancer, pixels, estimate, adjustments, reduced, maps, cancel)

@@ -96,6 +96,13 @@ SHORTCUTS = """<table>
 </table>"""
 
 
+def set_checked_silently(box: QCheckBox, on: bool) -> None:
+    """Show ``on`` in ``box`` without emitting ``toggled`` (a display update, not a choice)."""
+    box.blockSignals(True)
+    box.setChecked(on)
+    box.blockSignals(False)
+
+
 class MainWindow(QMainWindow):
     """Widgets display state and send requests; the work runs in ``WorkerPool`` threads."""
 
@@ -515,9 +522,7 @@ class MainWindow(QMainWindow):
         if row < 0 or row >= len(self.queue.items):
             return
         item = self.queue.items[row]
-        self.own_strength_check.blockSignals(True)
-        self.own_strength_check.setChecked(item.strength is not None)
-        self.own_strength_check.blockSignals(False)
+        set_checked_silently(self.own_strength_check, item.strength is not None)
         own = item.strength
         self.set_strength_silently(own if own is not None else self.batch_strength())
         if own is None and self.batch_strength() is None and item.chosen is not None:
@@ -581,9 +586,7 @@ class MainWindow(QMainWindow):
 
     def set_strength_silently(self, value: float | None) -> None:
         """Show ``value`` (``None``: auto) without treating it as the user's choice."""
-        self.auto_check.blockSignals(True)
-        self.auto_check.setChecked(value is None)
-        self.auto_check.blockSignals(False)
+        set_checked_silently(self.auto_check, value is None)
         if value is not None:
             self.show_strength_value(value)
 
@@ -598,18 +601,14 @@ class MainWindow(QMainWindow):
         self.strength_slider.blockSignals(True)
         self.strength_slider.setValue(round(value * 10))
         self.strength_slider.blockSignals(False)
-        self.auto_check.blockSignals(True)
-        self.auto_check.setChecked(False)
-        self.auto_check.blockSignals(False)
+        set_checked_silently(self.auto_check, False)
         self.store_strength()
 
     def auto_toggled(self, on: bool) -> None:
         """Auto on: the batch (and the selected image, if it had its own) goes back to auto."""
         row = self.table.currentIndex().row()
         if on and self.own_strength_check.isChecked():
-            self.own_strength_check.blockSignals(True)
-            self.own_strength_check.setChecked(False)
-            self.own_strength_check.blockSignals(False)
+            set_checked_silently(self.own_strength_check, False)
             if 0 <= row < len(self.queue.items):
                 self.queue.update(row, strength=None, chosen=None)
         self.store_strength()
