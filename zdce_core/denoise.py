@@ -28,6 +28,7 @@ from PIL import Image
 
 from zdce_core.adjustments import Denoise
 from zdce_core.boxfilter import box_mean
+from zdce_core.image_io import eight_bit
 from zdce_core.upsample import upsample_rows, widen
 
 RADIUS = 2
@@ -88,8 +89,7 @@ class ReducedPhoto:
 def reduced_input(pixels: np.ndarray) -> ReducedPhoto:
     """``pixels`` ``(H, W, 3)`` uint8/uint16 averaged over f × f blocks (Pillow's ``reduce``,
     one pass in C); f = 4, or 8 for photos of more than ``LARGE_PHOTO`` pixels."""
-    if pixels.dtype == np.uint16:
-        pixels = (pixels // 257).astype(np.uint8)
+    pixels = eight_bit(pixels)
     factor = 8 if pixels.shape[0] * pixels.shape[1] > LARGE_PHOTO else 4
     small = np.asarray(Image.fromarray(pixels).reduce(factor), dtype=np.float32)
     return ReducedPhoto(torch.from_numpy(small / 255.0).permute(2, 0, 1).unsqueeze(0))

@@ -22,6 +22,7 @@ from zdce_core.curves import curve_schedule
 from zdce_core.denoise import DenoiseGuide
 from zdce_core.device import pick_device
 from zdce_core.exposure import cap_highlights_
+from zdce_core.image_io import eight_bit
 from zdce_core.nets import ITERATIONS, RECEPTIVE_RADIUS
 from zdce_core.upsample import upsample_rows, widen
 from zdce_core.weights import LoadedModel
@@ -69,8 +70,7 @@ def to_unit_float(
 def reduced_copy(pixels: np.ndarray, size: int) -> np.ndarray:
     """An 8-bit ``(h, w, 3)`` copy whose long side is at most ``size`` (antialiased); the
     input itself when it is 8-bit and small enough."""
-    if pixels.dtype == np.uint16:
-        pixels = (pixels // 257).astype(np.uint8)
+    pixels = eight_bit(pixels)
     h, w = pixels.shape[:2]
     scale = size / max(h, w)
     if scale >= 1.0:

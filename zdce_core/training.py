@@ -25,7 +25,7 @@ from zdce_core.curves import apply_curves
 from zdce_core.device import pick_device
 from zdce_core.discovery import discover
 from zdce_core.enhancer import Enhancer
-from zdce_core.image_io import ImageReadError, read_image
+from zdce_core.image_io import ImageReadError, eight_bit, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
 from zdce_core.model_store import open_model, user_models_dir
 from zdce_core.pipeline import enhance_photo
@@ -137,8 +137,7 @@ def load_training_image(path: Path, min_side: int) -> Image.Image:
     where the source allows (large JPEGs are decoded at a reduced scale for speed)."""
     photo = read_image(path)
     pixels = photo.pixels
-    if pixels.dtype == np.uint16:
-        pixels = (pixels // 257).astype(np.uint8)
+    pixels = eight_bit(pixels)
     img = Image.fromarray(pixels)
     short = min(img.size)
     if short > 2 * min_side:
