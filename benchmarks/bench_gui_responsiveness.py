@@ -25,10 +25,11 @@ import itertools
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from benchmarks.bench_batch import default_or_random_model
-from benchmarks.photos import make_jpegs
+from benchmarks.model import default_or_random_model
+from benchmarks.photos import make_photos
 from benchmarks.report import report
-from zdce_gui.app import configure_threads, wait_until
+from zdce_core.parallel import set_compute_threads
+from zdce_gui.app import wait_until
 from zdce_gui.main_window import MainWindow
 
 INTERVAL_MS = 5
@@ -40,8 +41,8 @@ def main() -> None:
     parser.add_argument("--model")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    threads = configure_threads()
-    paths = make_jpegs(
+    threads = set_compute_threads()
+    paths = make_photos(
         Path(tempfile.gettempdir()) / "zdce-bench-photos" / "12mp", args.count, 4000, 3000
     )
     app = QApplication([])

@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.photos import make_jpegs
+from benchmarks.photos import make_photos
 from benchmarks.report import report
 from zdce_core.training import StepProgress, TrainConfig, Trainer
 
@@ -60,7 +60,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     data = (
         args.data
-        or make_jpegs(Path(tempfile.gettempdir()) / "zdce-bench-train", 64, 512, 512)[0].parent
+        or make_photos(Path(tempfile.gettempdir()) / "zdce-bench-train", 64, 512, 512)[0].parent
     )
     results: dict[str, object] = {"threads": torch.get_num_threads(), "batch": 8}
     with tempfile.TemporaryDirectory() as run_dir:

@@ -30,12 +30,15 @@ def photo_like(width: int, height: int, seed: int = 0) -> np.ndarray:
     return np.clip(scene * 255.0, 0, 255).astype(np.uint8)
 
 
-def make_jpegs(folder: Path, count: int, width: int, height: int, quality: int = 92) -> list[Path]:
-    """Write ``count`` photo-like JPEGs into ``folder`` (reusing ones already there)."""
+def make_photos(
+    folder: Path, count: int, width: int, height: int, ext: str = ".jpg", quality: int = 92
+) -> list[Path]:
+    """Write ``count`` photo-like images (``ext``: ``.jpg`` at ``quality``, or ``.png``) into
+    ``folder``, reusing ones already there."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):
-        path = folder / f"night_{width}x{height}_{i:02d}.jpg"
+        path = folder / f"night_{width}x{height}_{i:02d}{ext}"
         if not path.exists():
             Image.fromarray(photo_like(width, height, seed=i)).save(path, quality=quality)
         paths.append(path)

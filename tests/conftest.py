@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from zdce_core import nets
-from zdce_core.weights import save_model
+from zdce_core.weights import LoadedModel, save_model
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # GUI tests never need a screen
 
@@ -23,6 +23,12 @@ def dark_rgb(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
     base = 20 + 30 * xx / max(width - 1, 1) + 15 * yy / max(height - 1, 1)
     rgb = base[:, :, None] * np.array([1.0, 0.9, 0.8]) + rng.normal(0, 4, (height, width, 3))
     return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def random_model(arch: str = "dcenet") -> LoadedModel:
+    """A seeded, untrained model of ``arch``."""
+    torch.manual_seed(0)
+    return LoadedModel(nets.build(arch).eval())
 
 
 def save_photo(path: Path, rgb: np.ndarray | None = None, **params: object) -> Path:

@@ -5,19 +5,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tests.conftest import dark_rgb
+from tests.conftest import dark_rgb, random_model
 from zdce_core import enhancer as enh
-from zdce_core import nets
 from zdce_core.adjustments import FIXED_FULL
 from zdce_core.curves import apply_curves
 from zdce_core.enhancer import Cancelled, Enhancer
+from zdce_core.parallel import compute_threads
 from zdce_core.pipeline import enhance_photo
 from zdce_core.weights import LoadedModel
-
-
-def random_model(arch: str = "dcenet") -> LoadedModel:
-    torch.manual_seed(0)
-    return LoadedModel(nets.build(arch).eval())
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -85,7 +80,8 @@ def test_cancel_between_strips(monkeypatch):
 
     with pytest.raises(Cancelled):
         enhance_photo(Enhancer(random_model(), "cpu"), dark_rgb(), FIXED_FULL, cancel)
-    assert len(calls) == 4
+    # 12 strips; the workers that were already past their check finish their strip
+    assert 4 <= len(calls) <= 3 + compute_threads()
 
 
 def test_maps_for_another_size_are_refused():

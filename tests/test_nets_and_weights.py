@@ -29,6 +29,16 @@ def test_architectures(arch, params, channels):
     assert float(out.abs().max()) <= 1.0
 
 
+@pytest.mark.parametrize("arch", ["dcenet", "dcenet++"])
+def test_inference_forward_equals_the_training_forward(arch):
+    torch.manual_seed(1)
+    net = nets.build(arch).eval().to(memory_format=torch.channels_last)
+    x = torch.rand(2, 3, 37, 53).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        fast = nets.infer(net, x)
+        assert torch.allclose(fast, net(x), atol=1e-6)
+
+
 def test_unknown_architecture():
     with pytest.raises(ValueError, match="unknown architecture"):
         nets.build("unet")

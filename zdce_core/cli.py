@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"zdce {__version__}")
     parser.add_argument(
-        "--threads", type=int, default=0, help="CPU threads for torch (default: all cores)"
+        "--threads", type=int, default=0, help="CPU worker threads (default: one per core)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -310,9 +310,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.threads > 0:
-        import torch  # only now: --help and usage errors stay fast
+        from zdce_core.parallel import set_compute_threads  # imports torch: not for --help
 
-        torch.set_num_threads(args.threads)
+        set_compute_threads(args.threads)
     try:
         return args.func(args)
     except UsageError as exc:

@@ -4,7 +4,9 @@ Estimation (the network) runs on a copy whose long side is at most ``estimate_si
 the maps are upsampled bilinearly, strip by strip, while the curves are applied at full
 resolution, so memory stays bounded however large the photo (DESIGN.md §2). ``full_res``
 runs the network on the full image instead, in overlapping tiles. Estimation and rendering
-are separate calls: estimate once, render at many strengths.
+are separate calls: estimate once, render at many strengths. Both are split into independent
+pieces (bands of the estimation copy, strips of rows) for :mod:`zdce_core.parallel`'s worker
+threads.
 """
 
 from __future__ import annotations
@@ -23,15 +25,20 @@ from zdce_core.denoise import DenoiseGuide
 from zdce_core.device import pick_device
 from zdce_core.exposure import cap_highlights_
 from zdce_core.image_io import eight_bit
-from zdce_core.nets import ITERATIONS, RECEPTIVE_RADIUS
+from zdce_core.nets import ITERATIONS, RECEPTIVE_RADIUS, infer
+from zdce_core.parallel import compute_threads, run_pieces, split_rows
 from zdce_core.upsample import upsample_rows, widen
 from zdce_core.weights import LoadedModel
 
-DEFAULT_ESTIMATE_SIZE = 512
+DEFAULT_ESTIMATE_SIZE = 256
+"""Long side of the estimation copy. 512 and 256 score the same on the dev photos (NIQE
+12.39 / 12.40, LOE 599 / 598) and 256 costs a quarter of the network time."""
 STRIP_ELEMENTS = 1 << 18
 """Target float count of one 3-channel strip: small enough to stay in cache."""
 FULL_RES_TILE = 512
 FULL_RES_HALO = RECEPTIVE_RADIUS + 1
+MIN_BAND_ROWS = 32
+"""Fewest output rows per band when the estimation copy is split between workers."""
 
 Cancel = Callable[[], bool]
 
@@ -201,12 +208,28 @@ class Enhancer:
             x = x.to(self.device, torch.float16 if self.half else torch.float32)
             if self.device.type == "cpu":
                 x = x.contiguous(memory_format=torch.channels_last)
-            return self.net(x).float()
+            return infer(self.net, x).float()
+
+    def run_net_in_bands(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`run_net` on CPU split into bands of rows (with a halo of ``FULL_RES_HALO``
+        rows, so the maps are those of one pass), one per worker thread."""
+        h = x.shape[2]
+        bands = min(compute_threads(), h // MIN_BAND_ROWS)
+        if self.device.type != "cpu" or bands <= 1:
+            return self.run_net(x)
+        halo = FULL_RES_HALO
+
+        def band(rows: tuple[int, int]) -> torch.Tensor:
+            r0, r1 = rows
+            top, bottom = max(0, r0 - halo), min(h, r1 + halo)
+            return self.run_net(x[:, :, top:bottom])[:, :, r0 - top : r1 - top]
+
+        return torch.cat(run_pieces(band, split_rows(h, -(-h // bands))), dim=2)
 
     def estimate_downscaled(self, pixels: np.ndarray) -> CurveMaps:
         """Curve maps for ``pixels`` from a copy at most ``estimate_size`` pixels long."""
         small = to_unit_float(reduced_copy(pixels, self.estimate_size), self.device)
-        maps = self.run_net(small)
+        maps = self.run_net_in_bands(small)
         return CurveMaps(maps, pixels.shape[0], pixels.shape[1], small)
 
     def render(
@@ -239,11 +262,12 @@ class Enhancer:
             step = FULL_RES_TILE // 2  # the network's tiles dominate; fewer, taller strips
         else:
             step = max(4, STRIP_ELEMENTS // (3 * w))
-        with torch.inference_mode():
-            for r0 in range(0, h, step):
-                if cancel is not None and cancel():
-                    raise Cancelled
-                r1 = min(h, r0 + step)
+
+        def strip(rows: tuple[int, int]) -> None:
+            if cancel is not None and cancel():
+                raise Cancelled
+            r0, r1 = rows
+            with torch.inference_mode():
                 x = to_unit_float(pixels[r0:r1], self.device, torch.contiguous_format)
                 if guide is not None:
                     guide.apply_(x, r0, r1)
@@ -258,4 +282,11 @@ class Enhancer:
                     out_t[:, :, r0:r1].copy_(x)
                 else:
                     out[r0:r1] = x[0].permute(1, 2, 0).numpy().astype(out.dtype)
+
+        strips = split_rows(h, step)
+        if self.device.type == "cpu":
+            run_pieces(strip, strips)
+        else:
+            for rows in strips:
+                strip(rows)
         return out

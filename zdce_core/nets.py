@@ -10,7 +10,10 @@ Layer names follow the reference code (``e_conv1`` … ``e_conv7``; DCE-Net++ la
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 ITERATIONS = 8
@@ -78,16 +81,59 @@ class DCENetPP(nn.Module):
         return _skip_forward(self, x)
 
 
-def _skip_forward(net: DCENet | DCENetPP, x: torch.Tensor) -> torch.Tensor:
-    """The shared DCE-Net topology: skips 3↔4, 2↔5, 1↔6, ReLU inside, tanh at the end."""
+Layer = Callable[[nn.Module, list[torch.Tensor]], torch.Tensor]
+
+
+def _on_concatenation(layer: nn.Module, parts: list[torch.Tensor]) -> torch.Tensor:
+    """``layer`` applied to ``parts`` concatenated along the channels."""
+    return layer(parts[0] if len(parts) == 1 else torch.cat(parts, 1))
+
+
+def _skip_forward(
+    net: DCENet | DCENetPP, x: torch.Tensor, apply: Layer = _on_concatenation
+) -> torch.Tensor:
+    """The shared DCE-Net topology: skips 3↔4, 2↔5, 1↔6, ReLU inside, tanh at the end.
+    ``apply(layer, parts)``: a layer on the concatenation of ``parts``."""
     relu = torch.relu
-    x1 = relu(net.e_conv1(x))
-    x2 = relu(net.e_conv2(x1))
-    x3 = relu(net.e_conv3(x2))
-    x4 = relu(net.e_conv4(x3))
-    x5 = relu(net.e_conv5(torch.cat([x3, x4], 1)))
-    x6 = relu(net.e_conv6(torch.cat([x2, x5], 1)))
-    return torch.tanh(net.e_conv7(torch.cat([x1, x6], 1)))
+    x1 = relu(apply(net.e_conv1, [x]))
+    x2 = relu(apply(net.e_conv2, [x1]))
+    x3 = relu(apply(net.e_conv3, [x2]))
+    x4 = relu(apply(net.e_conv4, [x3]))
+    x5 = relu(apply(net.e_conv5, [x3, x4]))
+    x6 = relu(apply(net.e_conv6, [x2, x5]))
+    return torch.tanh(apply(net.e_conv7, [x1, x6]))
+
+
+def _separable_on_parts(layer: nn.Module, parts: list[torch.Tensor]) -> torch.Tensor:
+    """A :class:`DepthwiseSeparableConv` on the concatenation of ``parts`` ``(B, Cᵢ, H, W)``
+    (channels_last) without concatenating: the depthwise convolution per part, the 1×1
+    convolution as matrix products over the pixels, summed. ``(B, C_out, H, W)``
+    channels_last; equal to ``layer(torch.cat(parts, 1))`` up to float rounding."""
+    assert isinstance(layer, DepthwiseSeparableConv)
+    depth, point = layer.depth_conv, layer.point_conv
+    weights = point.weight.flatten(1)
+    b, _, h, w = parts[0].shape
+    out: torch.Tensor | None = None
+    c0 = 0
+    for part in parts:
+        c1 = c0 + part.shape[1]
+        d = F.conv2d(part, depth.weight[c0:c1], depth.bias[c0:c1], padding=1, groups=c1 - c0)
+        pixels = d.permute(0, 2, 3, 1).reshape(-1, c1 - c0)
+        step = weights[:, c0:c1].t()
+        out = torch.mm(pixels, step) if out is None else out.addmm_(pixels, step)
+        c0 = c1
+    assert out is not None
+    return out.add_(point.bias).view(b, h, w, -1).permute(0, 3, 1, 2)
+
+
+def infer(net: CurveNet, x: torch.Tensor) -> torch.Tensor:
+    """Curve maps for ``x`` ``(B, 3, H, W)`` in [0, 1] (no gradients), as ``net(x)`` up to
+    float rounding. For DCE-Net++ on channels_last input, about 1.5–2× faster on a CPU:
+    no concatenations, and the 1×1 convolutions (which torch runs through a slow path in
+    channels_last) as matrix products."""
+    if isinstance(net, DCENetPP) and x.is_contiguous(memory_format=torch.channels_last):
+        return _skip_forward(net, x, _separable_on_parts)
+    return net(x)
 
 
 CurveNet = DCENet | DCENetPP

@@ -28,6 +28,7 @@ from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import ImageReadError, eight_bit, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
 from zdce_core.model_store import open_model, user_models_dir
+from zdce_core.parallel import available_cores, torch_threads
 from zdce_core.pipeline import enhance_photo
 from zdce_core.resources import user_data_dir
 from zdce_core.weights import LoadedModel, clean_module_, save_model
@@ -556,4 +557,5 @@ def train(
     images, a missing checkpoint on resume, or a NaN/inf loss.
     """
     trainer = Trainer(config, run_dir=run_dir, resume=resume)
-    return trainer.run(on_progress, cancel, save_as)
+    with torch_threads(available_cores()):  # large convolutions with gradients: intra-op
+        return trainer.run(on_progress, cancel, save_as)

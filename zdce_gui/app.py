@@ -9,17 +9,9 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import torch
-
 from zdce_core import __version__
+from zdce_core.parallel import set_compute_threads
 from zdce_core.resources import resource_path
-
-
-def configure_threads() -> int:
-    """Leave the GUI thread a core when there are few: torch gets all cores but one."""
-    threads = max(1, (os.cpu_count() or 2) - 1)
-    torch.set_num_threads(threads)
-    return threads
 
 
 def wait_until(app, condition: Callable[[], bool], timeout_s: float) -> bool:
@@ -112,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from zdce_gui.main_window import MainWindow
 
-    configure_threads()
+    set_compute_threads()  # one worker per core, one torch thread each
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("zdce")
     app.setApplicationVersion(__version__)

@@ -1,0 +1,84 @@
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import dark_rgb, random_model
+from zdce_core import parallel
+from zdce_core.adjustments import DEFAULT_ADJUSTMENTS
+from zdce_core.enhancer import Enhancer
+from zdce_core.pipeline import enhance_photo
+
+
+@pytest.fixture
+def workers():
+    """Set the worker count for a test; the default count again afterwards."""
+    yield parallel.set_compute_threads
+    parallel.set_compute_threads()
+
+
+def test_compute_threads_leave_torch_one_intra_op_thread(workers):
+    torch.set_num_threads(2)
+    assert workers(3) == 3
+    assert parallel.compute_threads() == 3
+    assert torch.get_num_threads() == 1
+    assert workers(0) == parallel.available_cores()
+
+
+def test_torch_threads_sets_and_restores(workers):
+    workers(2)
+    with parallel.torch_threads(2):
+        assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == 1
+
+
+def test_pieces_run_on_the_workers_in_order(workers):
+    workers(2)
+    names = set()
+
+    def square(i: int) -> int:
+        names.add(threading.current_thread().name)
+        return i * i
+
+    assert parallel.run_pieces(square, list(range(20))) == [i * i for i in range(20)]
+    assert all(n.startswith("zdce-compute") for n in names)
+
+
+def test_a_failing_piece_stops_the_rest(workers):
+    workers(2)
+    started = []
+
+    def work(i: int) -> int:
+        started.append(i)
+        if i == 2:
+            raise KeyError("piece 2")
+        return i
+
+    with pytest.raises(KeyError, match="piece 2"):
+        parallel.run_pieces(work, list(range(200)))
+    assert len(started) < 200
+
+
+def test_split_rows_covers_every_row_once():
+    assert parallel.split_rows(10, 4) == [(0, 4), (4, 8), (8, 10)]
+
+
+@pytest.mark.parametrize("arch", ["dcenet", "dcenet++"])
+def test_estimation_in_bands_equals_one_pass(workers, arch):
+    e = Enhancer(random_model(arch), "cpu")
+    x = torch.rand(1, 3, 150, 90).contiguous(memory_format=torch.channels_last)
+    workers(1)
+    whole = e.run_net_in_bands(x)
+    workers(4)
+    assert torch.allclose(e.run_net_in_bands(x), whole, atol=1e-5)
+
+
+def test_parallel_rendering_equals_serial(workers):
+    e = Enhancer(random_model("dcenet++"), "cpu")
+    photo = dark_rgb(300, 200)
+    workers(1)
+    serial = enhance_photo(e, photo, DEFAULT_ADJUSTMENTS).pixels
+    workers(3)
+    parallel_result = enhance_photo(e, photo, DEFAULT_ADJUSTMENTS).pixels
+    assert np.abs(parallel_result.astype(int) - serial).max() <= 1
