@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zdce_core import __version__
-from zdce_core.adjustments import strength_label
+from zdce_core.adjustments import DEFAULT_ESTIMATE_SIZE, strength_label
 from zdce_core.cli_common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -254,8 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--estimate-size",
         type=int,
-        default=512,
-        help="long side in pixels of the copy the curves are estimated on (512)",
+        default=DEFAULT_ESTIMATE_SIZE,
+        help="long side in pixels of the copy the curves are estimated on (%(default)s)",
     )
     p.add_argument(
         "--full-res",

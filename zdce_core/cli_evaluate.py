@@ -129,7 +129,7 @@ def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
     add_adjustment_options(p)
     p.add_argument("--sheet", help="write a before/after contact sheet PNG here")
     p.add_argument("-v", "--verbose", action="store_true", help="a line per photo")
-    p.add_argument("--size", type=int, default=512, help="long side evaluated at (512)")
+    p.add_argument("--size", type=int, default=512, help="long side in pixels evaluated at (512)")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", help="also write the table as JSON")
     p.add_argument("-q", "--quiet", action="store_true")

@@ -5,7 +5,7 @@ losses of the model's own full-strength output (reference weights for its archit
 of the result with the user's adjustments (auto exposure, highlight protection, denoise),
 the mean brightness, the clipped pixels and the colour cast before and after, the
 lightness-order error and the strength chosen. Photos are evaluated on a copy whose long side
-is at most ``size`` pixels, the resolution the curves are estimated at anyway.
+is at most ``size`` pixels (``EVALUATION_SIZE``, 512: twice the estimation copy's).
 """
 
 from __future__ import annotations
@@ -20,13 +20,16 @@ from PIL import Image
 
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.curves import MAX_STRENGTH, apply_curves
-from zdce_core.enhancer import DEFAULT_ESTIMATE_SIZE, Enhancer, reduced_copy, to_unit_float
+from zdce_core.enhancer import Enhancer, reduced_copy, to_unit_float
 from zdce_core.exposure import CLIP_LEVEL
 from zdce_core.image_io import ImageReadError, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
 from zdce_core.pipeline import denoise_input, render_adjusted
 
 THUMBNAIL = 320
+
+EVALUATION_SIZE = 512
+"""Long side in pixels of the copy a photo is evaluated on."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ def evaluate(
     enhancer: Enhancer,
     files: Sequence[Path],
     exposure_target: float = 0.6,
-    size: int = DEFAULT_ESTIMATE_SIZE,
+    size: int = EVALUATION_SIZE,
     on_image: Callable[[int, int], None] | None = None,
     adjustments: Adjustments = DEFAULT_ADJUSTMENTS,
     thumbnails: bool = False,

@@ -35,24 +35,27 @@ PROTECT_BELOW = 251.5 / 255.0
 HEADROOM = (1.0 - CLIP_LEVEL) / math.sqrt(1.0 - PROTECT_BELOW)
 CLIP_BUDGET = 0.003
 """At most this fraction of pixels (0.3 %) may become clipped by auto exposure."""
-SEARCH_SIZE = 256
+SEARCH_SIZE = 128
+"""Long side the strengths are tried at: on the dev photos, strengths chosen at 128 px differ
+from those at 256 px by 0.03 on average (at most 0.1), at a quarter of the cost."""
 GRID_STEP = 0.5
 
 
 BRIGHT_FROM, BRIGHT_TO, BRIGHT_FLOOR = 0.5, 0.95, 0.4
 """Where the surroundings' lightness rises from ``BRIGHT_FROM`` to ``BRIGHT_TO``, the curves'
 effect is scaled down smoothly to ``BRIGHT_FLOOR``."""
-BRIGHT_WINDOW = 15
-"""Side of the surroundings, in pixels of the estimation copy (≤ 512 px long): wide enough
+BRIGHT_WINDOW = 15 / 512
+"""Side of the surroundings, as a fraction of the estimation copy's long side: wide enough
 that the scaling fades out gradually around a lamp instead of drawing a dark ring."""
 
 
 def highlight_scale(source: torch.Tensor) -> torch.Tensor:
     """``(1, 1, h, w)`` factors in [BRIGHT_FLOOR, 1] for the curve maps of ``source``
     ``(1, 3, h, w)`` in [0, 1]: 1 in dark and mid-tone regions, smaller where the region
-    (``BRIGHT_WINDOW``² pixels of the estimation copy) is already bright: lamps, windows,
+    (a square ``BRIGHT_WINDOW`` of the long side wide) is already bright: lamps, windows,
     sky. The factors are smoother than the maps, so scaling adds no edge of its own."""
-    lightness = box_mean(source.float().amax(1, keepdim=True), BRIGHT_WINDOW // 2)
+    radius = max(1, round(BRIGHT_WINDOW * max(source.shape[2:]) / 2))
+    lightness = box_mean(source.float().amax(1, keepdim=True), radius)
     t = ((lightness - BRIGHT_FROM) / (BRIGHT_TO - BRIGHT_FROM)).clamp_(0.0, 1.0)
     return 1.0 - (1.0 - BRIGHT_FLOOR) * t * t * (3.0 - 2.0 * t)
 
