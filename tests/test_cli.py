@@ -9,7 +9,9 @@ import torch
 from PIL import Image
 
 from tests.conftest import brightening_net, save_photo
+from zdce_core import nets
 from zdce_core.cli import main
+from zdce_core.model_store import user_models_dir
 from zdce_core.weights import save_model
 
 
@@ -182,3 +184,17 @@ def test_help_and_usage_errors_do_not_load_torch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_models_lists_without_loading_torch():
+    save_model(nets.build("dcenet++"), user_models_dir() / "mine.safetensors")
+    code = (
+        "import sys\n"
+        "from zdce_core.cli import main\n"
+        "main(['models'])\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    *listing, imported = done.stdout.strip().splitlines()
+    assert any(line.split()[:3] == ["mine", "user", "dcenet++"] for line in listing)
+    assert imported == "False"

@@ -7,6 +7,7 @@ from tests.conftest import dark_rgb, save_photo
 from zdce_core.adjustments import FIXED_FULL
 from zdce_core.cli import main
 from zdce_core.enhancer import Enhancer
+from zdce_core.model_store import read_metadata
 from zdce_core.pipeline import enhance_photo
 from zdce_core.training import (
     EpochDone,
@@ -17,7 +18,7 @@ from zdce_core.training import (
     TrainWarning,
     train,
 )
-from zdce_core.weights import load_model, read_metadata
+from zdce_core.weights import load_model
 
 
 @pytest.fixture

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from zdce_core.errors import WeightsError
 from zdce_core.resources import resource_path, user_data_dir
-from zdce_core.weights import LoadedModel, WeightsError, load_model, read_metadata
+
+if TYPE_CHECKING:
+    from zdce_core.weights import LoadedModel
 
 DEFAULT_MODEL_NAME = "default"
 MODEL_SUFFIXES = (".safetensors", ".pth", ".pt")
@@ -15,6 +20,17 @@ MODEL_SUFFIXES = (".safetensors", ".pth", ".pt")
 
 class NoDefaultModelError(WeightsError):
     """The bundled default model is missing (not trained or not installed yet)."""
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The metadata of a ``.safetensors`` file without loading its tensors."""
+    with open(path, "rb") as f:
+        header_len = int.from_bytes(f.read(8), "little")
+        if not 0 < header_len < 100_000_000:
+            raise WeightsError("not a safetensors file")
+        header = json.loads(f.read(header_len))
+    return dict(header.get("__metadata__") or {})
+
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,8 @@ def resolve_model(spec: str | os.PathLike[str] | None) -> Path:
 
 def open_model(spec: str | os.PathLike[str] | None) -> LoadedModel:
     """Resolve ``spec`` (see :func:`resolve_model`) and load it."""
+    from zdce_core.weights import load_model  # torch: not needed to list models
+
     return load_model(resolve_model(spec))
 
 

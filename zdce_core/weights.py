@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 from zdce_core import nets
 from zdce_core.atomic import atomic_path
 from zdce_core.errors import WeightsError
+from zdce_core.model_store import read_metadata
 
 FORMAT_VERSION = "1"
 
@@ -133,16 +134,6 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
         raise WeightsError(f"{path}: unreadable or truncated weights file ({exc})") from exc
     except RuntimeError as exc:
         raise WeightsError(f"{path}: the weights do not fit the architecture ({exc})") from exc
-
-
-def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
-    """The metadata of a ``.safetensors`` file without loading its tensors."""
-    with open(path, "rb") as f:
-        header_len = int.from_bytes(f.read(8), "little")
-        if not 0 < header_len < 100_000_000:
-            raise WeightsError("not a safetensors file")
-        header = json.loads(f.read(header_len))
-    return dict(header.get("__metadata__") or {})
 
 
 def save_model(
