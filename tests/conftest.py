@@ -31,6 +31,15 @@ def random_model(arch: str = "dcenet") -> LoadedModel:
     return LoadedModel(nets.build(arch).eval())
 
 
+def noisy_edge_photo() -> np.ndarray:
+    """Dark, two flat halves (an edge in the middle) with colour noise."""
+    rng = np.random.default_rng(3)
+    base = np.zeros((128, 128, 3))
+    base[:, :64] = (18, 16, 14)
+    base[:, 64:] = (40, 36, 30)
+    return np.clip(base + rng.normal(0, 3, base.shape), 0, 255).astype(np.uint8)
+
+
 def save_photo(path: Path, rgb: np.ndarray | None = None, **params: object) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(dark_rgb() if rgb is None else rgb).save(path, **params)

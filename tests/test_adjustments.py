@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import brightening_net, dark_rgb
+from tests.conftest import brightening_net, dark_rgb, noisy_edge_photo
 from zdce_core.adjustments import FIXED_FULL, Adjustments, Denoise
 from zdce_core.enhancer import Enhancer
 from zdce_core.exposure import (
@@ -95,15 +95,6 @@ def test_the_cap_keeps_tonal_order():
     capped = cap_highlights_(y, x0)
     assert bool((capped.diff(dim=3) >= 0).all())
     assert float(capped[..., x0[0, 0, 0] < PROTECT_BELOW].max()) < CLIP_LEVEL
-
-
-def noisy_edge_photo() -> np.ndarray:
-    """Dark, two flat halves (an edge in the middle) with colour noise."""
-    rng = np.random.default_rng(3)
-    base = np.zeros((128, 128, 3))
-    base[:, :64] = (18, 16, 14)
-    base[:, 64:] = (40, 36, 30)
-    return np.clip(base + rng.normal(0, 3, base.shape), 0, 255).astype(np.uint8)
 
 
 def chroma_noise(pixels: np.ndarray) -> float:

@@ -14,7 +14,8 @@ How much of the filtered value replaces the original is the *gain* the curves ap
 (output luma over input luma, from the small estimation copy at the chosen strength): a
 region the curves leave alone is left alone, a region lifted 4× or more gets the level's
 full weight. Everything is computed on small copies except the final per-pixel blend in
-the rendering strips: 7 channels of bilinear upsampling and three multiply-adds.
+the rendering strips: 7 channels of bilinear upsampling and three multiply-adds (a preview
+keeps the full-size part, which does not depend on the strength, and upsamples 1 channel).
 """
 
 from __future__ import annotations
@@ -78,12 +79,20 @@ class ReducedPhoto:
     def __init__(self, pixels: torch.Tensor) -> None:
         self.pixels = pixels
         self._lines: dict[float, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._coefficients: dict[Level, torch.Tensor] = {}
 
     def lines(self, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
         """:func:`fitted_lines` of the reduced photo, cached by ``eps``."""
         if eps not in self._lines:
             self._lines[eps] = fitted_lines(self.pixels, eps)
         return self._lines[eps]
+
+    def coefficients(self, level: Level) -> torch.Tensor:
+        """:func:`full_coefficients` of ``level``, cached."""
+        if level not in self._coefficients:
+            a, b = self.lines(level.eps)
+            self._coefficients[level] = full_coefficients(a, b, level.luma)
+        return self._coefficients[level]
 
 
 def reduced_input(pixels: np.ndarray) -> ReducedPhoto:
@@ -119,54 +128,69 @@ def gain_weight(
     return F.interpolate(w, size=size, mode="bilinear", align_corners=False)
 
 
-def per_channel_coefficients(
-    a: torch.Tensor, b: torch.Tensor, w: torch.Tensor, luma_share: float
-) -> torch.Tensor:
-    """``(1, 7, h, w)``: ``u``, ``α`` (3), ``β`` (3) such that each channel becomes
-    ``u·x + α·Y + β``.
+def full_coefficients(a: torch.Tensor, b: torch.Tensor, luma_share: float) -> torch.Tensor:
+    """``(1, 6, h, w)``: ``α`` (3), ``β`` (3) such that the fully denoised channel is
+    ``D = α·Y + β``.
 
-    With ``R − Y`` blended toward its fit by ``w`` and ``Y`` by ``w·luma_share``:
-    ``Y' = k·Y + c`` (``k = 1 − w_Y + w_Y·a_Y``, ``c = w_Y·b_Y``) and
-    ``R' = Y' + (1 − w)(R − Y) + w·(a_R·Y + b_R)``, so ``u = 1 − w``,
-    ``α_R = k − u + w·a_R``, ``β_R = c + w·b_R`` (B likewise); G follows from
-    ``Y' = 0.299 R' + 0.587 G' + 0.114 B'``.
+    With ``R − Y`` replaced by its fit and ``Y`` blended toward its fit by ``luma_share``:
+    ``Y' = k·Y + c`` (``k = 1 − l + l·a_Y``, ``c = l·b_Y``) and ``R' = Y' + a_R·Y + b_R``,
+    so ``α_R = k + a_R``, ``β_R = c + b_R`` (B likewise); G follows from
+    ``Y' = 0.299 R' + 0.587 G' + 0.114 B'``. A blend weight ``w`` gives ``x + w·(D − x)``:
+    every coefficient of the blend is linear in ``w``, so only ``w`` depends on the strength.
     """
-    wy = w * luma_share
-    k = 1.0 - wy + wy * a[:, 2:3]
-    c = wy * b[:, 2:3]
-    u = 1.0 - w
-    alpha_r = k - u + w * a[:, 0:1]
-    alpha_b = k - u + w * a[:, 1:2]
-    beta_r = c + w * b[:, 0:1]
-    beta_b = c + w * b[:, 1:2]
-    alpha_g = (k - u - LUMA[0] * alpha_r - LUMA[2] * alpha_b) / LUMA[1]
+    k = 1.0 - luma_share + luma_share * a[:, 2:3]
+    c = luma_share * b[:, 2:3]
+    alpha_r, alpha_b = k + a[:, 0:1], k + a[:, 1:2]
+    beta_r, beta_b = c + b[:, 0:1], c + b[:, 1:2]
+    alpha_g = (k - LUMA[0] * alpha_r - LUMA[2] * alpha_b) / LUMA[1]
     beta_g = (c - LUMA[0] * beta_r - LUMA[2] * beta_b) / LUMA[1]
-    return torch.cat([u, alpha_r, alpha_g, alpha_b, beta_r, beta_g, beta_b], dim=1)
+    return torch.cat([alpha_r, alpha_g, alpha_b, beta_r, beta_g, beta_b], dim=1)
+
+
+def _delta(coefficients: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``D − x`` for ``x`` ``(1, 3, h, w)`` and full-size ``coefficients`` ``(1, 6, h, w)``."""
+    return torch.addcmul(coefficients[:, 3:], coefficients[:, :3], _luma(x)).sub_(x)
 
 
 @dataclass
 class DenoiseGuide:
     """Everything denoising needs for one photo (or its preview) of ``height`` × ``width``.
 
-    ``small``: ``(1, 7, h, w)`` coefficients at the reduced size (see
-    :func:`per_channel_coefficients`), upsampled bilinearly to full size strip by strip.
+    ``weight`` ``(1, 1, h, w)``: blend weights at the reduced size (they depend on the
+    strength); ``coefficients`` ``(1, 6, h, w)``: :func:`full_coefficients` at the reduced
+    size. Both are upsampled bilinearly to full size strip by strip. ``delta``: optionally
+    ``D − x`` ``(1, 3, height, width)`` already computed at full size (:meth:`full_delta`;
+    a preview re-renders at many strengths with the same one).
     """
 
-    small: torch.Tensor
+    weight: torch.Tensor
+    coefficients: torch.Tensor
     height: int
     width: int
+    delta: torch.Tensor | None = None
 
     def on(self, device: torch.device) -> DenoiseGuide:
-        """The same guide with its coefficients on ``device``."""
-        return DenoiseGuide(self.small.to(device), self.height, self.width)
+        """The same guide with its tensors on ``device``."""
+        delta = self.delta.to(device) if self.delta is not None else None
+        return DenoiseGuide(
+            self.weight.to(device), self.coefficients.to(device), self.height, self.width, delta
+        )
+
+    def _full_size(self, small: torch.Tensor, r0: int, r1: int) -> torch.Tensor:
+        return widen(upsample_rows(small, self.height, r0, r1), self.width)
+
+    def full_delta(self, x: torch.Tensor) -> torch.Tensor:
+        """``D − x`` for the whole image ``x`` ``(1, 3, height, width)`` in [0, 1]."""
+        return _delta(self._full_size(self.coefficients, 0, self.height), x)
 
     def apply_(self, x: torch.Tensor, r0: int, r1: int) -> torch.Tensor:
         """Denoise rows [r0, r1) ``x`` ``(1, 3, r1 − r0, width)`` in [0, 1], in place
         (``x`` on the guide's device)."""
-        c = widen(upsample_rows(self.small, self.height, r0, r1), self.width)
-        y = _luma(x)
-        x.mul_(c[:, :1]).addcmul_(c[:, 1:4], y).add_(c[:, 4:7])
-        return x.clamp_(0.0, 1.0)
+        if self.delta is not None:
+            delta = self.delta[:, :, r0:r1]
+        else:
+            delta = _delta(self._full_size(self.coefficients, r0, r1), x)
+        return x.addcmul_(self._full_size(self.weight, r0, r1), delta).clamp_(0.0, 1.0)
 
 
 def make_guide(
@@ -185,6 +209,6 @@ def make_guide(
     if denoise is Denoise.OFF:
         return None
     level = LEVELS[denoise]
-    a, b = reduced.lines(level.eps)
-    w = gain_weight(small, rendered, (a.shape[2], a.shape[3]), level)
-    return DenoiseGuide(per_channel_coefficients(a, b, w, level.luma), height, width)
+    coefficients = reduced.coefficients(level)
+    size = (coefficients.shape[2], coefficients.shape[3])
+    return DenoiseGuide(gain_weight(small, rendered, size, level), coefficients, height, width)

@@ -32,7 +32,6 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     return dict(header.get("__metadata__") or {})
 
 
-
 @dataclass(frozen=True)
 class ModelEntry:
     """A model file the app knows: ``source`` is ``"bundled"`` or ``"user"``."""

@@ -16,7 +16,7 @@ import torch
 from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.curves import apply_curves
 from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide, reduced_input
-from zdce_core.enhancer import Cancel, CurveMaps, Enhancer, FullResMaps, MapSource
+from zdce_core.enhancer import Cancel, CurveMaps, Enhancer, FullResMaps, MapSource, to_unit_float
 from zdce_core.exposure import cap_highlights_, choose_strength, highlight_scale
 from zdce_core.upsample import upsample_rows, widen
 
@@ -108,13 +108,16 @@ def render_adjusted(
     reduced: ReducedPhoto | None,
     maps: MapSource | None = None,
     cancel: Cancel | None = None,
+    deltas: dict[Denoise, torch.Tensor] | None = None,
 ) -> Enhanced:
     """Render ``pixels`` (the photo, or its preview) with ``adjustments``.
 
     ``estimate``: the maps from the estimation copy, targeted at ``pixels``' size; ``maps``:
     another source of the same maps to render with: full-resolution (:class:`FullResMaps`),
     or pre-upsampled from :func:`adjusted_maps`; ``reduced``:
-    :func:`~zdce_core.denoise.reduced_input` of the photo, needed to denoise.
+    :func:`~zdce_core.denoise.reduced_input` of the photo, needed to denoise; ``deltas``:
+    a cache, by level, of the full-size denoise delta of ``pixels`` (previews, which
+    re-render the same pixels at many strengths: filled on first use).
     """
     if isinstance(maps, FullResMaps) and adjustments.protect_highlights:
         assert estimate.source is not None
@@ -123,6 +126,12 @@ def render_adjusted(
     strength = resolve_strength(estimate, adjustments)
     h, w = pixels.shape[:2]
     guide = denoise_guide(reduced, estimate, strength, adjustments, h, w)
+    if guide is not None and deltas is not None:
+        if adjustments.denoise not in deltas:
+            with torch.inference_mode():
+                x = to_unit_float(pixels, enhancer.device, torch.contiguous_format)
+                deltas[adjustments.denoise] = guide.on(enhancer.device).full_delta(x)
+        guide = replace(guide, delta=deltas[adjustments.denoise])
     out = enhancer.render(
         pixels, maps or estimate, strength, cancel, adjustments.protect_highlights, guide
     )

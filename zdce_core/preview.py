@@ -6,13 +6,13 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from zdce_core.adjustments import Adjustments
+from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.denoise import ReducedPhoto, reduced_input
 from zdce_core.enhancer import Cancelled, CurveMaps, Enhancer, reduced_copy
 from zdce_core.image_io import Photo, read_image
@@ -27,7 +27,8 @@ class Preview:
 
     ``pixels``: ``(h, w, 3)`` uint8, long side ≤ ``PREVIEW_LONG_SIDE``. ``maps``: the curve maps
     of the full photo (estimated exactly as the batch does), targeted at the preview size.
-    ``reduced``: the photo reduced for denoising (:func:`~zdce_core.denoise.reduced_input`).
+    ``reduced``: the photo reduced for denoising (:func:`~zdce_core.denoise.reduced_input`);
+    ``deltas``: the preview's full-size denoise deltas by level, filled as they are needed.
     """
 
     path: Path
@@ -36,6 +37,7 @@ class Preview:
     full_size: tuple[int, int]
     photo_megapixels: float
     reduced: ReducedPhoto
+    deltas: dict[Denoise, torch.Tensor] = field(default_factory=dict, compare=False)
 
 
 def make_preview(
@@ -97,7 +99,13 @@ def render_preview(
     Pass the preview's :class:`UpsampledMaps` to skip upsampling the maps on every call.
     """
     return render_adjusted(
-        enhancer, preview.pixels, preview.maps, adjustments, preview.reduced, maps
+        enhancer,
+        preview.pixels,
+        preview.maps,
+        adjustments,
+        preview.reduced,
+        maps,
+        deltas=preview.deltas,
     )
 
 
