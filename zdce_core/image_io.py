@@ -34,6 +34,9 @@ READ_EXTENSIONS = frozenset(
 )
 READ_FORMATS = frozenset({"JPEG", "MPO", "PNG", "TIFF", "BMP", "WEBP", "HEIF"})
 
+PNG_COMPRESS_LEVEL = 3
+"""zlib level for PNG output: on the dev photos' results 2.3× faster to write than Pillow's
+default (6) for files 2.4 % larger (level 1: 2.9× faster, 4.8 % larger). Lossless either way."""
 OUTPUT_FORMATS: dict[str, str] = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "webp": ".webp"}
 """Output format name → file extension."""
 
@@ -255,6 +258,8 @@ def write_image(
             params["xmp"] = photo.xmp
     if fmt in ("jpeg", "webp"):
         params["quality"] = quality
+    elif fmt == "png":
+        params["compress_level"] = PNG_COMPRESS_LEVEL
     try:
         with atomic_path(path) as tmp:
             img.save(tmp, format=fmt.upper(), **params)
