@@ -6,11 +6,12 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.denoise import ReducedPhoto, reduced_input
@@ -19,6 +20,8 @@ from zdce_core.image_io import Photo, read_image
 from zdce_core.pipeline import Enhanced, render_adjusted
 
 PREVIEW_LONG_SIDE = 1600
+DRAFT_FACTOR = 2
+"""A draft preview is this many times smaller on each side (a quarter of the pixels)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,15 @@ def make_preview(
         photo_megapixels=photo.megapixels,
         reduced=reduced_input(photo.pixels),
     )
+
+
+def draft_of(preview: Preview) -> Preview:
+    """``preview`` reduced ``DRAFT_FACTOR`` times, with the same maps and denoise input:
+    rendered while the slider moves, at a quarter of the cost, then replaced by the full
+    preview once it rests."""
+    pixels = np.asarray(Image.fromarray(preview.pixels).reduce(DRAFT_FACTOR))
+    maps = preview.maps.for_size(pixels.shape[0], pixels.shape[1])
+    return replace(preview, pixels=pixels, maps=maps, deltas={})
 
 
 class UpsampledMaps:

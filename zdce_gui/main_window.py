@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import time
+from enum import IntEnum
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QUrl
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -55,6 +56,7 @@ from zdce_core.preview import (
     Preview,
     PreviewCache,
     UpsampledMaps,
+    draft_of,
     make_preview,
     render_preview,
 )
@@ -77,6 +79,17 @@ from zdce_gui.training_dialog import TrainingDialog
 from zdce_gui.workers import Worker, WorkerPool
 
 SLIDER_STEPS = 80  # 0.1 strength per step
+SLIDER_REST_MS = 150
+"""While the slider moves, drafts are shown; the full preview once it rests this long."""
+
+
+class Quality(IntEnum):
+    """How a preview is rendered: a draft (a quarter of the pixels) or the full preview."""
+
+    DRAFT = 1
+    FULL = 2
+
+
 FORMATS = [
     ("Same as input", "same"),
     ("JPEG", "jpeg"),
@@ -121,8 +134,10 @@ class MainWindow(QMainWindow):
         self.current: Preview | None = None
         self.preview_worker: Worker | None = None
         self.render_busy = False
-        self.render_pending = False  # a render was asked for while one was running
-        self.upsampled: tuple[Path, UpsampledMaps] | None = None
+        self.render_pending: Quality | None = None  # asked for while a render was running
+        self.rendered: dict[Quality, tuple[Preview, UpsampledMaps]] = {}  # on screen only
+        self.full_render_timer = QTimer(self, singleShot=True, interval=SLIDER_REST_MS)
+        self.full_render_timer.timeout.connect(self.request_render)
         self.batch_worker: Worker | None = None
         self.discovery_pool = WorkerPool()
         self.discovering = 0
@@ -372,7 +387,8 @@ class MainWindow(QMainWindow):
             except (WeightsError, ValueError) as exc:
                 self.model_error = str(exc)
         self.previews.clear()
-        self.current = self.upsampled = None
+        self.current = None
+        self.rendered.clear()
         if self.model_error:
             self.view.set_images(None, None)
             self.view.set_message(self.model_error)
@@ -494,7 +510,8 @@ class MainWindow(QMainWindow):
     def clear_queue(self) -> None:
         if self.batch_worker is None:
             self.queue.clear()
-            self.current = self.upsampled = None
+            self.current = None
+            self.rendered.clear()
             self.view.set_images(None, None)
             self.update_actions()
 
@@ -597,12 +614,14 @@ class MainWindow(QMainWindow):
             widget.blockSignals(False)
 
     def strength_changed(self, value: float) -> None:
-        """The user moved the slider or typed a strength: a manual strength from now on."""
+        """The user moved the slider or typed a strength: a manual strength from now on.
+        Drafts follow the slider; the full preview comes when it rests."""
         self.strength_slider.blockSignals(True)
         self.strength_slider.setValue(round(value * 10))
         self.strength_slider.blockSignals(False)
         set_checked_silently(self.auto_check, False)
-        self.store_strength()
+        self.store_strength(Quality.DRAFT)
+        self.full_render_timer.start()
 
     def auto_toggled(self, on: bool) -> None:
         """Auto on: the batch (and the selected image, if it had its own) goes back to auto."""
@@ -613,7 +632,7 @@ class MainWindow(QMainWindow):
                 self.queue.update(row, strength=None, chosen=None)
         self.store_strength()
 
-    def store_strength(self) -> None:
+    def store_strength(self, quality: Quality = Quality.FULL) -> None:
         """Keep the controls' strength for the selected image or the batch, and re-render."""
         row = self.table.currentIndex().row()
         strength = self.strength()
@@ -623,7 +642,7 @@ class MainWindow(QMainWindow):
             self.settings.setValue("strength", "auto" if strength is None else strength)
             self.queue.batch_strength = "auto" if strength is None else f"{strength:.1f}"
             self.refresh_strength_column()
-        self.request_render()
+        self.request_render(quality)
 
     def refresh_strength_column(self) -> None:
         """Rows without their own strength show the batch strength until rendered again."""
@@ -659,25 +678,28 @@ class MainWindow(QMainWindow):
     def adjustments(self, strength: float | None) -> Adjustments:
         return Adjustments(strength=strength, denoise=Denoise(self.denoise_combo.currentData()))
 
-    def request_render(self) -> None:
-        """Render the current preview at the slider's strength; coalesces fast slider moves."""
+    def request_render(self, quality: Quality = Quality.FULL) -> None:
+        """Render the current preview (or its draft) at the slider's strength; coalesces fast
+        slider moves (a pending full render wins over a pending draft)."""
         if self.current is None or self.enhancer is None:
             return
         if self.render_busy:
-            self.render_pending = True
+            self.render_pending = max(quality, self.render_pending or quality)
             return
-        self.render_busy, self.render_pending = True, False
+        self.render_busy, self.render_pending = True, None
         enhancer, preview = self.enhancer, self.current
         adjustments = self.adjustments(self.strength())
-        upsampled = self.upsampled if self.upsampled and self.upsampled[0] == preview.path else None
+        cached = self.rendered.get(quality)
+        if cached is not None and cached[0].path != preview.path:
+            cached = None
 
         def work(_report, _cancelled):
-            maps = (
-                upsampled[1]
-                if upsampled
-                else UpsampledMaps(adjusted_maps(preview.maps, adjustments))
-            )
-            return preview.path, maps, render_preview(enhancer, preview, adjustments, maps)
+            if cached is not None:
+                shown, maps = cached
+            else:
+                shown = preview if quality is Quality.FULL else draft_of(preview)
+                maps = UpsampledMaps(adjusted_maps(shown.maps, adjustments))
+            return quality, shown, maps, render_preview(enhancer, shown, adjustments, maps)
 
         self.render_pool.start(
             work,
@@ -686,12 +708,13 @@ class MainWindow(QMainWindow):
             finished=self.render_finished,
         )
 
-    def render_ready(self, result: tuple[Path, UpsampledMaps, Enhanced]) -> None:
-        path, maps, enhanced = result
-        if self.current is not None and self.current.path == path:
-            self.upsampled = (path, maps)  # kept for the preview on screen only
+    def render_ready(self, result: tuple[Quality, Preview, UpsampledMaps, Enhanced]) -> None:
+        quality, shown, maps, enhanced = result
+        if self.current is not None and self.current.path == shown.path:
+            if quality not in self.rendered or self.rendered[quality][0].path != shown.path:
+                self.rendered[quality] = (shown, maps)
             self.view.set_after(to_qimage(enhanced.pixels))
-            row = self.queue.row_of(path)
+            row = self.queue.row_of(shown.path)
             if enhanced.auto and row >= 0:
                 self.queue.update(row, chosen=(enhanced.strength, True))
                 if self.auto_check.isChecked():
@@ -699,8 +722,8 @@ class MainWindow(QMainWindow):
 
     def render_finished(self) -> None:
         self.render_busy = False
-        if self.render_pending:
-            self.request_render()
+        if self.render_pending is not None:
+            self.request_render(self.render_pending)
 
     # output ----------------------------------------------------------------------------------
     def choose_output_folder(self) -> None:

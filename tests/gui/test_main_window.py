@@ -79,6 +79,7 @@ def test_bad_files_show_why(window, photos, qtbot):
 
 def rendered_mean(window, qtbot, strength: float) -> float:
     window.strength_spin.setValue(strength)
+    qtbot.waitUntil(lambda: not window.full_render_timer.isActive(), timeout=10_000)
     qtbot.waitUntil(lambda: not window.render_busy and not window.render_pending, timeout=10_000)
     qtbot.wait(20)
     image = window.view.after
@@ -99,6 +100,23 @@ def test_strength_slider_drives_the_preview(window, photos, qtbot):
     assert means[0] == pytest.approx(
         float(np.asarray(window.view.before.constBits()).mean()), abs=0.5
     )
+
+
+def test_moving_the_slider_shows_drafts_then_the_full_preview(window, photos, qtbot):
+    add(window, qtbot, [photos / "a.jpg"])
+    window.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.view.after is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.render_busy, timeout=10_000)
+    full_width = window.view.before.width()
+    assert window.view.after.width() == full_width
+    start = window.strength_slider.value()
+    window.strength_slider.setFocus()
+    for _ in range(3):
+        qtbot.keyClick(window.strength_slider, Qt.Key.Key_PageUp)
+    qtbot.waitUntil(lambda: window.view.after.width() == full_width // 2, timeout=10_000)
+    assert window.full_render_timer.isActive()  # the slider has not rested yet
+    qtbot.waitUntil(lambda: window.view.after.width() == full_width, timeout=10_000)
+    assert window.strength_slider.value() > start and not window.auto_check.isChecked()
 
 
 def test_per_image_strength_override(window, photos, qtbot, tmp_path):
