@@ -30,6 +30,7 @@ from PIL import Image
 from zdce_core.adjustments import Denoise
 from zdce_core.boxfilter import box_mean
 from zdce_core.image_io import eight_bit
+from zdce_core.parallel import run_pieces, split_rows
 from zdce_core.upsample import upsample_rows, widen
 
 RADIUS = 2
@@ -37,6 +38,8 @@ RADIUS = 2
 LARGE_PHOTO = 3_000_000
 """Photos with more pixels are reduced 8 times (windows of 40 px), others 4 times (20 px)."""
 LUMA = (0.299, 0.587, 0.114)
+STRIP_PIXELS = 1 << 16
+"""Pixels per strip when the full-size delta is computed."""
 FULL_GAIN = 4.0
 """Curves that lift a region this much (or more) give it the level's full weight."""
 
@@ -95,11 +98,17 @@ class ReducedPhoto:
         return self._coefficients[level]
 
 
-def reduced_input(pixels: np.ndarray) -> ReducedPhoto:
+def reduced_input(pixels: np.ndarray, full_size: tuple[int, int] | None = None) -> ReducedPhoto:
     """``pixels`` ``(H, W, 3)`` uint8/uint16 averaged over f × f blocks (Pillow's ``reduce``,
-    one pass in C); f = 4, or 8 for photos of more than ``LARGE_PHOTO`` pixels."""
+    one pass in C); f = 4, or 8 for photos of more than ``LARGE_PHOTO`` pixels.
+
+    ``full_size``: ``(height, width)`` of the photo when ``pixels`` is a reduced decode of
+    it (a preview): f shrinks with it, so the windows cover the same part of the photo.
+    """
     pixels = eight_bit(pixels)
-    factor = 8 if pixels.shape[0] * pixels.shape[1] > LARGE_PHOTO else 4
+    height, width = full_size or pixels.shape[:2]
+    factor = 8 if height * width > LARGE_PHOTO else 4
+    factor = max(1, round(factor * pixels.shape[1] / width))
     small = np.asarray(Image.fromarray(pixels).reduce(factor), dtype=np.float32)
     return ReducedPhoto(torch.from_numpy(small / 255.0).permute(2, 0, 1).unsqueeze(0))
 
@@ -180,8 +189,18 @@ class DenoiseGuide:
         return widen(upsample_rows(small, self.height, r0, r1), self.width)
 
     def full_delta(self, x: torch.Tensor) -> torch.Tensor:
-        """``D − x`` for the whole image ``x`` ``(1, 3, height, width)`` in [0, 1]."""
-        return _delta(self._full_size(self.coefficients, 0, self.height), x)
+        """``D − x`` for the whole image ``x`` ``(1, 3, height, width)`` in [0, 1], computed
+        in strips on the worker threads."""
+        delta = torch.empty_like(x)
+
+        def strip(rows: tuple[int, int]) -> None:
+            r0, r1 = rows
+            with torch.inference_mode():
+                part = self._full_size(self.coefficients, r0, r1)
+                delta[:, :, r0:r1] = _delta(part, x[:, :, r0:r1])
+
+        run_pieces(strip, split_rows(self.height, max(4, STRIP_PIXELS // self.width)))
+        return delta
 
     def apply_(self, x: torch.Tensor, r0: int, r1: int) -> torch.Tensor:
         """Denoise rows [r0, r1) ``x`` ``(1, 3, r1 − r0, width)`` in [0, 1], in place

@@ -8,6 +8,7 @@ through :func:`zdce_core.atomic.atomic_path`.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from dataclasses import dataclass, replace
@@ -27,6 +28,8 @@ except ImportError:
     HEIF_AVAILABLE = False
 
 ORIENTATION_TAG = 0x0112
+TURNED = {5, 6, 7, 8}
+"""EXIF orientations that turn the image by 90°."""
 
 READ_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".bmp", ".webp"}
@@ -77,6 +80,9 @@ class Photo:
     dpi: tuple[float, float] | None = None
     reduced_from_16bit: bool = False
     """The file holds 16-bit colour, which Pillow decodes to 8 bits per channel."""
+    file_size: tuple[int, int] | None = None
+    """``(height, width)`` of the image in the file (orientation applied) when ``pixels``
+    were decoded at a reduced scale (:func:`read_image`'s ``at_least``)."""
 
     @property
     def height(self) -> int:
@@ -89,6 +95,11 @@ class Photo:
     @property
     def megapixels(self) -> float:
         return self.height * self.width / 1e6
+
+    @property
+    def full_size(self) -> tuple[int, int]:
+        """``(height, width)`` of the photo in its file."""
+        return self.file_size or (self.height, self.width)
 
     @property
     def bit_depth(self) -> int:
@@ -132,12 +143,15 @@ def _to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None, bool]:
     return np.array(img.convert("RGB")), None, False
 
 
-def read_image(path: str | os.PathLike[str]) -> Photo:
+def read_image(path: str | os.PathLike[str], at_least: int | None = None) -> Photo:
     """Decode ``path`` into a :class:`Photo`; raises :class:`ImageReadError` with the reason.
 
     Accepts JPEG, PNG, TIFF, BMP, WebP (HEIC with ``pillow-heif``) in modes 1, L, LA, P, PA,
     RGB, RGBA, CMYK, I;16 and others Pillow converts to RGB. Multi-frame files give their
-    first frame. Images over Pillow's decompression-bomb limit are refused.
+    first frame. Images over Pillow's decompression-bomb limit are refused. ``at_least``
+    (previews): a JPEG is decoded at the smallest scale of 1/2, 1/4 or 1/8 whose long side
+    is still at least that many pixels (libjpeg scales while decoding: a 12 MP photo in a
+    quarter of the time); ``file_size`` then gives the size in the file.
     """
     path = Path(path)
     try:
@@ -149,10 +163,20 @@ def read_image(path: str | os.PathLike[str]) -> Photo:
                 reduced = img.mode in ("RGB", "RGBA") and any(
                     "16" in str(tile.args) for tile in img.tile
                 )
+                in_file = img.size
+                if at_least is not None and img.format == "JPEG":
+                    scale = at_least / max(in_file)
+                    img.draft(
+                        img.mode, (math.ceil(in_file[0] * scale), math.ceil(in_file[1] * scale))
+                    )
                 img.load()
                 exif = img.getexif()
                 rotated = exif.get(ORIENTATION_TAG, 1) != 1
                 upright = ImageOps.exif_transpose(img) if rotated else img
+                file_size = None
+                if img.size != in_file:
+                    turned = exif.get(ORIENTATION_TAG, 1) in TURNED
+                    file_size = (in_file[0], in_file[1]) if turned else (in_file[1], in_file[0])
                 if rotated:
                     exif[ORIENTATION_TAG] = 1
                 info = upright.info
@@ -169,6 +193,7 @@ def read_image(path: str | os.PathLike[str]) -> Photo:
                     xmp=_xmp_bytes(info),
                     dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
                     reduced_from_16bit=reduced,
+                    file_size=file_size,
                 )
     except ImageReadError:
         raise

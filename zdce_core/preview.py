@@ -52,11 +52,15 @@ def make_preview(
 ) -> Preview:
     """Read ``path`` (or use ``photo``), estimate its maps, reduce it for the screen.
 
+    A JPEG is decoded at a reduced scale, still at least ``long_side`` long (4× faster for
+    12 MP); the maps, strength and denoising then come from that decode, which the batch's
+    full decode matches within rounding.
+
     Raises :class:`~zdce_core.image_io.ImageReadError` for unreadable files and
     :class:`~zdce_core.enhancer.Cancelled` when ``cancel()`` turns true between steps.
     """
     should_stop = cancel or (lambda: False)
-    photo = photo or read_image(path)
+    photo = photo or read_image(path, at_least=long_side)
     if should_stop():
         raise Cancelled
     maps = enhancer.estimate_downscaled(photo.pixels)
@@ -67,9 +71,9 @@ def make_preview(
         path=path,
         pixels=screen,
         maps=maps.for_size(screen.shape[0], screen.shape[1]),
-        full_size=(photo.height, photo.width),
-        photo_megapixels=photo.megapixels,
-        reduced=reduced_input(photo.pixels),
+        full_size=photo.full_size,
+        photo_megapixels=photo.full_size[0] * photo.full_size[1] / 1e6,
+        reduced=reduced_input(photo.pixels, photo.full_size),
     )
 
 
