@@ -30,6 +30,19 @@ def test_exif_orientation_is_applied_and_reset(tmp_path):
     assert exif[Base.Orientation] == 1 and exif[Base.Make] == "TestCam"
 
 
+def test_a_jpeg_preview_is_decoded_at_reduced_scale_with_its_size_in_the_file(tmp_path):
+    rgb = dark_rgb(240, 400)
+    path = save_photo(tmp_path / "rot.jpg", rgb, exif=exif_bytes(6), quality=95)
+    full = read_image(path)
+    small = read_image(path, at_least=150)
+    assert small.pixels.shape == (200, 120, 3)  # 1/2 scale: 1/4 would be 100 × 60, too small
+    assert small.full_size == full.full_size == (400, 240)  # turned by the orientation
+    scaled_down = np.asarray(Image.fromarray(full.pixels).reduce(2), dtype=float)
+    assert np.abs(small.pixels - scaled_down).mean() < 2.0
+    png = read_image(save_photo(tmp_path / "p.png", rgb), at_least=150)
+    assert png.pixels.shape == (240, 400, 3) and png.file_size is None
+
+
 def test_metadata_survives_a_write(tmp_path):
     path = save_photo(tmp_path / "in.jpg", exif=exif_bytes(1), icc_profile=SRGB, dpi=(300, 300))
     photo = read_image(path)
