@@ -14,7 +14,7 @@ Also `zdce --help` and `zdce models` start-up, and (unless ``--skip-48mp``) the 
 one 48 MP photo.
 
     python -m benchmarks.bench_speed [--busy] [--only small-jpeg,12mp-jpeg] [--rounds 1]
-        [--threads N] [--json out.json]
+        [--threads N] [--enhance-options '--estimate-size 128'] [--json out.json]
 
 Ratios measured in the same run are what to compare; absolute times vary with the machine
 and its load.
@@ -162,6 +162,9 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated workload names")
     parser.add_argument("--rounds", type=int, default=1, help="idle/busy pairs per workload")
     parser.add_argument("--threads", type=int, default=0, help="pass --threads to zdce")
+    parser.add_argument(
+        "--enhance-options", default="", help="more zdce enhance options, e.g. '--denoise off'"
+    )
     parser.add_argument("--model", help="model for zdce enhance (default: bundled default)")
     parser.add_argument("--skip-48mp", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -185,7 +188,7 @@ def main() -> None:
             mp = w.count * w.width * w.height / 1e6
             floor = floor_rate(paths, tmp / "floor")
             cmd = [*zdce, "enhance", str(paths[0].parent), "-o", str(tmp / "out")]
-            cmd += ["--model", model, "--overwrite", "-q", "-v"]
+            cmd += ["--model", model, "--overwrite", "-q", "-v", *args.enhance_options.split()]
             idle, busy = [], []
             for _ in range(args.rounds):
                 idle.append(run_enhance(cmd))
