@@ -33,6 +33,14 @@ def test_torch_threads_sets_and_restores(workers):
     assert torch.get_num_threads() == 1
 
 
+def test_work_on_the_workers_inside_torch_threads_keeps_them(workers, monkeypatch):
+    monkeypatch.setattr(parallel, "_workers", 0)  # not set up yet, as in a fresh process
+    monkeypatch.setattr(parallel, "_pool", None)
+    with parallel.torch_threads(2):  # training, whose sample previews enhance photos
+        parallel.run_pieces(abs, [-1, -2, -3])
+        assert torch.get_num_threads() == 2
+
+
 def test_pieces_run_on_the_workers_in_order(workers):
     workers(2)
     names = set()

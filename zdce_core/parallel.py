@@ -102,6 +102,7 @@ def split_rows(height: int, step: int) -> list[tuple[int, int]]:
 def torch_threads(count: int) -> Iterator[None]:
     """Torch intra-op threads set to ``count`` inside the block (training's large
     convolutions with gradients), restored after."""
+    compute_threads()  # set the workers up first: doing so later would reset torch to 1
     before = torch.get_num_threads()
     torch.set_num_threads(count)
     try:
