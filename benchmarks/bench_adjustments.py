@@ -15,13 +15,12 @@ import statistics
 import time
 from pathlib import Path
 
-import torch
-
 from benchmarks.photos import photo_like
 from benchmarks.report import report
 from zdce_core.adjustments import FIXED_FULL, Adjustments, Denoise
 from zdce_core.enhancer import Enhancer
 from zdce_core.model_store import open_model
+from zdce_core.parallel import compute_threads
 from zdce_core.pipeline import enhance_photo
 
 VARIANTS = {
@@ -55,8 +54,8 @@ def main() -> None:
             times[name].append(time.perf_counter() - t0)
     base = statistics.median(times["plain (strength 8)"])
     results: dict[str, object] = {
-        "image": f"{width}x{height} ({width * height / 1e6:.1f} MP), torch threads "
-        f"{torch.get_num_threads()}, model {enhancer.model.arch}",
+        "image": f"{width}x{height} ({width * height / 1e6:.1f} MP), workers "
+        f"{compute_threads()}, model {enhancer.model.arch}",
     }
     for name, values in times.items():
         median = statistics.median(values)

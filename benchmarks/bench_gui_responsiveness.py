@@ -71,7 +71,7 @@ def main() -> None:
         window.shutdown()
     gaps = [(b - a) * 1000 - INTERVAL_MS for a, b in itertools.pairwise(ticks)]
     results = {
-        "threads_for_torch": threads,
+        "worker_threads": threads,
         "photos": len(paths),
         "batch_seconds": round(seconds, 2),
         "batch_mp_s": round(12.0 * len(paths) / seconds, 2),
