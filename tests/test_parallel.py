@@ -1,3 +1,4 @@
+import platform
 import threading
 
 import numpy as np
@@ -8,6 +9,7 @@ from tests.conftest import dark_rgb, random_model
 from zdce_core import parallel
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS
 from zdce_core.enhancer import Enhancer
+from zdce_core.memory import keep_freed_memory
 from zdce_core.pipeline import enhance_photo
 
 
@@ -90,3 +92,8 @@ def test_parallel_rendering_equals_serial(workers):
     workers(3)
     parallel_result = enhance_photo(e, photo, DEFAULT_ADJUSTMENTS).pixels
     assert np.abs(parallel_result.astype(int) - serial).max() <= 1
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc settings")
+def test_glibc_keeps_freed_memory():
+    assert keep_freed_memory()

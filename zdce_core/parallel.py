@@ -20,6 +20,8 @@ from typing import TypeVar
 
 import torch
 
+from zdce_core.memory import keep_freed_memory
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -43,8 +45,10 @@ def available_cores() -> int:
 
 def set_compute_threads(count: int = 0) -> int:
     """Use ``count`` worker threads (0: one per available core) for rendering, and one torch
-    intra-op thread; returns the count. Call before work starts (CLI, app start-up)."""
+    intra-op thread; returns the count. Also keeps freed memory for reuse
+    (:func:`~zdce_core.memory.keep_freed_memory`). Call before work starts (CLI, app start)."""
     global _pool, _workers
+    keep_freed_memory()
     count = count if count > 0 else available_cores()
     with _lock:
         if count != _workers:
