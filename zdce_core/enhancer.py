@@ -27,7 +27,7 @@ from zdce_core.device import pick_device
 from zdce_core.exposure import cap_highlights_
 from zdce_core.image_io import eight_bit
 from zdce_core.nets import ITERATIONS, RECEPTIVE_RADIUS, infer
-from zdce_core.parallel import run_pieces, split_rows
+from zdce_core.parallel import compute_threads, run_pieces, split_rows
 from zdce_core.upsample import upsample_rows, widen
 from zdce_core.weights import LoadedModel
 
@@ -35,10 +35,6 @@ STRIP_ELEMENTS = 1 << 18
 """Target float count of one 3-channel strip: small enough to stay in cache."""
 FULL_RES_TILE = 512
 FULL_RES_HALO = RECEPTIVE_RADIUS + 1
-BAND_PIXELS = 1 << 14
-"""Pixels (halo included) of one band of the estimation copy: the network's activations
-(32 channels) then stay in the CPU's cache; on the 2-core test machine a band of 48 × 256
-output pixels costs 1.5 µs per pixel, the whole 192 × 256 copy in one pass 2.6 µs."""
 
 Cancel = Callable[[], bool]
 
@@ -211,14 +207,14 @@ class Enhancer:
             return infer(self.net, x).float()
 
     def run_net_in_bands(self, x: torch.Tensor) -> torch.Tensor:
-        """:meth:`run_net` on CPU split into bands of rows of about ``BAND_PIXELS`` (with a
-        halo of ``FULL_RES_HALO`` rows, so the maps are those of one pass) for the worker
-        threads."""
-        h, w = x.shape[2:]
+        """:meth:`run_net` on CPU split into one band of rows per worker thread (with a halo
+        of ``FULL_RES_HALO`` rows, so the maps are those of one pass up to rounding)."""
+        h = x.shape[2]
         halo = FULL_RES_HALO
-        rows = max(2 * halo, BAND_PIXELS // w - 2 * halo)
-        if self.device.type != "cpu" or rows >= h:
+        bands = min(compute_threads(), h // (2 * halo))
+        if self.device.type != "cpu" or bands <= 1:
             return self.run_net(x)
+        rows = -(-h // bands)
 
         def band(rows: tuple[int, int]) -> torch.Tensor:
             r0, r1 = rows
