@@ -32,7 +32,7 @@ from zdce_core.upsample import upsample_rows, widen
 from zdce_core.weights import LoadedModel
 
 STRIP_ELEMENTS = 1 << 18
-"""Target float count of one 3-channel strip: small enough to stay in cache."""
+"""Target float count of one 3-channel strip (a piece for one worker thread)."""
 FULL_RES_TILE = 512
 FULL_RES_HALO = RECEPTIVE_RADIUS + 1
 
@@ -216,8 +216,8 @@ class Enhancer:
             return self.run_net(x)
         rows = -(-h // bands)
 
-        def band(rows: tuple[int, int]) -> torch.Tensor:
-            r0, r1 = rows
+        def band(span: tuple[int, int]) -> torch.Tensor:
+            r0, r1 = span
             top, bottom = max(0, r0 - halo), min(h, r1 + halo)
             return self.run_net(x[:, :, top:bottom])[:, :, r0 - top : r1 - top]
 

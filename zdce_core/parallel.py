@@ -73,7 +73,7 @@ def run_pieces(work: Callable[[T], R], pieces: Sequence[T]) -> list[R]:
     Runs inline when there is one piece or one worker, or when called from a worker (a
     piece that has pieces of its own). The first exception raised by a piece (e.g.
     ``Cancelled``) is re-raised here once the running pieces have stopped; pieces not yet
-    started are dropped.
+    started are skipped.
     """
     if len(pieces) <= 1 or compute_threads() <= 1 or getattr(_inside, "worker", False):
         return [work(p) for p in pieces]

@@ -53,8 +53,10 @@ def make_preview(
     """Read ``path`` (or use ``photo``), estimate its maps, reduce it for the screen.
 
     A JPEG is decoded at a reduced scale, still at least ``long_side`` long (4× faster for
-    12 MP); the maps, strength and denoising then come from that decode, which the batch's
-    full decode matches within rounding.
+    12 MP); the maps, strength and denoising then come from that decode: on the benchmark
+    photos the auto strength is within 0.03 of the batch's (which decodes in full), and the
+    preview's pixels differ from the batch's result reduced to its size by 2.7 levels on
+    average (1.7 with a full decode: rendering then reducing is not reducing then rendering).
 
     Raises :class:`~zdce_core.image_io.ImageReadError` for unreadable files and
     :class:`~zdce_core.enhancer.Cancelled` when ``cancel()`` turns true between steps.
