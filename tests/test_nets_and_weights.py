@@ -115,6 +115,23 @@ def test_wrong_shapes_are_refused(tmp_path):
         load_model(path)
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.index_fill_(0, torch.tensor([0]), float("nan")), "1 NaN or infinite"),
+        (lambda t: t.fill_(float("inf")), "32 NaN or infinite"),
+        (lambda t: t.long(), "torch.int64 values, not floating point"),
+    ],
+)
+def test_weights_that_would_break_every_photo_are_refused(tmp_path, change, message):
+    state = reference_state("dcenet")
+    state["e_conv1.bias"] = change(state["e_conv1.bias"].clone())
+    path = tmp_path / "broken.pth"
+    torch.save(state, path)
+    with pytest.raises(WeightsError, match=rf"broken\.pth: e_conv1\.bias holds {message}"):
+        load_model(path)
+
+
 def test_foreign_state_dict_is_refused(tmp_path):
     path = tmp_path / "resnet.pth"
     torch.save({"fc.weight": torch.zeros(2, 2)}, path)

@@ -80,12 +80,24 @@ def detect_arch(state: dict[str, torch.Tensor]) -> str:
     raise WeightsError(f"not a DCE-Net or DCE-Net++ state dict (keys: {sample}…)")
 
 
+def check_values(state: dict[str, torch.Tensor]) -> None:
+    """Raise ``WeightsError`` for a tensor that is not floating point or holds NaN or
+    infinity: such a model turns every photo black (or does nothing) without an error."""
+    for key, tensor in state.items():
+        if not tensor.is_floating_point():
+            raise WeightsError(f"{key} holds {tensor.dtype} values, not floating point")
+        bad = int((~torch.isfinite(tensor)).sum())
+        if bad:
+            raise WeightsError(f"{key} holds {bad} NaN or infinite value(s): the model is broken")
+
+
 def model_from_state(
     state: dict[str, torch.Tensor], metadata: dict[str, str], path: Path | None = None
 ) -> LoadedModel:
     """Build the network that ``state`` fits, with cleaned float32 weights, in eval mode."""
     state = {k.removeprefix("module."): v for k, v in state.items()}
     arch = detect_arch(state)
+    check_values(state)
     declared = metadata.get("arch")
     if declared and declared != arch:
         raise WeightsError(f"metadata says {declared!r} but the tensors are {arch!r}")
