@@ -4,10 +4,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from tests.conftest import brightening_net, dark_rgb, save_photo
 from zdce_core import enhancer as enh
+from zdce_core import nets
 from zdce_core.adjustments import FIXED_FULL
 from zdce_core.batch import (
     BatchFinished,
@@ -20,6 +22,7 @@ from zdce_core.batch import (
 )
 from zdce_core.discovery import FoundFile, discover
 from zdce_core.enhancer import Enhancer
+from zdce_core.pipeline import BrokenResult, check_result
 from zdce_core.weights import LoadedModel
 
 
@@ -200,3 +203,33 @@ def test_sibling_output_folder(tmp_path):
     assert sibling_output_folder(queued) == tmp_path / "night-enhanced"
     single = FoundFile(tmp_path / "trip" / "b.jpg", None)
     assert sibling_output_folder(single) == tmp_path / "trip-enhanced"
+
+
+def darkening_net() -> torch.nn.Module:
+    """A DCE-Net++ whose maps are all +1: every iteration squares the pixel (x ← x²)."""
+    net = nets.build("dcenet++")
+    with torch.no_grad():
+        for p in net.parameters():
+            p.zero_()
+        net.e_conv7.point_conv.bias.fill_(10.0)
+    return net.eval()
+
+
+def test_a_model_that_crushes_photos_to_black_fails_them(photos, tmp_path):
+    found, _ = discover([photos], recursive=True)
+    opts = OutputOptions(folder=tmp_path / "out")
+    pairs, _ = plan(found, opts)
+    items, summary = run(pairs, Enhancer(LoadedModel(darkening_net()), "cpu"), opts)
+    crushed = [i for i in items if i.status == "failed" and i.path.name != "broken.jpg"]
+    assert len(crushed) == 4 and summary.done == 0
+    assert all("turned" in i.reason and "black" in i.reason for i in crushed)
+    assert not list((tmp_path / "out").rglob("*.*"))  # nothing written
+
+
+def test_check_result_judges_only_newly_black_or_white_pixels():
+    gray = np.full((40, 40, 3), 128, np.uint8)
+    with pytest.raises(BrokenResult, match="50% of the photo white"):
+        check_result(gray, np.concatenate([gray[:20], np.full((20, 40, 3), 255, np.uint8)]))
+    white = np.full((40, 40, 3), 255, np.uint8)
+    check_result(white, white)  # already white: not the model's doing
+    check_result(gray, gray // 4)  # darker, not crushed

@@ -25,7 +25,7 @@ from zdce_core.image_io import (
     read_image,
     write_image,
 )
-from zdce_core.pipeline import enhance_photo
+from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
 
 DEFAULT_SUFFIX = "_enhanced"
 
@@ -309,6 +309,7 @@ def _process(
         return failed(str(loaded))
     try:
         result = enhance_photo(enhancer, loaded.pixels, adjustments, should_stop)
+        check_result(loaded.pixels, result.pixels)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_image(
             out,
@@ -319,7 +320,7 @@ def _process(
         )
     except Cancelled:
         raise
-    except ImageWriteError as exc:
+    except (ImageWriteError, BrokenResult) as exc:
         return failed(str(exc))
     except PermissionError:
         return failed(f"cannot create the folder {out.parent}: permission denied")

@@ -18,6 +18,7 @@ from zdce_core.curves import apply_curves
 from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide, reduced_input
 from zdce_core.enhancer import Cancel, CurveMaps, Enhancer, FullResMaps, MapSource, to_unit_float
 from zdce_core.exposure import cap_highlights_, choose_strength, highlight_scale
+from zdce_core.image_io import eight_bit
 from zdce_core.upsample import upsample_rows, widen
 
 
@@ -136,6 +137,30 @@ def render_adjusted(
         pixels, maps or estimate, strength, cancel, adjustments.protect_highlights, guide
     )
     return Enhanced(out, strength, adjustments.auto)
+
+
+CRUSHED_SHARE = 1 / 3
+"""A result with more than this share of its pixels newly black (or newly white) is refused."""
+
+
+class BrokenResult(ValueError):
+    """The model crushed a photo to black or white: a broken or unsuitable model."""
+
+
+def check_result(pixels: np.ndarray, result: np.ndarray) -> None:
+    """Raise :class:`BrokenResult` when ``result`` turned more than ``CRUSHED_SHARE`` of the
+    pixels of ``pixels`` (both ``(H, W, 3)`` uint8/uint16) black (every channel ≤ 2/255)
+    or white (every channel ≥ 254/255) that were not. Judged on every 4th pixel each way."""
+    before = eight_bit(pixels[::4, ::4]).astype(np.int16)
+    after = eight_bit(result[::4, ::4]).astype(np.int16)
+    black = float(np.mean((after.max(axis=2) <= 2) & (before.max(axis=2) > 2)))
+    white = float(np.mean((after.min(axis=2) >= 254) & (before.min(axis=2) < 254)))
+    for share, colour in ((black, "black"), (white, "white")):
+        if share > CRUSHED_SHARE:
+            raise BrokenResult(
+                f"the model turned {share:.0%} of the photo {colour}; it is broken or does "
+                "not suit this photo (try another model or a lower strength)"
+            )
 
 
 def denoise_input(pixels: np.ndarray, adjustments: Adjustments) -> ReducedPhoto | None:
