@@ -1,4 +1,5 @@
 import hashlib
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -233,3 +234,30 @@ def test_check_result_judges_only_newly_black_or_white_pixels():
     white = np.full((40, 40, 3), 255, np.uint8)
     check_result(white, white)  # already white: not the model's doing
     check_result(gray, gray // 4)  # darker, not crushed
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symlinks")
+def test_fifos_and_symlink_loops_are_skipped_with_a_reason(photos, tmp_path):
+    os.mkfifo(photos / "sub" / "pipe.jpg")  # reading it would block forever
+    (photos / "loop.jpg").symlink_to(photos / "loop.jpg")
+    (photos / "gone.png").symlink_to(photos / "nowhere.png")
+    found, ignored = discover([photos], recursive=True)
+    reasons = {i.path.name: i.reason for i in ignored}
+    assert "FIFO" in reasons["pipe.jpg"]
+    assert "loops back" in reasons["loop.jpg"]
+    assert "broken symlink" in reasons["gone.png"]
+    opts = OutputOptions(folder=tmp_path / "out")
+    pairs, _ = plan(found, opts)  # no symlink-loop error while planning
+    assert {f.path.name for f, _ in pairs} == {"a.jpg", "B.JPG", "c.png", "d.tif", "broken.jpg"}
+    _, direct = discover([photos / "sub" / "pipe.jpg", photos / "loop.jpg"])
+    assert ["FIFO" in direct[0].reason, "loops back" in direct[1].reason] == [True, True]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_a_symlink_named_directly_keeps_its_own_name(photos, tmp_path):
+    link = tmp_path / "holiday.jpg"
+    link.symlink_to(photos / "a.jpg")
+    found, _ = discover([link])
+    opts = OutputOptions(folder=tmp_path / "out")
+    pairs, _ = plan(found, opts)
+    assert pairs[0][1].name == "holiday_enhanced.jpg"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +36,49 @@ class Ignored:
 
 
 def _walk(folder: Path, recursive: bool) -> Iterator[Path]:
+    """Every entry below ``folder`` that is not a folder (subfolders too when recursive;
+    hidden ones skipped), sorted; symlinks to folders are not followed."""
     if not recursive:
-        yield from sorted(p for p in folder.iterdir() if p.is_file())
+        yield from sorted(p for p in folder.iterdir() if not _is_folder(p))
         return
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             yield Path(dirpath) / name
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a symlink loop: reported as a file
+        return False
+
+
+_NOT_A_FILE = {
+    stat.S_IFIFO: "a FIFO (named pipe), not a photo file",
+    stat.S_IFSOCK: "a socket, not a photo file",
+    stat.S_IFCHR: "a device, not a photo file",
+    stat.S_IFBLK: "a device, not a photo file",
+}
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a photo: a missing path, a symlink loop, a broken
+    symlink, a FIFO, socket or device (reading those could block forever); ``None`` for a
+    regular file or a symlink to one. Never opens the file."""
+    if not os.path.lexists(path):
+        return "no such file or folder"
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symlink that loops back on itself"
+        if path.is_symlink():
+            return "a broken symlink (its target does not exist)"
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return None
+    return _NOT_A_FILE.get(stat.S_IFMT(mode), "not a regular file")
 
 
 def discover(
@@ -49,29 +87,33 @@ def discover(
     """Expand files and folders into image files, in a stable sorted order.
 
     Returns ``(images, ignored)``: hidden files, files whose extension is not an image format
-    we read and paths that do not exist are ignored with a reason. A file named directly is
-    queued even without a known extension (it fails later with a clear reason if it is not an
-    image). Duplicates are dropped.
+    we read, paths that do not exist, symlink loops, broken symlinks, FIFOs, sockets and
+    devices are ignored with a reason. A file named directly is queued even without a known
+    extension (it fails later with a clear reason if it is not an image), under the name the
+    user gave (a symlink keeps its own name). Duplicates are dropped.
     """
     found: list[FoundFile] = []
     ignored: list[Ignored] = []
     seen: set[Path] = set()
     for raw in inputs:
         item = Path(raw).expanduser()
-        if item.is_dir():
+        if _is_folder(item):
             candidates = ((p, item.resolve()) for p in _walk(item.resolve(), recursive))
-        elif item.is_file():
-            candidates = iter([(item.resolve(), None)])
         else:
-            ignored.append(Ignored(item, "no such file or folder"))
-            continue
+            candidates = iter([(item.absolute(), None)])
         for path, root in candidates:
-            if path in seen:
-                continue
-            seen.add(path)
             if root is not None and path.name.startswith("."):
                 ignored.append(Ignored(path, "hidden file"))
-            elif root is not None and not is_candidate(path):
+                continue
+            problem = file_problem(path)
+            if problem is not None:
+                ignored.append(Ignored(path if root else item, problem))
+                continue
+            real = path.resolve()
+            if real in seen:
+                continue
+            seen.add(real)
+            if root is not None and not is_candidate(path):
                 ignored.append(Ignored(path, "not an image file"))
             else:
                 found.append(FoundFile(path, root))
