@@ -1,5 +1,6 @@
 import hashlib
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import torch
 from PIL import Image
 
 from tests.conftest import brightening_net, dark_rgb, save_photo
+from zdce_core import batch as batch_module
 from zdce_core import enhancer as enh
 from zdce_core import nets
 from zdce_core.adjustments import FIXED_FULL
@@ -261,3 +263,41 @@ def test_a_symlink_named_directly_keeps_its_own_name(photos, tmp_path):
     opts = OutputOptions(folder=tmp_path / "out")
     pairs, _ = plan(found, opts)
     assert pairs[0][1].name == "holiday_enhanced.jpg"
+
+
+def test_an_output_that_appears_meanwhile_is_kept(photos, tmp_path, enhancer, monkeypatch):
+    opts = OutputOptions(folder=tmp_path / "out")
+    found, _ = discover([photos / "a.jpg"])
+    pairs, _ = plan(found, opts)
+    target = pairs[0][1]
+    real_enhance = batch_module.enhance_photo
+
+    def enhance_while_someone_writes(*args, **kwargs):
+        result = real_enhance(*args, **kwargs)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"the user's own file")
+        return result
+
+    monkeypatch.setattr(batch_module, "enhance_photo", enhance_while_someone_writes)
+    items, summary = run(pairs, enhancer, opts)
+    assert summary.skipped == 1 and "appeared meanwhile" in items[0].reason
+    assert target.read_bytes() == b"the user's own file"
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temporary left
+
+
+def test_stale_temporaries_of_a_killed_run_are_removed(photos, tmp_path, enhancer):
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".a_enhanced.jpg.k3x9_q2z.part"
+    fresh = out / ".b_enhanced.jpg.a8d7e6f5.part"  # a write in progress elsewhere
+    other = out / ".notes.part"  # not ours
+    for path in (stale, fresh, other):
+        path.write_bytes(b"half a jpeg")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    opts = OutputOptions(folder=out)
+    found, _ = discover([photos / "a.jpg"])
+    pairs, _ = plan(found, opts)
+    run(pairs, enhancer, opts)
+    assert not stale.exists() and fresh.exists() and other.exists()

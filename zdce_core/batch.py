@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
+from zdce_core.atomic import TargetExists, remove_stale_temporaries
 from zdce_core.discovery import FoundFile, Ignored
 from zdce_core.enhancer import Cancelled, Enhancer
 from zdce_core.image_io import (
@@ -230,13 +231,17 @@ def iter_batch(
     """Enhance each ``(input, output path)`` pair; yields events, ending with ``BatchFinished``.
 
     ``adjustments``: one set for all, or a function of the input path (per-image overrides).
-    Existing outputs are skipped unless ``opts.overwrite``. The next input is decoded in a
+    Existing outputs are skipped unless ``opts.overwrite``, also those that appear while the
+    batch runs. Stale temporary files of an earlier, killed run are removed from the output
+    folders first. The next input is decoded in a
     background thread while the current one renders. No input is ever written to; outputs
     appear only complete (atomic rename).
     """
     should_stop = cancel or (lambda: False)
     adjust_of = adjustments if callable(adjustments) else (lambda _p, a=adjustments: a)
     summary = BatchSummary(total=len(pairs))
+    for folder in {out.parent for _, out in pairs}:
+        remove_stale_temporaries(folder)  # left by a run that was killed outright
     inputs = {found.path.resolve() for found, _ in pairs}
     start = time.perf_counter()
     todo = [i for i, (_, out) in enumerate(pairs) if opts.overwrite or not out.exists()]
@@ -317,9 +322,19 @@ def _process(
             output_format(found.path, opts),
             opts.quality,
             opts.keep_metadata,
+            replace=opts.overwrite,
         )
     except Cancelled:
         raise
+    except TargetExists:
+        return ItemFinished(
+            index,
+            total,
+            found.path,
+            "skipped",
+            out,
+            "the output appeared meanwhile (use overwrite)",
+        )
     except (ImageWriteError, BrokenResult) as exc:
         return failed(str(exc))
     except PermissionError:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from zdce_core.atomic import atomic_path
+from zdce_core.atomic import TargetExists, atomic_path
 
 try:  # HEIC/HEIF support is optional
     from pillow_heif import register_heif_opener
@@ -257,8 +257,12 @@ def write_image(
     fmt: str,
     quality: int = 95,
     keep_metadata: bool = True,
+    replace: bool = True,
 ) -> Path:
     """Write ``photo`` to ``path`` as ``fmt`` (a key of ``OUTPUT_FORMATS``), atomically.
+
+    ``replace=False``: a file that appeared at ``path`` meanwhile is kept and
+    :class:`~zdce_core.atomic.TargetExists` raised.
 
     ``quality`` (1–100) applies to JPEG and WebP. With ``keep_metadata`` the EXIF, ICC
     profile, XMP (JPEG) and DPI are written too. TIFF is written uncompressed: Pillow's
@@ -286,8 +290,10 @@ def write_image(
     elif fmt == "png":
         params["compress_level"] = PNG_COMPRESS_LEVEL
     try:
-        with atomic_path(path) as tmp:
+        with atomic_path(path, replace) as tmp:
             img.save(tmp, format=fmt.upper(), **params)
+    except TargetExists:
+        raise
     except PermissionError as exc:
         raise ImageWriteError(f"cannot write to {path.parent}: permission denied") from exc
     except OSError as exc:
