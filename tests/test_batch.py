@@ -301,3 +301,13 @@ def test_stale_temporaries_of_a_killed_run_are_removed(photos, tmp_path, enhance
     pairs, _ = plan(found, opts)
     run(pairs, enhancer, opts)
     assert not stale.exists() and fresh.exists() and other.exists()
+
+
+def test_an_output_folder_that_is_a_file_is_refused_before_any_photo(photos, tmp_path):
+    not_a_folder = tmp_path / "out.txt"
+    not_a_folder.write_text("x")
+    found, _ = discover([photos / "a.jpg"])
+    with pytest.raises(PlanError, match=r"out\.txt is a file"):
+        plan(found, OutputOptions(folder=not_a_folder))
+    with pytest.raises(PlanError, match=r"cannot create the output folder .*out\.txt is a file"):
+        plan(found, OutputOptions(folder=not_a_folder / "sub"))

@@ -198,3 +198,12 @@ def test_models_lists_without_loading_torch():
     *listing, imported = done.stdout.strip().splitlines()
     assert any(line.split()[:3] == ["mine", "user", "dcenet++"] for line in listing)
     assert imported == "False"
+
+
+def test_an_output_path_that_is_a_file_is_one_usage_error(night, tmp_path, capsys):
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"%PDF")
+    assert main(["enhance", str(night), "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "zdce: error: the output folder" in err and "is a file" in err
+    assert "Errno" not in err and target.read_bytes() == b"%PDF"

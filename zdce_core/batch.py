@@ -115,15 +115,34 @@ def _is_within(path: Path, folder: Path) -> bool:
     return True
 
 
+def check_output_folder(folder: Path) -> None:
+    """Raise :class:`PlanError` when ``folder`` is a file, or it (or, when it does not exist
+    yet, the nearest folder above it) cannot be written: found before any photo is
+    enhanced, not once per photo."""
+    if folder.exists() and not folder.is_dir():
+        raise PlanError(f"the output folder {folder} is a file")
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise PlanError(f"cannot create the output folder {folder}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        if existing == folder:
+            raise PlanError(f"the output folder {folder} is not writable")
+        raise PlanError(f"cannot create the output folder {folder}: {existing} is not writable")
+
+
 def plan(
     files: Sequence[FoundFile], opts: OutputOptions
 ) -> tuple[list[tuple[FoundFile, Path]], list[Ignored]]:
     """Pair every input with its output path.
 
-    Raises :class:`PlanError` when the suffix is empty and an output would land in its
+    Raises :class:`PlanError` when the output folder is a file or not writable
+    (:func:`check_output_folder`), or the suffix is empty and an output would land in its
     input's folder. Inputs inside the output folder (earlier results, when the output folder
     lies within an input folder) are ignored with a reason.
     """
+    check_output_folder(opts.folder)
     pairs: list[tuple[FoundFile, Path]] = []
     ignored: list[Ignored] = []
     for found in files:
