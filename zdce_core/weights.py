@@ -135,8 +135,10 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise WeightsError(f"refused: the file is not a plain weights file ({first})") from exc
+            raise WeightsError(
+                "refused: the file holds Python objects besides weights (loading it could run "
+                "code); use a .safetensors file or a plain state dict"
+            ) from exc
         except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as exc:
             raise WeightsError(f"unreadable or truncated checkpoint ({exc})") from exc
         return model_from_state(_unwrap_checkpoint(obj), {"source": "reference checkpoint"}, path)
