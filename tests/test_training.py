@@ -132,6 +132,16 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(data, tmp_path, monke
     assert all(torch.isfinite(v).all() for v in ckpt["model"].values())
 
 
+def test_nan_loss_in_the_first_epoch_says_there_is_no_checkpoint(data, tmp_path, monkeypatch):
+    real = Trainer.step_on
+    monkeypatch.setattr(Trainer, "step_on", lambda self, b: real(self, b * float("nan")))
+    with pytest.raises(TrainingError, match="became nan at epoch 1, step 1") as stopped:
+        train(config(data, epochs=2), run_dir=tmp_path / "run")
+    assert "no checkpoint to resume from" in str(stopped.value)
+    assert "checkpoint.pt" not in str(stopped.value)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
 def test_too_few_images(tmp_path):
     for i in range(2):
         save_photo(tmp_path / "few" / f"{i}.png")

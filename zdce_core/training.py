@@ -401,9 +401,15 @@ class Trainer:
                 try:
                     parts.append(self.step_on(torch.stack(crops)))
                 except TrainingError as exc:
+                    kept = (
+                        f"The last good checkpoint (epoch {epoch}) is kept at "
+                        f"{self.checkpoint_path}"
+                        if self.checkpoint_path.is_file()
+                        else "No epoch had finished, so there is no checkpoint to resume from"
+                    )
                     raise TrainingError(
-                        f"{exc} at epoch {epoch + 1}, step {step}; training stopped. The last "
-                        f"good checkpoint (epoch {epoch}) is kept at {self.checkpoint_path}"
+                        f"{exc} at epoch {epoch + 1}, step {step}; training stopped. {kept}; "
+                        "try a lower --lr"
                     ) from exc
                 step_times.append((time.perf_counter() - t0) / len(crops))
                 per_image = float(np.mean(step_times[-20:]))
