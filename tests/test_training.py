@@ -142,6 +142,45 @@ def test_nan_loss_in_the_first_epoch_says_there_is_no_checkpoint(data, tmp_path,
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("lr", 1000.0, "learning rate must be between"),
+        ("lr", float("nan"), "learning rate must be between"),
+        ("grad_clip", 1e9, "gradient clip must be between"),
+        ("exposure_target", 0.99, "exposure target must be between"),
+        ("epochs", 0, "epochs must be between"),
+    ],
+)
+def test_options_out_of_range_are_refused(data, option, value, message):
+    with pytest.raises(ValueError, match=message):
+        config(data, **{option: value}).validate()
+
+
+def test_cli_refuses_an_absurd_learning_rate_as_a_usage_error(data, tmp_path, capsys):
+    args = ["train", str(data), "--name", "x", "--lr", "1000", "--run-dir", str(tmp_path / "r")]
+    assert main(args) == 2
+    assert "learning rate must be between" in capsys.readouterr().err
+
+
+def test_a_model_that_darkens_the_photos_is_not_saved(data, tmp_path, monkeypatch):
+    real = Trainer.step_on
+
+    def diverging(self, batch):  # as a far too high learning rate would leave it
+        parts = real(self, batch)
+        with torch.no_grad():
+            self.net.e_conv7.bias.fill_(10.0)  # every map +1: x ← x² at each iteration
+        return parts
+
+    monkeypatch.setattr(Trainer, "step_on", diverging)
+    out = tmp_path / "models" / "bad.safetensors"
+    with pytest.raises(TrainingError, match="not saved") as stopped:
+        train(config(data), run_dir=tmp_path / "run", save_as=out)
+    assert "black" in str(stopped.value) or "darkens" in str(stopped.value)
+    assert "lower --lr" in str(stopped.value)
+    assert not out.exists() and (tmp_path / "run" / "checkpoint.pt").exists()
+
+
 def test_too_few_images(tmp_path):
     for i in range(2):
         save_photo(tmp_path / "few" / f"{i}.png")

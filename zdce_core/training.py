@@ -29,7 +29,7 @@ from zdce_core.image_io import ImageReadError, eight_bit, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
 from zdce_core.model_store import open_model, user_models_dir
 from zdce_core.parallel import available_cores, torch_threads
-from zdce_core.pipeline import enhance_photo
+from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
 from zdce_core.resources import user_data_dir
 from zdce_core.weights import LoadedModel, clean_module_, save_model
 
@@ -39,6 +39,12 @@ CHECKPOINT_NAME = "checkpoint.pt"
 
 class TrainingError(RuntimeError):
     """Training cannot start or had to stop (too few images, a diverged loss, …)."""
+
+
+CHECK_PHOTOS = 16
+"""Photos a trained model is tried on before it is saved."""
+DARKENING = 0.02
+"""A trained model that lowers their mean brightness by more than this is not saved."""
 
 
 @dataclass
@@ -72,19 +78,24 @@ class TrainConfig:
     device: str = "auto"
 
     def validate(self) -> None:
-        """Raise ``ValueError`` for values that make no sense."""
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch size must be at least 1")
-        if self.crop < 16 or self.crop % 16:
-            raise ValueError(f"crop must be a multiple of 16 and at least 16, got {self.crop}")
-        if not 0.0 < self.scale_min <= 1.0:
-            raise ValueError(f"scale_min must be in (0, 1], got {self.scale_min}")
-        if self.lr <= 0 or self.weight_decay < 0 or self.grad_clip <= 0:
-            raise ValueError("learning rate and clip must be > 0, weight decay ≥ 0")
-        if self.val_every < 2:
-            raise ValueError("val_every must be at least 2")
-        if not 0.0 < self.exposure_target < 1.0:
-            raise ValueError(f"exposure target must be in (0, 1), got {self.exposure_target}")
+        """Raise ``ValueError`` for values that make no sense or would wreck the model
+        (a learning rate of 1000 trains a model that blacks out every photo)."""
+        for name, value, low, high in (
+            ("epochs", self.epochs, 1, 100_000),
+            ("batch size", self.batch_size, 1, 1024),
+            ("crop", self.crop, 16, 4096),
+            ("learning rate", self.lr, 1e-8, 0.01),
+            ("weight decay", self.weight_decay, 0.0, 0.1),
+            ("gradient clip", self.grad_clip, 1e-4, 100.0),
+            ("exposure target", self.exposure_target, 0.2, 0.9),
+            ("scale min", self.scale_min, 0.01, 1.0),
+            ("val every", self.val_every, 2, 100_000),
+            *((f"loss weight {k}", v, 0.0, 1e5) for k, v in self.loss_weights.items()),
+        ):
+            if not low <= value <= high:  # also catches NaN
+                raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+        if self.crop % 16:
+            raise ValueError(f"crop must be a multiple of 16, got {self.crop}")
 
 
 @dataclass(frozen=True)
@@ -443,8 +454,38 @@ class Trainer:
                     epoch + 1, cfg.epochs, train_mean, val, time.perf_counter() - t_epoch, path
                 )
             )
+        self.check_effect(report)
         model_path = self.export(save_as)
         return self._result("finished", cfg.epochs, model_path)
+
+    def check_effect(self, report: Callable[[Progress], None] = lambda _p: None) -> None:
+        """Raise :class:`TrainingError` when the trained network, at full strength, crushes
+        the validation photos (the first training photos when none are held out) to black
+        or white, or darkens them: such a model is not saved."""
+        files = (self.data.val_files or self.data.train_files)[:CHECK_PHOTOS]
+        kept = f"it was not saved (the run's checkpoint is kept at {self.checkpoint_path})"
+        before, after = [], []
+        for path in files:
+            image = self._load(path, report)
+            if image is None:
+                continue
+            pixels = np.asarray(image.convert("RGB"))
+            result = enhance_with(self.net, pixels)
+            try:
+                check_result(pixels, result)
+            except BrokenResult as exc:
+                raise TrainingError(
+                    f"on {path.name}, {exc.args[0].split(';')[0]}: {kept}. Try a lower --lr "
+                    "or fewer epochs"
+                ) from exc
+            before.append(float(pixels.mean()) / 255.0)
+            after.append(float(result.mean()) / 255.0)
+        if before and np.mean(after) < np.mean(before) - DARKENING:
+            raise TrainingError(
+                f"the trained model darkens the photos it was checked on (mean brightness "
+                f"{np.mean(before):.2f} → {np.mean(after):.2f}): {kept}. Try a lower --lr, "
+                "fewer epochs or a higher --exposure-target"
+            )
 
     def _result(self, status: str, epochs_done: int, model_path: Path | None) -> TrainResult:
         return TrainResult(status, epochs_done, list(self.history), self.run_dir, model_path)
