@@ -311,3 +311,17 @@ def test_an_output_folder_that_is_a_file_is_refused_before_any_photo(photos, tmp
         plan(found, OutputOptions(folder=not_a_folder))
     with pytest.raises(PlanError, match=r"cannot create the output folder .*out\.txt is a file"):
         plan(found, OutputOptions(folder=not_a_folder / "sub"))
+
+
+CORRUPT_EXIF = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05\x01\x0f\x00\x02\x00\x00\x00\x20\x00"
+
+
+def test_corrupt_exif_is_a_note_naming_the_file_not_a_raw_warning(tmp_path, enhancer, recwarn):
+    photo = save_photo(tmp_path / "in" / "odd.jpg", exif=CORRUPT_EXIF)
+    opts = OutputOptions(folder=tmp_path / "out")
+    found, _ = discover([photo])
+    pairs, _ = plan(found, opts)
+    items, _ = run(pairs, enhancer, opts)
+    assert items[0].status == "done" and items[0].path == photo
+    assert items[0].reason == "corrupt EXIF data (what could be read is kept)"
+    assert not [w for w in recwarn if "EXIF" in str(w.message)]

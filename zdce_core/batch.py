@@ -360,9 +360,14 @@ def _process(
         return failed(f"cannot create the folder {out.parent}: permission denied")
     except MemoryError:
         return failed(f"not enough memory for a {loaded.megapixels:.0f}-megapixel image")
-    except (OSError, RuntimeError, ValueError) as exc:
+    except OSError as exc:  # e.g. a read-only file system, a full disk
+        return failed(f"cannot write to {out.parent}: {exc.strerror or exc}")
+    except (RuntimeError, ValueError) as exc:
         return failed(f"{type(exc).__name__}: {exc}")
-    note = "16-bit colour was read and written as 8-bit" if loaded.reduced_from_16bit else ""
+    notes = list(loaded.problems)
+    if loaded.reduced_from_16bit:
+        notes.append("16-bit colour was read and written as 8-bit")
+    note = "; ".join(notes)
     seconds = time.perf_counter() - t0
     return ItemFinished(
         index,

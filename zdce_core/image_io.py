@@ -83,6 +83,8 @@ class Photo:
     file_size: tuple[int, int] | None = None
     """``(height, width)`` of the image in the file (orientation applied) when ``pixels``
     were decoded at a reduced scale (:func:`read_image`'s ``at_least``)."""
+    problems: tuple[str, ...] = ()
+    """What the decoder warned about (e.g. corrupt EXIF data, skipped)."""
 
     @property
     def height(self) -> int:
@@ -155,7 +157,8 @@ def read_image(path: str | os.PathLike[str], at_least: int | None = None) -> Pho
     """
     path = Path(path)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 if img.format not in READ_FORMATS:
@@ -194,6 +197,7 @@ def read_image(path: str | os.PathLike[str], at_least: int | None = None) -> Pho
                     dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
                     reduced_from_16bit=reduced,
                     file_size=file_size,
+                    problems=_problems(caught),
                 )
     except ImageReadError:
         raise
@@ -207,6 +211,20 @@ def read_image(path: str | os.PathLike[str], at_least: int | None = None) -> Pho
         raise ImageReadError("permission denied") from exc
     except (OSError, SyntaxError, ValueError, MemoryError) as exc:
         raise ImageReadError(f"corrupt or truncated image ({exc})") from exc
+
+
+def _problems(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
+    """The decoder's own warnings, once each, in plain words (EXIF problems summed up)."""
+    found = []
+    for w in caught:
+        if not issubclass(w.category, UserWarning):
+            continue
+        text = str(w.message).strip()
+        if "EXIF" in text or text.startswith("Tag data larger than file"):
+            text = "corrupt EXIF data (what could be read is kept)"
+        if text not in found:
+            found.append(text)
+    return tuple(found)
 
 
 def _xmp_bytes(info: dict) -> bytes | None:
