@@ -11,7 +11,7 @@ settings, shipped model, output in the input's format. For each workload, in one
   with convolutions, and the busy/idle ratio (idle and busy runs interleaved).
 
 Also `zdce --help` and `zdce models` start-up, and (unless ``--skip-48mp``) the peak RSS for
-one 48 MP photo.
+one 48 MP photo and for a 100 MP 1-bit PNG (12 kB on disk).
 
     python -m benchmarks.bench_speed [--busy] [--only small-jpeg,12mp-jpeg] [--rounds 1]
         [--threads N] [--enhance-options '--estimate-size 128'] [--json out.json]
@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PIL import Image
 
 from benchmarks.model import default_or_random_model
 from benchmarks.photos import make_photos
@@ -221,6 +223,12 @@ def main() -> None:
             cmd = [*zdce, "enhance", str(big), "-o", str(tmp / "out48"), "--model", model]
             run = run_enhance([*cmd, "-q", "-v"])
             results["48mp: peak RSS MB"] = round(run.peak_rss_mb)
+            bitmap = cache / "100mp-1bit.png"  # 12 kB on disk, 100 MP decoded
+            if not bitmap.exists():
+                Image.new("1", (10_000, 10_000), 0).save(bitmap)
+            cmd = [*zdce, "enhance", str(bitmap), "-o", str(tmp / "out100"), "--model", model]
+            run = run_enhance([*cmd, "-q", "-v"])
+            results["100mp 1-bit png: peak RSS MB"] = round(run.peak_rss_mb)
     report(results, args.json)
 
 

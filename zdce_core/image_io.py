@@ -142,7 +142,7 @@ def _to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None, bool]:
     if mode in ("RGBA", "RGBa"):
         rgba = np.asarray(img.convert("RGBA"))
         return np.ascontiguousarray(rgba[:, :, :3]), rgba[:, :, 3].copy(), False
-    return np.array(img.convert("RGB")), None, False
+    return np.asarray(img if mode == "RGB" else img.convert("RGB")), None, False
 
 
 def read_image(path: str | os.PathLike[str], at_least: int | None = None) -> Photo:
@@ -240,6 +240,16 @@ def _to_8bit(a: np.ndarray) -> np.ndarray:
     return ((a.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
 
 
+def _channel_mean(rgb: np.ndarray) -> np.ndarray:
+    """``(H, W)`` rounded mean of the 3 channels, same dtype, through an integer sum (a
+    float copy of a 100-megapixel image would take 1.2 GB)."""
+    wide = np.uint32 if rgb.dtype == np.uint16 else np.uint16
+    total = rgb.sum(axis=2, dtype=wide)
+    total += 1  # to the nearest integer: a sum of three is never a half off
+    total //= 3
+    return total.astype(rgb.dtype)
+
+
 def to_pil(photo: Photo, fmt: str) -> Image.Image:
     """The Pillow image to save ``photo`` as ``fmt``: gray stays gray, alpha is re-attached.
 
@@ -249,8 +259,7 @@ def to_pil(photo: Photo, fmt: str) -> Image.Image:
     """
     keep16 = photo.bit_depth == 16 and photo.grayscale and fmt in ("png", "tiff")
     if keep16:
-        gray = photo.pixels.astype(np.float32).mean(axis=2)
-        return Image.fromarray(np.round(gray).astype(np.uint16))
+        return Image.fromarray(_channel_mean(photo.pixels))
     rgb = _to_8bit(photo.pixels)
     alpha = None if photo.alpha is None else _to_8bit(photo.alpha)
     if alpha is not None and fmt == "jpeg":
@@ -258,8 +267,7 @@ def to_pil(photo: Photo, fmt: str) -> Image.Image:
         rgb = np.round(rgb * a + 255.0 * (1.0 - a)).astype(np.uint8)
         alpha = None
     if photo.grayscale:
-        gray = np.round(rgb.astype(np.float32).mean(axis=2)).astype(np.uint8)
-        img = Image.fromarray(gray)
+        img = Image.fromarray(_channel_mean(rgb))
         if alpha is not None:
             img = Image.merge("LA", (img, Image.fromarray(alpha)))
         return img
