@@ -1,14 +1,17 @@
 import hashlib
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 from PIL import Image
 
-from tests.conftest import brightening_net, save_photo
+from tests.conftest import brightening_net, dark_rgb, save_photo
 from zdce_core import nets
 from zdce_core.cli import main
 from zdce_core.model_store import user_models_dir
@@ -207,3 +210,27 @@ def test_an_output_path_that_is_a_file_is_one_usage_error(night, tmp_path, capsy
     err = capsys.readouterr().err
     assert "zdce: error: the output folder" in err and "is a file" in err
     assert "Errno" not in err and target.read_bytes() == b"%PDF"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_run_killed_during_writes_leaves_only_whole_files_and_the_next_finishes(tmp_path):
+    src = tmp_path / "night"
+    for i in range(24):
+        save_photo(src / f"p{i:02d}.png", dark_rgb(240, 320, seed=i))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "zdce_core.cli", "enhance", str(src), "-o", str(out), "-q"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("*.png"))) < 3:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    for path in out.glob("*.png"):  # every file under a final name is whole
+        with Image.open(path) as img:
+            img.load()
+    old = time.time() - 2 * 3600
+    for part in out.glob(".*.part"):  # as if the next run came an hour later
+        os.utime(part, (old, old))
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0
+    assert len(list(out.glob("*.png"))) == 24 and not list(out.glob(".*"))
