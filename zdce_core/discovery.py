@@ -109,10 +109,9 @@ def discover(
             if problem is not None:
                 ignored.append(Ignored(path if root else item, problem))
                 continue
-            real = path.resolve()
-            if real in seen:
+            if path in seen:
                 continue
-            seen.add(real)
+            seen.add(path)
             if root is not None and not is_candidate(path):
                 ignored.append(Ignored(path, "not an image file"))
             else:
