@@ -464,13 +464,14 @@ class Trainer:
         or white, or darkens them: such a model is not saved."""
         files = (self.data.val_files or self.data.train_files)[:CHECK_PHOTOS]
         kept = f"it was not saved (the run's checkpoint is kept at {self.checkpoint_path})"
+        enhancer = snapshot_enhancer(self.net)  # one copy of the network for all the photos
         before, after = [], []
         for path in files:
             image = self._load(path, report)
             if image is None:
                 continue
             pixels = np.asarray(image.convert("RGB"))
-            result = enhance_with(self.net, pixels)
+            result = enhance_photo(enhancer, pixels, FIXED_FULL).pixels
             try:
                 check_result(pixels, result)
             except BrokenResult as exc:
@@ -579,12 +580,17 @@ def scan_images(
         yield ScannedImage(f.path, float(thumb.mean()) / 255.0, thumb)
 
 
+def snapshot_enhancer(net: nets.CurveNet) -> Enhancer:
+    """A CPU enhancer on a copy of ``net`` (e.g. mid-training); ``net`` is left untouched."""
+    snapshot = copy.deepcopy(net).float().cpu().eval()
+    snapshot.to(memory_format=torch.contiguous_format)
+    return Enhancer(LoadedModel(snapshot), "cpu")
+
+
 def enhance_with(net: nets.CurveNet, pixels: np.ndarray) -> np.ndarray:
     """``pixels`` ``(H, W, 3)`` enhanced by a copy of ``net`` (e.g. mid-training), on the CPU,
     at full strength with nothing else: the network's own effect."""
-    snapshot = copy.deepcopy(net).float().cpu().eval()
-    snapshot.to(memory_format=torch.contiguous_format)
-    return enhance_photo(Enhancer(LoadedModel(snapshot), "cpu"), pixels, FIXED_FULL).pixels
+    return enhance_photo(snapshot_enhancer(net), pixels, FIXED_FULL).pixels
 
 
 def train(
