@@ -58,6 +58,16 @@ def brightening_net(arch: str = "dcenet") -> nets.CurveNet:
     return net.eval()
 
 
+def darkening_net() -> nets.CurveNet:
+    """A DCE-Net++ whose maps are all +1: every iteration squares the pixel (x ← x²)."""
+    net = nets.build("dcenet++")
+    with torch.no_grad():
+        for p in net.parameters():
+            p.zero_()
+        net.e_conv7.point_conv.bias.fill_(10.0)
+    return net.eval()
+
+
 @pytest.fixture(autouse=True)
 def user_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own empty user data folder."""

@@ -14,6 +14,7 @@ from PIL import Image
 from PIL.ExifTags import Base
 
 from tests.conftest import dark_rgb
+from tests.test_image_io import write_png16_rgb
 from zdce_core.cli import main
 
 CORRUPT_EXIF = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05\x01\x0f\x00\x02\x00\x00\x00\x20\x00"
@@ -93,7 +94,11 @@ def make_corpus(folder: Path) -> dict[str, str]:
     Image.fromarray(rgb[:, :, 0].astype(np.float32)).save(folder / "float.tif")
     frames = [Image.fromarray(dark_rgb(48, 64, seed=s)) for s in range(3)]
     frames[0].save(folder / "pages.tif", save_all=True, append_images=frames[1:])
+    for name in ("animated.gif", "animated gif.jpg"):  # GIF is not a photo format we read
+        frames[0].save(folder / name, "GIF", save_all=True, append_images=frames[1:], loop=0)
+    write_png16_rgb(folder / "rgb16.png", rgb.astype(np.uint16) * 257)
     outcomes = {name: outcome for name, (_, outcome) in cases.items()}
+    outcomes |= {"animated.gif": "skipped", "animated gif.jpg": "failed", "rgb16.png": "done"}
     (folder / "x.jpg").mkdir()  # a folder with an image's name: walked, holds nothing
     if hasattr(os, "mkfifo"):
         os.mkfifo(folder / "pipe.jpg")
@@ -103,6 +108,8 @@ def make_corpus(folder: Path) -> dict[str, str]:
         outcomes["loop.jpg"] = "skipped"
         (folder / "link.jpg").symlink_to(folder / "nuit é 夜.jpg")
         outcomes["link.jpg"] = "done"
+        (folder / "sub").mkdir()
+        (folder / "sub" / "back").symlink_to(folder, target_is_directory=True)  # a folder loop
     return outcomes
 
 
@@ -112,6 +119,8 @@ REASONS = {
     "truncated.png": "truncated",
     "pipe.jpg": "FIFO",
     "loop.jpg": "loops back",
+    "animated.gif": "not an image",
+    "animated gif.jpg": "GIF",
 }
 
 
@@ -149,3 +158,23 @@ def test_bad_and_odd_inputs(tmp_path, capsys):
         with Image.open(path) as img:
             img.load()
     assert len(written) == sum(o == "done" for o in outcomes.values())
+
+
+def test_unreadable_paths_named_directly_are_one_line_each_and_fail_the_run(tmp_path, capsys):
+    good = tmp_path / "good.jpg"
+    good.write_bytes(jpeg_bytes(dark_rgb(48, 64)))
+    named = {"missing.jpg": "no such file"}
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.jpg")
+        named["pipe.jpg"] = "FIFO"
+    if hasattr(os, "symlink"):
+        (tmp_path / "loop.jpg").symlink_to(tmp_path / "loop.jpg")
+        (tmp_path / "broken.jpg").symlink_to(tmp_path / "gone.jpg")
+        named |= {"loop.jpg": "loops back", "broken.jpg": "broken symlink"}
+    paths = [str(tmp_path / name) for name in named]
+    assert main(["enhance", *paths, str(good), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    for name, reason in named.items():
+        lines = [line for line in err if f"/{name}:" in line]
+        assert len(lines) == 1 and lines[0].startswith("skipped ") and reason in lines[0], lines
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["good_enhanced.jpg"]

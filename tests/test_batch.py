@@ -6,13 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from tests.conftest import brightening_net, dark_rgb, save_photo
+from tests.conftest import brightening_net, dark_rgb, darkening_net, save_photo
 from zdce_core import batch as batch_module
 from zdce_core import enhancer as enh
-from zdce_core import nets
 from zdce_core.adjustments import FIXED_FULL
 from zdce_core.batch import (
     BatchFinished,
@@ -206,16 +204,6 @@ def test_sibling_output_folder(tmp_path):
     assert sibling_output_folder(queued) == tmp_path / "night-enhanced"
     single = FoundFile(tmp_path / "trip" / "b.jpg", None)
     assert sibling_output_folder(single) == tmp_path / "trip-enhanced"
-
-
-def darkening_net() -> torch.nn.Module:
-    """A DCE-Net++ whose maps are all +1: every iteration squares the pixel (x ← x²)."""
-    net = nets.build("dcenet++")
-    with torch.no_grad():
-        for p in net.parameters():
-            p.zero_()
-        net.e_conv7.point_conv.bias.fill_(10.0)
-    return net.eval()
 
 
 def test_a_model_that_crushes_photos_to_black_fails_them(photos, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.atomic import TargetExists, remove_stale_temporaries
-from zdce_core.discovery import FoundFile, Ignored
+from zdce_core.discovery import FoundFile, Ignored, IgnoreKind
 from zdce_core.enhancer import Cancelled, Enhancer
 from zdce_core.image_io import (
     OUTPUT_FORMATS,
@@ -147,7 +147,9 @@ def plan(
     ignored: list[Ignored] = []
     for found in files:
         if found.root is not None and _is_within(found.path, opts.folder):
-            ignored.append(Ignored(found.path, "inside the output folder"))
+            ignored.append(
+                Ignored(found.path, IgnoreKind.INSIDE_OUTPUT, "inside the output folder")
+            )
             continue
         out = output_path(found, opts)
         if not opts.suffix and out.parent.resolve() == found.path.parent.resolve():

@@ -89,10 +89,10 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     say = (lambda _t: None) if args.quiet else (lambda t: print(t, file=sys.stderr))
     for item in [*ignored, *inside]:
         say(f"skipped {item.path}: {item.reason}")
-    missing = [i for i in ignored if i.reason == "no such file or folder"]
+    named_but_unread = any(i.named for i in ignored)
     if not pairs:
         print("zdce: no images to enhance", file=sys.stderr)
-        return EXIT_FAILED if missing else EXIT_OK
+        return EXIT_FAILED if named_but_unread else EXIT_OK
     try:
         model = open_model(args.model)
         enhancer = Enhancer(model, args.device, args.estimate_size, args.full_res)
@@ -139,7 +139,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         f"({summary.megapixels_per_second:.1f} MP/s) -> {opts.folder}",
         file=sys.stderr,
     )
-    return EXIT_FAILED if summary.failed or missing else EXIT_OK
+    return EXIT_FAILED if summary.failed or named_but_unread else EXIT_OK
 
 
 def cmd_train(args: argparse.Namespace) -> int:

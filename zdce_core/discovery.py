@@ -7,6 +7,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from zdce_core.image_io import is_candidate
@@ -27,12 +28,24 @@ class FoundFile:
         return self.path.relative_to(self.root) if self.root else Path(self.path.name)
 
 
+class IgnoreKind(Enum):
+    """Why a path was not queued; :attr:`Ignored.reason` says it in words."""
+
+    HIDDEN = "hidden"
+    NOT_IMAGE = "not an image"
+    UNREADABLE = "unreadable"  # missing, a symlink loop or broken symlink, a FIFO, a device
+    INSIDE_OUTPUT = "inside the output folder"
+
+
 @dataclass(frozen=True)
 class Ignored:
-    """A path that was not queued, and why (hidden, not an image, missing)."""
+    """A path that was not queued: its kind, the reason in words, and whether the user
+    named it directly (then it counts as a failure) or it was found in a folder."""
 
     path: Path
+    kind: IgnoreKind
     reason: str
+    named: bool = False
 
 
 def _walk(folder: Path, recursive: bool) -> Iterator[Path]:
@@ -103,17 +116,19 @@ def discover(
             candidates = iter([(item.absolute(), None)])
         for path, root in candidates:
             if root is not None and path.name.startswith("."):
-                ignored.append(Ignored(path, "hidden file"))
+                ignored.append(Ignored(path, IgnoreKind.HIDDEN, "hidden file"))
                 continue
             problem = file_problem(path)
             if problem is not None:
-                ignored.append(Ignored(path if root else item, problem))
+                ignored.append(
+                    Ignored(path if root else item, IgnoreKind.UNREADABLE, problem, root is None)
+                )
                 continue
             if path in seen:
                 continue
             seen.add(path)
             if root is not None and not is_candidate(path):
-                ignored.append(Ignored(path, "not an image file"))
+                ignored.append(Ignored(path, IgnoreKind.NOT_IMAGE, "not an image file"))
             else:
                 found.append(FoundFile(path, root))
     return found, ignored

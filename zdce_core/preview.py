@@ -17,7 +17,7 @@ from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.denoise import ReducedPhoto, reduced_input
 from zdce_core.enhancer import Cancelled, CurveMaps, Enhancer, reduced_copy
 from zdce_core.image_io import Photo, read_image
-from zdce_core.pipeline import Enhanced, render_adjusted
+from zdce_core.pipeline import Enhanced, check_result, render_adjusted
 
 PREVIEW_LONG_SIDE = 1600
 DRAFT_FACTOR = 2
@@ -115,8 +115,10 @@ def render_preview(
     """The preview ``(h, w, 3)`` uint8 enhanced with ``adjustments``, as the batch would.
 
     Pass the preview's :class:`UpsampledMaps` to skip upsampling the maps on every call.
+    Raises :class:`~zdce_core.pipeline.BrokenResult` when the model crushed the preview to
+    black or white, as the batch would refuse to write it.
     """
-    return render_adjusted(
+    enhanced = render_adjusted(
         enhancer,
         preview.pixels,
         preview.maps,
@@ -125,6 +127,8 @@ def render_preview(
         maps,
         deltas=preview.deltas,
     )
+    check_result(preview.pixels, enhanced.pixels)
+    return enhanced
 
 
 class PreviewCache:

@@ -23,7 +23,7 @@ from zdce_core.adjustments import FIXED_FULL
 from zdce_core.atomic import atomic_path
 from zdce_core.curves import apply_curves
 from zdce_core.device import pick_device
-from zdce_core.discovery import discover
+from zdce_core.discovery import IgnoreKind, discover
 from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import ImageReadError, eight_bit, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
@@ -209,7 +209,7 @@ class Dataset:
     def from_folders(cls, folders: Sequence[str], val_every: int) -> Dataset:
         found, ignored = discover(folders, recursive=True)
         files = sorted(f.path for f in found)
-        skipped = [(i.path, i.reason) for i in ignored if i.reason != "hidden file"]
+        skipped = [(i.path, i.reason) for i in ignored if i.kind is not IgnoreKind.HIDDEN]
         if len(files) < MIN_IMAGES:
             raise TrainingError(
                 f"found {len(files)} image(s) in {', '.join(map(str, folders))}; "

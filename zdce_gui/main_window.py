@@ -704,7 +704,7 @@ class MainWindow(QMainWindow):
         self.render_pool.start(
             work,
             result=self.render_ready,
-            error=lambda msg: self.view.set_message(f"Preview failed: {msg}"),
+            error=lambda msg, path=preview.path: self.render_failed(path, msg),
             finished=self.render_finished,
         )
 
@@ -719,6 +719,12 @@ class MainWindow(QMainWindow):
                 self.queue.update(row, chosen=(enhanced.strength, True))
                 if self.auto_check.isChecked():
                     self.show_strength_value(enhanced.strength)
+
+    def render_failed(self, path: Path, message: str) -> None:
+        """Show the original alone with the reason, never a result the batch would refuse."""
+        if self.current is not None and self.current.path == path:
+            self.view.set_images(to_qimage(self.current.pixels), None)
+            self.view.set_message(f"{self.current.path.name}: {message}")
 
     def render_finished(self) -> None:
         self.render_busy = False

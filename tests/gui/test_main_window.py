@@ -9,7 +9,7 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from tests.conftest import brightening_net, dark_rgb, save_photo
+from tests.conftest import brightening_net, dark_rgb, darkening_net, save_photo
 from tests.gui.conftest import add
 from zdce_core import enhancer as enh
 from zdce_core.adjustments import Denoise
@@ -291,3 +291,15 @@ def test_a_change_during_an_auto_render_is_rendered_after_it(window, photos, qtb
     assert window.render_pending  # auto mode (strength None) still queues the change
     window.render_finished()
     qtbot.waitUntil(lambda: not window.render_busy and not window.render_pending, timeout=10_000)
+
+
+def test_a_model_that_crushes_the_preview_shows_why_instead_of_a_black_picture(
+    window, photos, qtbot, tmp_path
+):
+    path = save_model(darkening_net(), tmp_path / "crusher.safetensors")
+    assert window.import_model_file(path)
+    add(window, qtbot, [photos / "a.jpg"])
+    window.table.selectRow(0)
+    qtbot.waitUntil(lambda: "black" in window.view.message, timeout=10_000)
+    assert window.view.after is None and window.view.before is not None
+    assert window.view.message.startswith("a.jpg: the model turned")
