@@ -59,12 +59,13 @@ def brightening_net(arch: str = "dcenet") -> nets.CurveNet:
 
 
 def darkening_net() -> nets.CurveNet:
-    """A DCE-Net++ whose maps are all +1: every iteration squares the pixel (x ← x²)."""
+    """A DCE-Net++ whose maps are all tanh(2) ≈ 0.96: every iteration nearly squares the
+    pixel, so a dark photo turns black (maps of exactly ±1 are refused at load)."""
     net = nets.build("dcenet++")
     with torch.no_grad():
         for p in net.parameters():
             p.zero_()
-        net.e_conv7.point_conv.bias.fill_(10.0)
+        net.e_conv7.point_conv.bias.fill_(2.0)
     return net.eval()
 
 

@@ -79,18 +79,25 @@ def test_checkpoint_wrapped_in_a_dict_loads(tmp_path):
 
 
 class Evil:
+    """Unpickling this creates the file ``marker``: proof that loading ran code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
     def __reduce__(self):
-        return (print, ("this pickle runs code",))
+        return (open, (str(self.marker), "w"))
 
 
-def test_pickle_that_wants_to_run_code_is_refused(tmp_path):
-    path = tmp_path / "evil.pth"
+def test_pickle_that_wants_to_run_code_is_refused(tmp_path, recwarn):
+    path, marker = tmp_path / "evil.pth", tmp_path / "ran"
     with open(path, "wb") as f:
-        pickle.dump({"e_conv1.weight": Evil()}, f)
+        pickle.dump({"e_conv1.weight": Evil(marker)}, f)
     with pytest.raises(WeightsError, match=r"evil\.pth.*refused") as refused:
         load_model(path)
     message = str(refused.value)
     assert len(message) - len(str(path)) < 200 and "weights_only" not in message
+    assert not marker.exists()
+    assert not recwarn.list  # torch's pickle-protocol warning does not reach the user
 
 
 def test_truncated_checkpoint_is_refused(tmp_path):
@@ -132,6 +139,12 @@ def test_weights_that_would_break_every_photo_are_refused(tmp_path, change, mess
     torch.save(state, path)
     with pytest.raises(WeightsError, match=rf"broken\.pth: e_conv1\.bias holds {message}"):
         load_model(path)
+
+
+def test_weights_scaled_far_too_large_are_refused(tmp_path):
+    torch.save({k: v * 1e6 for k, v in reference_state("dcenet").items()}, tmp_path / "huge.pth")
+    with pytest.raises(WeightsError, match=r"huge\.pth: its curves are at their limit"):
+        load_model(tmp_path / "huge.pth")
 
 
 def test_foreign_state_dict_is_refused(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,27 @@ def check_values(state: dict[str, torch.Tensor]) -> None:
             raise WeightsError(f"{key} holds {bad} NaN or infinite value(s): the model is broken")
 
 
+SATURATED_SHARE = 0.9
+"""A model whose curve parameters sit at ±1 on more of a probe image than this is refused."""
+
+
+def check_behaviour(net: nets.CurveNet) -> None:
+    """Raise ``WeightsError`` when ``net``'s curve maps (values in [-1, 1]) are saturated
+    almost everywhere on a probe image (a 32×32 dark-to-bright gradient with colour): the
+    maps then ignore the photo, as with weights scaled far too large. Trained models stay
+    well inside the range (the default model: -0.49 to -0.40 on this probe)."""
+    ramp = torch.linspace(0.0, 1.0, 32)
+    probe = torch.stack([ramp.outer(torch.ones(32)), ramp.outer(ramp), ramp.flip(0).outer(ramp)])
+    with torch.no_grad():
+        maps = net(probe.unsqueeze(0))
+    saturated = float((maps.abs() >= 0.999).float().mean())
+    if saturated > SATURATED_SHARE:
+        raise WeightsError(
+            f"its curves are at their limit on {saturated:.0%} of a test image whatever the "
+            "pixels: the weights are broken (for example scaled far too large)"
+        )
+
+
 def model_from_state(
     state: dict[str, torch.Tensor], metadata: dict[str, str], path: Path | None = None
 ) -> LoadedModel:
@@ -105,6 +127,7 @@ def model_from_state(
     net.load_state_dict({k: v.float() for k, v in state.items()})
     clean_module_(net)
     net.eval()
+    check_behaviour(net)
     return LoadedModel(net, {**metadata, "arch": arch}, path)
 
 
@@ -133,7 +156,9 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
         if path.suffix.lower() == ".safetensors":
             return model_from_state(load_file(path), read_metadata(path), path)
         try:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # torch warns about pickle protocols on stderr
+                warnings.simplefilter("ignore")
+                obj = torch.load(path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
             raise WeightsError(
                 "refused: the file holds Python objects besides weights (loading it could run "
