@@ -12,17 +12,12 @@ from tests.conftest import brightening_net, dark_rgb, darkening_net, save_photo
 from zdce_core import batch as batch_module
 from zdce_core import enhancer as enh
 from zdce_core.adjustments import FIXED_FULL
-from zdce_core.batch import (
-    BatchFinished,
-    ItemFinished,
-    OutputOptions,
-    PlanError,
-    iter_batch,
-    output_path,
-    plan,
-)
+from zdce_core.batch import BatchFinished, FailKind, ItemFinished, ItemStatus, iter_batch
+from zdce_core.batch_job import Progress, plan_job, run_job
+from zdce_core.cancel import CancelToken
 from zdce_core.discovery import FoundFile, discover
 from zdce_core.enhancer import Enhancer
+from zdce_core.outputs import OutputOptions, PlanError, output_path, plan
 from zdce_core.pipeline import BrokenResult, check_result
 from zdce_core.weights import LoadedModel
 
@@ -89,7 +84,7 @@ def test_batch_mirrors_folders_reports_failures_and_keeps_inputs(photos, tmp_pat
         "sub/c_enhanced.png",
         "sub/deeper/d_enhanced.tif",
     ]
-    broken = next(i for i in items if i.status == "failed")
+    broken = next(i for i in items if i.status is ItemStatus.FAILED)
     assert broken.path.name == "broken.jpg" and "corrupt or truncated" in broken.reason
     assert digest(photos) == before
     with Image.open(out / "a_enhanced.jpg") as img:
@@ -164,7 +159,7 @@ def test_unwritable_destination_fails_that_file_only(photos, tmp_path, enhancer)
     opts = OutputOptions(tmp_path / "out")
     pairs, _ = plan(found, opts)
     items, summary = run(pairs, enhancer, opts)
-    failed = {i.path.name: i.reason for i in items if i.status == "failed"}
+    failed = {i.path.name: i.reason for i in items if i.status is ItemStatus.FAILED}
     assert set(failed) == {"broken.jpg", "c.png", "d.tif"}
     assert summary.done == 2
 
@@ -198,7 +193,7 @@ def test_output_path_for_formats(tmp_path):
 
 
 def test_sibling_output_folder(tmp_path):
-    from zdce_core.batch import sibling_output_folder
+    from zdce_core.outputs import sibling_output_folder
 
     queued = FoundFile(tmp_path / "night" / "sub" / "a.jpg", tmp_path / "night")
     assert sibling_output_folder(queued) == tmp_path / "night-enhanced"
@@ -211,9 +206,10 @@ def test_a_model_that_crushes_photos_to_black_fails_them(photos, tmp_path):
     opts = OutputOptions(folder=tmp_path / "out")
     pairs, _ = plan(found, opts)
     items, summary = run(pairs, Enhancer(LoadedModel(darkening_net()), "cpu"), opts)
-    crushed = [i for i in items if i.status == "failed" and i.path.name != "broken.jpg"]
+    crushed = [i for i in items if i.status is ItemStatus.FAILED and i.path.name != "broken.jpg"]
     assert len(crushed) == 4 and summary.done == 0
     assert all("turned" in i.reason and "black" in i.reason for i in crushed)
+    assert all(i.failure is FailKind.BROKEN_RESULT for i in crushed)
     assert not list((tmp_path / "out").rglob("*.*"))  # nothing written
 
 
@@ -310,6 +306,32 @@ def test_corrupt_exif_is_a_note_naming_the_file_not_a_raw_warning(tmp_path, enha
     found, _ = discover([photo])
     pairs, _ = plan(found, opts)
     items, _ = run(pairs, enhancer, opts)
-    assert items[0].status == "done" and items[0].path == photo
+    assert items[0].status is ItemStatus.DONE and items[0].path == photo
     assert items[0].reason == "corrupt EXIF data (what could be read is kept)"
     assert not [w for w in recwarn if "EXIF" in str(w.message)]
+
+
+def test_a_job_groups_by_output_options_and_reports_progress(photos, tmp_path, enhancer):
+    found, _ = discover([photos], recursive=True)
+    here, there = OutputOptions(tmp_path / "here"), OutputOptions(tmp_path / "there")
+    job = plan_job(found, lambda f: here if f.path.suffix == ".png" else there)
+    assert set(job.groups) == {here, there} and job.total == len(found)
+    seen: list[tuple[str, int]] = []
+
+    def on_event(event, progress: Progress) -> None:
+        if isinstance(event, ItemFinished):
+            seen.append((event.status.value, progress.ended))
+            assert progress.eta is not None and "ETA" in progress.text()
+
+    summary = run_job(job, enhancer, FIXED_FULL, on_event)
+    assert [ended for _, ended in seen] == list(range(1, len(found) + 1))
+    assert summary.done + summary.failed == len(found) and summary.failed == 1  # broken.jpg
+    assert {p.suffix for p in (tmp_path / "here").rglob("*.*")} == {".png"}
+
+
+def test_a_cancelled_job_stops_between_groups(photos, tmp_path, enhancer):
+    found, _ = discover([photos], recursive=True)
+    job = plan_job(found, lambda f: OutputOptions(tmp_path / f.path.suffix.lower().strip(".")))
+    stop = CancelToken()
+    summary = run_job(job, enhancer, FIXED_FULL, lambda _e, _p: stop.cancel(), stop)
+    assert summary.cancelled and summary.done + summary.failed + summary.skipped <= 1

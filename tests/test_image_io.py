@@ -207,8 +207,8 @@ def test_sixteen_bit_colour_is_flagged_as_reduced(tmp_path):
 
 def test_heic_when_pillow_heif_is_installed(tmp_path):
     pytest.importorskip("pillow_heif")
-    from zdce_core.batch import OutputOptions, output_path
     from zdce_core.discovery import FoundFile
+    from zdce_core.outputs import OutputOptions, output_path
 
     Image.fromarray(dark_rgb()).save(tmp_path / "phone.heic", quality=95)
     photo = read_image(tmp_path / "phone.heic")

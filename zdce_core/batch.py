@@ -2,7 +2,7 @@
 
 ``iter_batch`` is a generator of small event dataclasses; it checks a cancel callable between
 images and (through the enhancer) between strips of one image. A failure in one file is
-reported with the file and the reason, and the batch goes on.
+reported with the file, its kind and the reason, and the batch goes on.
 """
 
 from __future__ import annotations
@@ -12,153 +12,42 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.atomic import TargetExists, remove_stale_temporaries
-from zdce_core.discovery import FoundFile, Ignored, IgnoreKind
+from zdce_core.discovery import FoundFile
 from zdce_core.enhancer import Cancelled, Enhancer
-from zdce_core.image_io import (
-    OUTPUT_FORMATS,
-    ImageReadError,
-    ImageWriteError,
-    Photo,
-    read_image,
-    write_image,
-)
+from zdce_core.image_io import ImageReadError, ImageWriteError, Photo, read_image, write_image
+from zdce_core.outputs import OutputOptions, output_format
 from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
 
-DEFAULT_SUFFIX = "_enhanced"
 
-_FORMAT_BY_EXTENSION = {
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-    ".jpe": "jpeg",
-    ".heic": "jpeg",
-    ".heif": "jpeg",
-    ".png": "png",
-    ".bmp": "png",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".webp": "webp",
-}
+class ItemStatus(Enum):
+    """How one input ended."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
 
 
-class PlanError(ValueError):
-    """Output settings that cannot work (e.g. they would overwrite the originals)."""
+class SkipKind(Enum):
+    """Why the batch skipped an input (its output is not replaced without overwrite)."""
+
+    OUTPUT_EXISTS = "output exists"
+    OUTPUT_APPEARED = "output appeared meanwhile"
 
 
-@dataclass(frozen=True)
-class OutputOptions:
-    """Where and how results are written.
+class FailKind(Enum):
+    """What went wrong with a failed input; the item's ``reason`` says it in words."""
 
-    ``format``: ``"same"`` (as the input; BMP becomes PNG, HEIC JPEG) or a key of
-    ``OUTPUT_FORMATS``. ``quality``: 1–100 for JPEG and WebP. ``mirror``: recreate the
-    subfolders found below an input folder.
-    """
-
-    folder: Path
-    suffix: str = DEFAULT_SUFFIX
-    format: str = "same"
-    quality: int = 95
-    keep_metadata: bool = True
-    overwrite: bool = False
-    mirror: bool = True
-
-    def __post_init__(self) -> None:
-        if self.format != "same" and self.format not in OUTPUT_FORMATS:
-            raise PlanError(f"unknown output format {self.format!r}")
-        if not 1 <= self.quality <= 100:
-            raise PlanError(f"quality must be between 1 and 100, got {self.quality}")
-        if any(c in self.suffix for c in "/\\\0"):
-            raise PlanError(f"the suffix {self.suffix!r} may not contain path separators")
-
-
-def output_format(source: Path, opts: OutputOptions) -> str:
-    """The output format name for ``source`` under ``opts``."""
-    if opts.format != "same":
-        return opts.format
-    return _FORMAT_BY_EXTENSION.get(source.suffix.lower(), "png")
-
-
-def output_path(found: FoundFile, opts: OutputOptions) -> Path:
-    """``<folder>/[<subfolders>/]<stem><suffix>.<ext>``; a same-format output keeps the
-    input's extension spelling (``.JPG`` stays ``.JPG``)."""
-    fmt = output_format(found.path, opts)
-    src_ext = found.path.suffix
-    same = _FORMAT_BY_EXTENSION.get(src_ext.lower()) == fmt and src_ext.lower() in (
-        ".jpg",
-        ".jpeg",
-        ".jpe",
-        ".png",
-        ".tif",
-        ".tiff",
-        ".webp",
-    )
-    ext = src_ext if same else OUTPUT_FORMATS[fmt]
-    relative_dir = found.relative.parent if opts.mirror else Path()
-    return opts.folder / relative_dir / f"{found.path.stem}{opts.suffix}{ext}"
-
-
-def sibling_output_folder(found: FoundFile) -> Path:
-    """The default output folder: ``<folder>-enhanced`` beside the folder the input came from
-    (its queued root folder, or its own folder when the file was named directly)."""
-    source = found.root or found.path.parent
-    return source.parent / f"{source.name}-enhanced"
-
-
-def _is_within(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
-
-
-def check_output_folder(folder: Path) -> None:
-    """Raise :class:`PlanError` when ``folder`` is a file, or it (or, when it does not exist
-    yet, the nearest folder above it) cannot be written: found before any photo is
-    enhanced, not once per photo."""
-    if folder.exists() and not folder.is_dir():
-        raise PlanError(f"the output folder {folder} is a file")
-    existing = folder
-    while not existing.exists() and existing.parent != existing:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise PlanError(f"cannot create the output folder {folder}: {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        if existing == folder:
-            raise PlanError(f"the output folder {folder} is not writable")
-        raise PlanError(f"cannot create the output folder {folder}: {existing} is not writable")
-
-
-def plan(
-    files: Sequence[FoundFile], opts: OutputOptions
-) -> tuple[list[tuple[FoundFile, Path]], list[Ignored]]:
-    """Pair every input with its output path.
-
-    Raises :class:`PlanError` when the output folder is a file or not writable
-    (:func:`check_output_folder`), or the suffix is empty and an output would land in its
-    input's folder. Inputs inside the output folder (earlier results, when the output folder
-    lies within an input folder) are ignored with a reason.
-    """
-    check_output_folder(opts.folder)
-    pairs: list[tuple[FoundFile, Path]] = []
-    ignored: list[Ignored] = []
-    for found in files:
-        if found.root is not None and _is_within(found.path, opts.folder):
-            ignored.append(
-                Ignored(found.path, IgnoreKind.INSIDE_OUTPUT, "inside the output folder")
-            )
-            continue
-        out = output_path(found, opts)
-        if not opts.suffix and out.parent.resolve() == found.path.parent.resolve():
-            raise PlanError(
-                "an empty suffix is only allowed when the output folder differs from the "
-                f"input's ({found.path.parent})"
-            )
-        pairs.append((found, out))
-    return pairs, ignored
+    UNREADABLE = "unreadable"
+    OVERWRITES_INPUT = "would overwrite an input"
+    BROKEN_RESULT = "crushed by the model"
+    UNWRITABLE = "cannot be written"
+    OUT_OF_MEMORY = "out of memory"
+    ERROR = "unexpected error"
 
 
 @dataclass(frozen=True)
@@ -172,9 +61,9 @@ class ItemStarted:
 
 @dataclass(frozen=True)
 class ItemFinished:
-    """An input is done: ``status`` is ``"done"``, ``"skipped"`` or ``"failed"``.
+    """An input ended with ``status``; ``skip`` or ``failure`` says why it was not done.
 
-    ``reason`` says why it was skipped or failed, or notes a compromise on a done item;
+    ``reason`` says it in words for the user (or notes a compromise on a done item);
     ``megapixels`` and ``seconds`` are 0 for items that were not processed. ``strength``:
     the strength a done item was rendered at (``auto``: chosen by auto exposure).
     """
@@ -182,13 +71,15 @@ class ItemFinished:
     index: int
     total: int
     path: Path
-    status: str
+    status: ItemStatus
     output: Path | None = None
     reason: str = ""
     megapixels: float = 0.0
     seconds: float = 0.0
     strength: float | None = None
     auto: bool = False
+    skip: SkipKind | None = None
+    failure: FailKind | None = None
 
 
 @dataclass
@@ -212,12 +103,12 @@ class BatchSummary:
         return self.megapixels / self.seconds if self.seconds > 0 else 0.0
 
     def add(self, item: ItemFinished) -> None:
-        if item.status == "done":
+        if item.status is ItemStatus.DONE:
             self.done += 1
             self.megapixels += item.megapixels
             if item.auto and item.strength is not None:
                 self.auto_strengths.append(item.strength)
-        elif item.status == "skipped":
+        elif item.status is ItemStatus.SKIPPED:
             self.skipped += 1
             self.skips.append((item.path, item.reason))
         else:
@@ -277,7 +168,13 @@ def iter_batch(
             yield ItemStarted(index, len(pairs), found.path)
             if index not in loads:
                 item = ItemFinished(
-                    index, len(pairs), found.path, "skipped", out, "output exists (use overwrite)"
+                    index,
+                    len(pairs),
+                    found.path,
+                    ItemStatus.SKIPPED,
+                    out,
+                    "output exists (use overwrite)",
+                    skip=SkipKind.OUTPUT_EXISTS,
                 )
             else:
                 following = next((i for i in todo if i > index), None)
@@ -322,17 +219,18 @@ def _process(
     """Read (already in flight), enhance and write one photo; failures become an item."""
     t0 = time.perf_counter()
 
-    def failed(reason: str) -> ItemFinished:
+    def failed(kind: FailKind, reason: str) -> ItemFinished:
+        seconds = time.perf_counter() - t0
         return ItemFinished(
-            index, total, found.path, "failed", None, reason, 0.0, time.perf_counter() - t0
+            index, total, found.path, ItemStatus.FAILED, None, reason, 0.0, seconds, failure=kind
         )
 
     if out.resolve() in inputs or (out.exists() and os.path.samefile(out, found.path)):
-        return failed(f"the output {out} would overwrite an input")
+        return failed(FailKind.OVERWRITES_INPUT, f"the output {out} would overwrite an input")
     # Only this frame holds the decoded photo, so its pixels can be freed before encoding.
     loaded = loads.pop(index).result()
     if isinstance(loaded, ImageReadError):
-        return failed(str(loaded))
+        return failed(FailKind.UNREADABLE, str(loaded))
     megapixels = loaded.megapixels
     notes = list(loaded.problems)
     if loaded.reduced_from_16bit:
@@ -358,26 +256,31 @@ def _process(
             index,
             total,
             found.path,
-            "skipped",
+            ItemStatus.SKIPPED,
             out,
             "the output appeared meanwhile (use overwrite)",
+            skip=SkipKind.OUTPUT_APPEARED,
         )
-    except (ImageWriteError, BrokenResult) as exc:
-        return failed(str(exc))
+    except BrokenResult as exc:
+        return failed(FailKind.BROKEN_RESULT, str(exc))
+    except ImageWriteError as exc:
+        return failed(FailKind.UNWRITABLE, str(exc))
     except PermissionError:
-        return failed(f"cannot create the folder {out.parent}: permission denied")
+        reason = f"cannot create the folder {out.parent}: permission denied"
+        return failed(FailKind.UNWRITABLE, reason)
     except MemoryError:
-        return failed(f"not enough memory for a {megapixels:.0f}-megapixel image")
+        reason = f"not enough memory for a {megapixels:.0f}-megapixel image"
+        return failed(FailKind.OUT_OF_MEMORY, reason)
     except OSError as exc:  # e.g. a read-only file system, a full disk
-        return failed(f"cannot write to {out.parent}: {exc.strerror or exc}")
+        return failed(FailKind.UNWRITABLE, f"cannot write to {out.parent}: {exc.strerror or exc}")
     except (RuntimeError, ValueError) as exc:
-        return failed(f"{type(exc).__name__}: {exc}")
+        return failed(FailKind.ERROR, f"{type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - t0
     return ItemFinished(
         index,
         total,
         found.path,
-        "done",
+        ItemStatus.DONE,
         out,
         "; ".join(notes),
         megapixels,

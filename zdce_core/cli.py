@@ -59,18 +59,12 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_enhance(args: argparse.Namespace) -> int:
     adjustments = adjustments_from_args(args)  # before the heavy imports: usage errors are fast
-    from zdce_core.batch import (
-        BatchFinished,
-        ItemFinished,
-        ItemStarted,
-        OutputOptions,
-        PlanError,
-        iter_batch,
-        plan,
-    )
+    from zdce_core.batch import ItemFinished, ItemStarted, ItemStatus
+    from zdce_core.batch_job import Progress, plan_job, run_job
     from zdce_core.discovery import discover
     from zdce_core.enhancer import Enhancer
     from zdce_core.model_store import open_model
+    from zdce_core.outputs import OutputOptions, PlanError
 
     try:
         opts = OutputOptions(
@@ -83,14 +77,14 @@ def cmd_enhance(args: argparse.Namespace) -> int:
             mirror=not args.flat,
         )
         found, ignored = discover(args.inputs, recursive=args.recursive)
-        pairs, inside = plan(found, opts)
+        job = plan_job(found, lambda _f: opts)
     except PlanError as exc:
         raise UsageError(str(exc)) from exc
     say = (lambda _t: None) if args.quiet else (lambda t: print(t, file=sys.stderr))
-    for item in [*ignored, *inside]:
+    for item in [*ignored, *job.ignored]:
         say(f"skipped {item.path}: {item.reason}")
     named_but_unread = any(i.named for i in ignored)
-    if not pairs:
+    if not job.total:
         print("zdce: no images to enhance", file=sys.stderr)
         return EXIT_FAILED if named_but_unread else EXIT_OK
     try:
@@ -101,23 +95,24 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     bar = TextBar() if not args.quiet else None
     report = bar.line if bar else (lambda t: print(t, file=sys.stderr))
-    summary = None
+
+    def show(event: ItemStarted | ItemFinished, progress: Progress) -> None:
+        if isinstance(event, ItemStarted):
+            if bar:
+                bar.update(progress.ended, progress.total, f"{progress.text()} · {event.path.name}")
+        elif event.status is ItemStatus.FAILED:
+            report(f"failed {event.path}: {event.reason}")
+        elif event.status is ItemStatus.DONE:
+            if event.reason:
+                report(f"note {event.path}: {event.reason}")
+            if args.verbose and event.strength is not None:
+                label = strength_label(event.strength, event.auto)
+                report(f"done {event.path} -> {event.output} (strength {label})")
+        elif bar:
+            report(f"skipped {event.path}: {event.reason}")
+
     try:
-        for event in iter_batch(pairs, enhancer, opts, adjustments):
-            if isinstance(event, ItemStarted) and bar:
-                bar.update(event.index, event.total, event.path.name)
-            elif isinstance(event, ItemFinished) and event.status == "failed":
-                report(f"failed {event.path}: {event.reason}")
-            elif isinstance(event, ItemFinished) and event.status == "done":
-                if event.reason:
-                    report(f"note {event.path}: {event.reason}")
-                if args.verbose and event.strength is not None:
-                    label = strength_label(event.strength, event.auto)
-                    report(f"done {event.path} -> {event.output} (strength {label})")
-            elif isinstance(event, ItemFinished) and event.status == "skipped" and bar:
-                report(f"skipped {event.path}: {event.reason}")
-            elif isinstance(event, BatchFinished):
-                summary = event.summary
+        summary = run_job(job, enhancer, adjustments, show)
     except KeyboardInterrupt:
         if bar:
             bar.close()
@@ -125,7 +120,6 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if bar:
         bar.close()
-    assert summary is not None
     chosen = summary.auto_strengths
     if chosen:
         print(

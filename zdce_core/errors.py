@@ -2,5 +2,10 @@
 and usage errors do not load torch."""
 
 
-class WeightsError(ValueError):
+class UserFacingError(Exception):
+    """An error whose message is written for the user (it names the file and the reason);
+    front ends show it as it is. Any other exception reaching a front end is a bug."""
+
+
+class WeightsError(UserFacingError, ValueError):
     """A weight file that cannot be used; the message names the file and the reason."""

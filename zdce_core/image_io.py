@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from zdce_core.atomic import TargetExists, atomic_path
+from zdce_core.errors import UserFacingError
 
 try:  # HEIC/HEIF support is optional
     from pillow_heif import register_heif_opener
@@ -54,11 +55,11 @@ def eight_bit(pixels: np.ndarray) -> np.ndarray:
     return (pixels // 257).astype(np.uint8) if pixels.dtype == np.uint16 else pixels
 
 
-class ImageReadError(Exception):
+class ImageReadError(UserFacingError):
     """A file that cannot be read as a photo; the message says why (the caller adds the path)."""
 
 
-class ImageWriteError(Exception):
+class ImageWriteError(UserFacingError):
     """A photo that cannot be written; the message says why."""
 
 

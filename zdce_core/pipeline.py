@@ -17,6 +17,7 @@ from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.curves import apply_curves
 from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide, reduced_input
 from zdce_core.enhancer import Cancel, CurveMaps, Enhancer, FullResMaps, MapSource, to_unit_float
+from zdce_core.errors import UserFacingError
 from zdce_core.exposure import cap_highlights_, choose_strength, highlight_scale
 from zdce_core.image_io import eight_bit
 from zdce_core.upsample import upsample_rows, widen
@@ -143,7 +144,7 @@ CRUSHED_SHARE = 1 / 3
 """A result with more than this share of its pixels newly black (or newly white) is refused."""
 
 
-class BrokenResult(ValueError):
+class BrokenResult(UserFacingError, ValueError):
     """The model crushed a photo to black or white: a broken or unsuitable model."""
 
 

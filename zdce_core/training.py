@@ -25,6 +25,7 @@ from zdce_core.curves import apply_curves
 from zdce_core.device import pick_device
 from zdce_core.discovery import IgnoreKind, discover
 from zdce_core.enhancer import Enhancer
+from zdce_core.errors import UserFacingError
 from zdce_core.image_io import ImageReadError, eight_bit, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
 from zdce_core.model_store import open_model, user_models_dir
@@ -37,7 +38,7 @@ MIN_IMAGES = 4
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
-class TrainingError(RuntimeError):
+class TrainingError(UserFacingError, RuntimeError):
     """Training cannot start or had to stop (too few images, a diverged loss, …)."""
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from enum import IntEnum
 from pathlib import Path
 
@@ -35,22 +34,14 @@ from PySide6.QtWidgets import (
 
 from zdce_core import __version__
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments, Denoise
-from zdce_core.batch import (
-    BatchFinished,
-    BatchSummary,
-    ItemFinished,
-    ItemStarted,
-    OutputOptions,
-    PlanError,
-    iter_batch,
-    plan,
-    sibling_output_folder,
-)
+from zdce_core.batch import BatchSummary, ItemFinished, ItemStarted, ItemStatus
+from zdce_core.batch_job import BatchJob, plan_job, run_job
 from zdce_core.device import describe_devices
 from zdce_core.discovery import FoundFile, discover
 from zdce_core.enhancer import Cancelled, Enhancer
 from zdce_core.image_io import READ_EXTENSIONS
 from zdce_core.model_store import list_models, user_models_dir
+from zdce_core.outputs import OutputOptions, PlanError, sibling_output_folder
 from zdce_core.pipeline import Enhanced, adjusted_maps
 from zdce_core.preview import (
     Preview,
@@ -65,7 +56,6 @@ from zdce_core.weights import WeightsError, load_model
 from zdce_gui.compare_view import SIDE_BY_SIDE, SPLIT, CompareView, to_qimage
 from zdce_gui.model_manager import ModelManager
 from zdce_gui.queue_model import (
-    DONE,
     FAILED,
     QUEUED,
     SKIPPED,
@@ -750,33 +740,29 @@ class MainWindow(QMainWindow):
             mirror=self.mirror_check.isChecked(),
         )
 
-    def plan_batch(self) -> dict[OutputOptions, list[tuple[FoundFile, Path]]]:
+    def plan_batch(self) -> BatchJob:
         """Processable queued rows grouped by their output options (one folder each)."""
         chosen = self.folder_edit.text().strip()
-        groups: dict[OutputOptions, list[tuple[FoundFile, Path]]] = {}
-        for item in self.queue.items:
-            if item.status == SKIPPED and not item.processable:
-                continue
-            folder = Path(chosen).expanduser() if chosen else sibling_output_folder(item.found)
-            opts = self.output_options(folder)
-            pairs, _ignored = plan([item.found], opts)
-            groups.setdefault(opts, []).extend(pairs)
-        return groups
+
+        def options_of(found: FoundFile) -> OutputOptions:
+            folder = Path(chosen).expanduser() if chosen else sibling_output_folder(found)
+            return self.output_options(folder)
+
+        return plan_job([item.found for item in self.queue.items if item.processable], options_of)
 
     # batch -----------------------------------------------------------------------------------
     def start_batch(self) -> None:
         if self.batch_worker is not None or self.enhancer is None:
             return
         try:
-            groups = self.plan_batch()
+            job = self.plan_batch()
         except PlanError as exc:
             QMessageBox.warning(self, "Cannot start", str(exc))
             return
-        total = sum(len(pairs) for pairs in groups.values())
-        if not total:
+        if not job.total:
             self.status_label.setText("Nothing to convert.")
             return
-        for pairs in groups.values():
+        for pairs in job.groups.values():
             for found, _out in pairs:
                 self.queue.update(
                     self.queue.row_of(found.path), status=QUEUED, reason="", output=None
@@ -788,27 +774,18 @@ class MainWindow(QMainWindow):
         }
         default = self.adjustments(self.batch_strength())
         enhancer = self.enhancer
-        self.progress.setRange(0, total)
+        self.progress.setRange(0, job.total)
         self.progress.setValue(0)
-        self.batch_started = time.perf_counter()
-        self.batch_megapixels = 0.0
-        self.last_output = next(iter(groups)).folder
+        self.last_output = job.first_folder
 
         def work(report, cancelled):
-            summary = BatchSummary(total=total)
-            for opts, pairs in groups.items():
-                events = iter_batch(pairs, enhancer, opts, lambda p: own.get(p, default), cancelled)
-                for event in events:
-                    if isinstance(event, BatchFinished):
-                        summary.cancelled = event.summary.cancelled
-                    else:
-                        if isinstance(event, ItemFinished):
-                            summary.add(event)
-                        report(event)
-                if summary.cancelled:
-                    break
-            summary.seconds = time.perf_counter() - self.batch_started
-            return summary
+            return run_job(
+                job,
+                enhancer,
+                lambda p: own.get(p, default),
+                lambda event, progress: report((event, progress.text())),
+                cancelled,
+            )
 
         self.batch_worker = self.batch_pool.start(
             work,
@@ -817,29 +794,23 @@ class MainWindow(QMainWindow):
             error=self.batch_error,
             finished=self.batch_finished,
         )
-        self.status_label.setText(f"Converting {total} image(s)…")
+        self.status_label.setText(f"Converting {job.total} image(s)…")
         self.update_actions()
 
-    def batch_progress(self, event: ItemStarted | ItemFinished) -> None:
+    def batch_progress(self, update: tuple[ItemStarted | ItemFinished, str]) -> None:
+        event, text = update
         row = self.queue.row_of(event.path)
         if row < 0:
             return
         if isinstance(event, ItemStarted):
             self.queue.update(row, status=WORKING, reason="")
             return
-        output = event.output if event.status == DONE else None
-        self.queue.update(row, status=event.status, reason=event.reason, output=output)
+        output = event.output if event.status is ItemStatus.DONE else None
+        self.queue.update(row, status=event.status.value, reason=event.reason, output=output)
         if event.strength is not None:
             self.queue.update(row, chosen=(event.strength, event.auto))
-        done = self.progress.value() + 1
-        self.progress.setValue(done)
-        self.batch_megapixels += event.megapixels
-        elapsed = max(time.perf_counter() - self.batch_started, 1e-6)
-        remaining = (self.progress.maximum() - done) * elapsed / done
-        self.status_label.setText(
-            f"{done} of {self.progress.maximum()} · {self.batch_megapixels / elapsed:.1f} MP/s · "
-            f"ETA {format_duration(remaining)}"
-        )
+        self.progress.setValue(self.progress.value() + 1)
+        self.status_label.setText(text)
 
     def batch_done(self, summary: BatchSummary) -> None:
         self.last_summary = summary

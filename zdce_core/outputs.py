@@ -1,0 +1,148 @@
+"""Where results go: output options, output names, and pairing inputs with outputs.
+
+Nothing here reads or writes a photo; :func:`plan` checks the output folder once, before
+any photo is enhanced.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from zdce_core.discovery import FoundFile, Ignored, IgnoreKind
+from zdce_core.errors import UserFacingError
+from zdce_core.image_io import OUTPUT_FORMATS
+
+DEFAULT_SUFFIX = "_enhanced"
+
+_FORMAT_BY_EXTENSION = {
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".jpe": "jpeg",
+    ".heic": "jpeg",
+    ".heif": "jpeg",
+    ".png": "png",
+    ".bmp": "png",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".webp": "webp",
+}
+
+
+class PlanError(UserFacingError, ValueError):
+    """Output settings that cannot work (e.g. they would overwrite the originals)."""
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Where and how results are written.
+
+    ``format``: ``"same"`` (as the input; BMP becomes PNG, HEIC JPEG) or a key of
+    ``OUTPUT_FORMATS``. ``quality``: 1–100 for JPEG and WebP. ``mirror``: recreate the
+    subfolders found below an input folder.
+    """
+
+    folder: Path
+    suffix: str = DEFAULT_SUFFIX
+    format: str = "same"
+    quality: int = 95
+    keep_metadata: bool = True
+    overwrite: bool = False
+    mirror: bool = True
+
+    def __post_init__(self) -> None:
+        if self.format != "same" and self.format not in OUTPUT_FORMATS:
+            raise PlanError(f"unknown output format {self.format!r}")
+        if not 1 <= self.quality <= 100:
+            raise PlanError(f"quality must be between 1 and 100, got {self.quality}")
+        if any(c in self.suffix for c in "/\\\0"):
+            raise PlanError(f"the suffix {self.suffix!r} may not contain path separators")
+
+
+def output_format(source: Path, opts: OutputOptions) -> str:
+    """The output format name for ``source`` under ``opts``."""
+    if opts.format != "same":
+        return opts.format
+    return _FORMAT_BY_EXTENSION.get(source.suffix.lower(), "png")
+
+
+def output_path(found: FoundFile, opts: OutputOptions) -> Path:
+    """``<folder>/[<subfolders>/]<stem><suffix>.<ext>``; a same-format output keeps the
+    input's extension spelling (``.JPG`` stays ``.JPG``)."""
+    fmt = output_format(found.path, opts)
+    src_ext = found.path.suffix
+    same = _FORMAT_BY_EXTENSION.get(src_ext.lower()) == fmt and src_ext.lower() in (
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".png",
+        ".tif",
+        ".tiff",
+        ".webp",
+    )
+    ext = src_ext if same else OUTPUT_FORMATS[fmt]
+    relative_dir = found.relative.parent if opts.mirror else Path()
+    return opts.folder / relative_dir / f"{found.path.stem}{opts.suffix}{ext}"
+
+
+def sibling_output_folder(found: FoundFile) -> Path:
+    """The default output folder: ``<folder>-enhanced`` beside the folder the input came from
+    (its queued root folder, or its own folder when the file was named directly)."""
+    source = found.root or found.path.parent
+    return source.parent / f"{source.name}-enhanced"
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def check_output_folder(folder: Path) -> None:
+    """Raise :class:`PlanError` when ``folder`` is a file, or it (or, when it does not exist
+    yet, the nearest folder above it) cannot be written: found before any photo is
+    enhanced, not once per photo."""
+    if folder.exists() and not folder.is_dir():
+        raise PlanError(f"the output folder {folder} is a file")
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise PlanError(f"cannot create the output folder {folder}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        if existing == folder:
+            raise PlanError(f"the output folder {folder} is not writable")
+        raise PlanError(f"cannot create the output folder {folder}: {existing} is not writable")
+
+
+def plan(
+    files: Sequence[FoundFile], opts: OutputOptions
+) -> tuple[list[tuple[FoundFile, Path]], list[Ignored]]:
+    """Pair every input with its output path.
+
+    Raises :class:`PlanError` when the output folder is a file or not writable
+    (:func:`check_output_folder`), or the suffix is empty and an output would land in its
+    input's folder. Inputs inside the output folder (earlier results, when the output folder
+    lies within an input folder) are ignored with a reason.
+    """
+    check_output_folder(opts.folder)
+    pairs: list[tuple[FoundFile, Path]] = []
+    ignored: list[Ignored] = []
+    for found in files:
+        if found.root is not None and _is_within(found.path, opts.folder):
+            ignored.append(
+                Ignored(found.path, IgnoreKind.INSIDE_OUTPUT, "inside the output folder")
+            )
+            continue
+        out = output_path(found, opts)
+        if not opts.suffix and out.parent.resolve() == found.path.parent.resolve():
+            raise PlanError(
+                "an empty suffix is only allowed when the output folder differs from the "
+                f"input's ({found.path.parent})"
+            )
+        pairs.append((found, out))
+    return pairs, ignored
