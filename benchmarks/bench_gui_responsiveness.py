@@ -30,6 +30,7 @@ from benchmarks.photos import make_photos
 from benchmarks.report import report
 from zdce_core.parallel import set_compute_threads
 from zdce_gui.app import wait_until
+from zdce_gui.dialogs import ScriptedAsker
 from zdce_gui.main_window import MainWindow
 
 INTERVAL_MS = 5
@@ -49,23 +50,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ZDCE_HOME"] = tmp
         model = Path(args.model or default_or_random_model(Path(tmp)))
-        window = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
-        window.quiet = True
-        window.import_model_file(model)
+        store = QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(store, ScriptedAsker())
+        window.models.import_file(model)
+        wait_until(app, lambda: not window.models.pool.workers, 30)
         window.show()
-        window.folder_edit.setText(str(Path(tmp) / "out"))
-        window.add_paths(paths)
-        wait_until(app, lambda: window.discovering == 0, 30)
+        window.ui.folder_edit.setText(str(Path(tmp) / "out"))
+        window.queue_ctl.add_paths(paths)
+        wait_until(app, lambda: window.queue_ctl.discovering == 0, 30)
         ticks: list[float] = []
         timer = QTimer()
         timer.setInterval(INTERVAL_MS)
         timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
         timer.start()
-        wait_until(app, lambda: window.current is not None, 30)  # first preview shown
+        wait_until(app, lambda: window.preview.current is not None, 30)  # first preview shown
         ticks.clear()
         t0 = time.perf_counter()
-        window.start_batch()
-        wait_until(app, lambda: window.batch_worker is None, 600)
+        window.ui.start_button.click()
+        wait_until(app, lambda: not window.batch.running, 600)
         seconds = time.perf_counter() - t0
         timer.stop()
         window.shutdown()

@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.photos import make_photos
 from benchmarks.report import report
-from zdce_core.training import StepProgress, TrainConfig, Trainer
+from zdce_core.training import Trainer
+from zdce_core.training_config import StepProgress, TrainConfig
 
 
 def bare_rate(trainer: Trainer, crop: int, steps: int) -> float:

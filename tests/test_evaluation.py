@@ -6,7 +6,7 @@ import torch
 from tests.conftest import save_photo
 from zdce_core.cli import main
 from zdce_core.evaluation import output_stats
-from zdce_core.training import split_files
+from zdce_core.training_data import split_files
 
 
 def test_output_stats():

@@ -5,7 +5,13 @@ import pytest
 import torch
 
 from zdce_core import nets
-from zdce_core.model_store import NoDefaultModelError, list_models, open_model, resolve_model
+from zdce_core.model_store import (
+    ModelSource,
+    NoDefaultModelError,
+    list_models,
+    open_model,
+    resolve_model,
+)
 from zdce_core.weights import (
     WeightsError,
     clean_module_,
@@ -192,7 +198,7 @@ def test_missing_default_model_says_how_to_pass_one(monkeypatch, tmp_path):
 def test_user_models_are_listed_and_resolved_by_name(user_home: Path):
     path = save_model(nets.build("dcenet"), user_home / "models" / "night.safetensors")
     names = {(e.name, e.source) for e in list_models()}
-    assert ("night", "user") in names
+    assert ("night", ModelSource.USER) in names
     assert resolve_model("night") == path
     assert open_model("night").arch == "dcenet"
     with pytest.raises(WeightsError, match="no such model"):
@@ -210,6 +216,6 @@ def test_rename_and_delete_user_models(user_home):
         rename_model("a", "../x")
     assert rename_model("a", "night") == user_home / "models" / "night.safetensors"
     delete_model("b")
-    assert [e.name for e in list_models() if e.source == "user"] == ["night"]
+    assert [e.name for e in list_models() if e.source is ModelSource.USER] == ["night"]
     with pytest.raises(WeightsError, match="no such user model"):
         delete_model("b")

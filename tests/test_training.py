@@ -9,15 +9,18 @@ from zdce_core.cli import main
 from zdce_core.enhancer import Enhancer
 from zdce_core.model_store import read_metadata
 from zdce_core.pipeline import enhance_photo
-from zdce_core.training import (
+from zdce_core.training import Trainer, export_checkpoint, train
+from zdce_core.training_config import (
     EpochDone,
+    Preset,
+    RunStatus,
     StepProgress,
     TrainConfig,
-    Trainer,
     TrainingError,
     TrainWarning,
-    train,
+    preset_config,
 )
+from zdce_core.training_runs import read_run_info
 from zdce_core.weights import load_model
 
 
@@ -63,7 +66,7 @@ def test_full_run_reports_and_saves_a_model_that_enhances(data, tmp_path):
         run_dir=tmp_path / "run",
         save_as=tmp_path / "tiny.safetensors",
     )
-    assert result.status == "finished" and result.epochs_done == 2
+    assert result.status is RunStatus.FINISHED and result.epochs_done == 2
     steps = [e for e in events if isinstance(e, StepProgress)]
     epochs = [e for e in events if isinstance(e, EpochDone)]
     assert len(steps) == 4 and [e.epoch for e in epochs] == [1, 2]
@@ -77,7 +80,7 @@ def test_full_run_reports_and_saves_a_model_that_enhances(data, tmp_path):
     assert out.shape == dark_rgb().shape
 
 
-def test_cancel_stops_within_a_step_and_keeps_a_loadable_checkpoint(data, tmp_path):
+def test_cancel_stops_between_steps_and_keeps_a_loadable_checkpoint(data, tmp_path):
     seen = []
 
     def record(p: object) -> None:
@@ -88,18 +91,19 @@ def test_cancel_stops_within_a_step_and_keeps_a_loadable_checkpoint(data, tmp_pa
         return len(seen) >= 3  # one step into the second epoch
 
     result = train(config(data, epochs=3), record, cancel, run_dir=tmp_path / "run")
-    assert result.status == "cancelled" and result.epochs_done == 1 and len(seen) == 3
+    assert result.status is RunStatus.CANCELLED and result.epochs_done == 1 and len(seen) == 3
     ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
     assert ckpt["epoch"] == 1 and result.model_path is None
 
 
 def test_resume_continues_exactly(data, tmp_path):
     straight = train(config(data, epochs=3), run_dir=tmp_path / "a")
-    calls = []
+    epochs: list[EpochDone] = []
     stopped = train(
         config(data, epochs=3),
+        on_progress=lambda p: isinstance(p, EpochDone) and epochs.append(p),
         run_dir=tmp_path / "b",
-        cancel=lambda: bool(calls.append(1)) or len(calls) > 2,
+        cancel=lambda: bool(epochs),  # after the first epoch
     )
     assert stopped.epochs_done == 1
     resumed = train(config(data, epochs=3), run_dir=tmp_path / "b", resume=True)
@@ -193,7 +197,11 @@ def test_unreadable_files_are_skipped_with_a_warning(data, tmp_path):
     events = []
     result = train(config(data, epochs=1), on_progress=events.append, run_dir=tmp_path / "run")
     warnings = [e.message for e in events if isinstance(e, TrainWarning)]
-    assert result.status == "finished" and len(warnings) == 1 and "zz_broken.jpg" in warnings[0]
+    assert (
+        result.status is RunStatus.FINISHED
+        and len(warnings) == 1
+        and "zz_broken.jpg" in warnings[0]
+    )
 
 
 def test_fine_tuning_starts_from_a_model(data, tmp_path, bright_model_file):
@@ -228,7 +236,7 @@ def test_train_cli_usage_error(data):
 
 
 def test_scan_images_reports_brightness_thumbnails_and_errors(data):
-    from zdce_core.training import scan_images
+    from zdce_core.training_data import scan_images
 
     (data / "zz.jpg").write_bytes(b"\xff\xd8 bad")
     scanned = list(scan_images([data], thumb_size=16))
@@ -239,16 +247,15 @@ def test_scan_images_reports_brightness_thumbnails_and_errors(data):
 
 
 def test_export_of_a_stopped_run_keeps_the_last_completed_epoch(data, tmp_path):
-    from zdce_core.training import export_checkpoint, read_checkpoint_info
-
-    calls = []
+    epochs: list[EpochDone] = []
     train(
         config(data, epochs=3),
+        on_progress=lambda p: isinstance(p, EpochDone) and epochs.append(p),
         run_dir=tmp_path / "run",
-        cancel=lambda: bool(calls.append(1)) or len(calls) > 3,
+        cancel=lambda: bool(epochs),  # after the first epoch
     )
-    info = read_checkpoint_info(tmp_path / "run")
-    assert info["epoch"] == 1
+    info = read_run_info(tmp_path / "run")
+    assert info is not None and info.epoch == 1 and info.unfinished
     path = export_checkpoint(tmp_path / "run", tmp_path / "stopped.safetensors")
     assert read_metadata(path)["epochs"] == "1"
     ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
@@ -264,3 +271,30 @@ def test_enhance_with_a_training_net_leaves_it_untouched(data, tmp_path):
     out = enhance_with(trainer.net, dark_rgb())
     assert out.shape == dark_rgb().shape and trainer.net.training  # still in train mode
     assert all(torch.equal(before[k], v) for k, v in trainer.net.state_dict().items())
+
+
+def test_the_cli_and_the_app_start_from_the_same_presets(data):
+    tuned = preset_config(Preset.FINE_TUNE, [str(data)], "mine")
+    assert (tuned.base, tuned.lr, tuned.scale_min, tuned.val_every) == ("default", 5e-5, 0.5, None)
+    scratch = preset_config(Preset.REFERENCE, [str(data)], "mine", arch="dcenet++", lr=None)
+    assert scratch.base is None and scratch.arch == "dcenet++" and scratch.lr == 1e-4
+
+
+def test_run_info_is_read_without_the_checkpoint(data, tmp_path, monkeypatch):
+    train(config(data, epochs=1), run_dir=tmp_path / "run")
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load called"))
+    info = read_run_info(tmp_path / "run")
+    assert info is not None and info.epoch == 1 and not info.unfinished
+    assert [r["epoch"] for r in info.history] == [1]
+
+
+def test_cancel_is_checked_between_the_photos_of_a_step(data, tmp_path):
+    checks: list[int] = []
+
+    def cancel() -> bool:
+        checks.append(1)
+        return len(checks) > 2  # before the first step, then after one photo of it
+
+    result = train(config(data, epochs=1), cancel=cancel, run_dir=tmp_path / "run")
+    assert result.status is RunStatus.CANCELLED and result.epochs_done == 0
+    assert len(checks) == 3

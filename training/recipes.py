@@ -40,13 +40,15 @@ def run_recipe(name: str, data: str, runs: Path, deadline: float, epochs: int) -
     """Train recipe ``name`` until ``epochs`` or the ``deadline`` (``time.time()`` seconds)."""
     import torch
 
-    from zdce_core.training import TrainConfig, export_checkpoint, read_checkpoint_info, train
+    from zdce_core.training import export_checkpoint, train
+    from zdce_core.training_config import RunStatus, TrainConfig
+    from zdce_core.training_runs import read_run_info
 
     torch.set_num_threads(2)
     run_dir = runs / name
     settings = {"base": None, "crop": 256, "scale_min": 1.0, "flips": False, **RECIPES[name]}
     config = TrainConfig(data=[data], name=name, epochs=epochs, **settings)
-    resume = read_checkpoint_info(run_dir) is not None
+    resume = read_run_info(run_dir) is not None
     t0 = time.time()
     result = train(
         config,
@@ -55,11 +57,11 @@ def run_recipe(name: str, data: str, runs: Path, deadline: float, epochs: int) -
         resume=resume,
         save_as=run_dir / "model.safetensors",
     )
-    if result.status != "finished" and result.epochs_done:
+    if result.status is not RunStatus.FINISHED and result.epochs_done:
         export_checkpoint(run_dir, run_dir / "model.safetensors")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "history.json").write_text(json.dumps(result.history, indent=1))
-    print(f"{name}: {result.status}, {result.epochs_done} epochs, {time.time() - t0:.0f} s")
+    print(f"{name}: {result.status.value}, {result.epochs_done} epochs, {time.time() - t0:.0f} s")
 
 
 def main() -> int:

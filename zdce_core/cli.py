@@ -53,7 +53,7 @@ def cmd_models(args: argparse.Namespace) -> int:
             details.append(f"{meta['epochs']} epochs")
         if "date" in meta:
             details.append(meta["date"])
-        print(f"{entry.name:24s} {entry.source:8s} {', '.join(details):40s} {entry.path}")
+        print(f"{entry.name:24s} {entry.source.value:8s} {', '.join(details):40s} {entry.path}")
     return EXIT_OK
 
 
@@ -137,13 +137,13 @@ def cmd_enhance(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from zdce_core.training import (
+    from zdce_core.training_config import (
         EpochDone,
+        Preset,
         StepProgress,
-        TrainConfig,
         TrainingError,
         TrainWarning,
-        train,
+        preset_config,
     )
 
     weights = {}
@@ -152,11 +152,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         if key not in ("spa", "exp", "col", "tv") or not value:
             raise UsageError(f"--loss-weight wants spa|exp|col|tv=NUMBER, got {item!r}")
         weights[key] = float(value)
-    config = TrainConfig(
+    preset = Preset.REFERENCE if args.from_scratch else Preset(args.preset)
+    config = preset_config(
+        preset,
         data=[str(Path(d)) for d in args.folders],
         name=args.name,
         arch=args.arch,
-        base=None if args.from_scratch else args.base,
+        base=args.base,
         epochs=args.epochs,
         crop=args.crop,
         batch_size=args.batch_size,
@@ -164,9 +166,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         weight_decay=args.weight_decay,
         grad_clip=args.grad_clip,
         exposure_target=args.exposure_target,
-        loss_weights=weights,
+        loss_weights=weights or None,
         scale_min=args.scale_min,
-        flips=not args.no_flips,
+        flips=False if args.no_flips else None,
         val_every=args.val_every,
         seed=args.seed,
         device=args.device,
@@ -193,6 +195,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"epoch {p.epoch}/{p.epochs} ({format_duration(p.seconds)}): train "
                 f"{_parts_text(p.train)}{val}"
             )
+
+    from zdce_core.training import train
 
     try:
         result = train(
@@ -270,27 +274,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train or fine-tune a model on folders of photos")
     p.add_argument("folders", nargs="+", help="folders of training photos (searched recursively)")
     p.add_argument("--name", required=True, help="name of the model to save")
-    p.add_argument("--arch", default="dcenet", choices=["dcenet", "dcenet++"])
-    p.add_argument("--base", default="default", help="model to fine-tune (default: default)")
-    p.add_argument("--from-scratch", action="store_true", help="start from random weights")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--crop", type=int, default=256, help="training patch side in pixels")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--grad-clip", type=float, default=0.1)
-    p.add_argument("--exposure-target", type=float, default=0.6, help="target mean brightness")
+    p.add_argument(
+        "--preset",
+        default="fine-tune",
+        choices=["fine-tune", "reference"],
+        help="fine-tune: adapt the default model (lr 5e-5, crops of half to all the short side); "
+        "reference: train from scratch with the paper's recipe (lr 1e-4, whole images)",
+    )
+    p.add_argument("--arch", choices=["dcenet", "dcenet++"], help="architecture from scratch")
+    p.add_argument("--base", help="model to fine-tune (default: default)")
+    p.add_argument("--from-scratch", action="store_true", help="the same as --preset reference")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--crop", type=int, help="training patch side in pixels")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--grad-clip", type=float)
+    p.add_argument("--exposure-target", type=float, help="target mean brightness")
     p.add_argument("--loss-weight", action="append", metavar="NAME=W", help="e.g. tv=400")
     p.add_argument(
         "--scale-min",
         type=float,
-        default=1.0,
         help="smallest crop as a fraction of the short side (1 = whole image resized)",
     )
     p.add_argument("--no-flips", action="store_true")
-    p.add_argument("--val-every", type=int, default=20, help="hold out every n-th file")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument(
+        "--val-every", type=int, help="hold out every n-th file (default: by the photo count)"
+    )
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run")
     p.add_argument("--run-dir", help="checkpoint folder (default: in the user data folder)")
     p.add_argument("--output", help="model file to write (default: the user model folder)")

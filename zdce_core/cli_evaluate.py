@@ -58,7 +58,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from zdce_core.enhancer import Enhancer
     from zdce_core.evaluation import evaluate
     from zdce_core.model_store import open_model
-    from zdce_core.training import split_files
+    from zdce_core.training_data import split_files
 
     adjustments = adjustments_from_args(args)
     found, _ = discover(args.folders, recursive=True)

@@ -1,13 +1,18 @@
-"""The bundled default model and the user's models, listed and resolved by name or path."""
+"""The bundled default model and the user's models: listed and resolved by name or path;
+imported, exported, renamed and deleted (every write atomic). Torch is imported only to
+check a model that is being imported."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zdce_core.atomic import atomic_path
 from zdce_core.errors import WeightsError
 from zdce_core.resources import resource_path, user_data_dir
 
@@ -32,13 +37,25 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     return dict(header.get("__metadata__") or {})
 
 
+class ModelSource(Enum):
+    """Where a model comes from: shipped with the app (read-only) or the user's own."""
+
+    BUNDLED = "bundled"
+    USER = "user"
+
+
 @dataclass(frozen=True)
 class ModelEntry:
-    """A model file the app knows: ``source`` is ``"bundled"`` or ``"user"``."""
+    """A model file the app knows."""
 
     name: str
     path: Path
-    source: str
+    source: ModelSource
+
+    @property
+    def label(self) -> str:
+        """How lists show it: ``"default"``, ``"night (yours)"``."""
+        return self.name if self.source is ModelSource.BUNDLED else f"{self.name} (yours)"
 
     def metadata(self) -> dict[str, str]:
         """The file's metadata (empty for ``.pth`` or an unreadable file)."""
@@ -58,7 +75,7 @@ def user_models_dir() -> Path:
     return user_data_dir() / "models"
 
 
-def _entries(folder: Path, source: str) -> list[ModelEntry]:
+def _entries(folder: Path, source: ModelSource) -> list[ModelEntry]:
     if not folder.is_dir():
         return []
     return [
@@ -70,7 +87,9 @@ def _entries(folder: Path, source: str) -> list[ModelEntry]:
 
 def list_models() -> list[ModelEntry]:
     """Bundled models first, then the user's, each sorted by name."""
-    return _entries(bundled_models_dir(), "bundled") + _entries(user_models_dir(), "user")
+    return _entries(bundled_models_dir(), ModelSource.BUNDLED) + _entries(
+        user_models_dir(), ModelSource.USER
+    )
 
 
 def resolve_model(spec: str | os.PathLike[str] | None) -> Path:
@@ -106,7 +125,7 @@ def open_model(spec: str | os.PathLike[str] | None) -> LoadedModel:
 
 def _user_entry(name: str) -> ModelEntry:
     for entry in list_models():
-        if entry.source == "user" and entry.name == name:
+        if entry.source is ModelSource.USER and entry.name == name:
             return entry
     raise WeightsError(f"{name}: no such user model (bundled models cannot be changed)")
 
@@ -132,3 +151,32 @@ def rename_model(name: str, new_name: str) -> Path:
 def delete_model(name: str) -> None:
     """Delete a user model file."""
     _user_entry(name).path.unlink()
+
+
+def import_model(path: str | os.PathLike[str]) -> Path:
+    """Check that ``path`` loads as a model, then copy it into the user model folder
+    (atomically; an existing model of that name is not replaced). Returns the new path.
+    Raises ``WeightsError`` for a broken model and ``ValueError`` for a name clash."""
+    from zdce_core.weights import load_model
+
+    source = Path(path)
+    load_model(source)  # refuses broken, hostile or saturated weights with the reason
+    target = user_models_dir() / source.name
+    if target.exists():
+        if target.resolve() == source.resolve():
+            return target
+        raise ValueError(f"a model named {target.stem!r} exists already; rename one of them")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target, replace=False) as tmp:
+        shutil.copyfile(source, tmp)
+    return target
+
+
+def export_model(entry: ModelEntry, target: str | os.PathLike[str]) -> Path:
+    """Copy ``entry``'s file to ``target`` (atomically: a half-copied file never appears)."""
+    target = Path(target)
+    if target.suffix.lower() != entry.path.suffix.lower():
+        target = target.with_name(target.name + entry.path.suffix)
+    with atomic_path(target) as tmp:
+        shutil.copyfile(entry.path, tmp)
+    return target

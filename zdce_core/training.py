@@ -1,7 +1,9 @@
-"""Zero-reference training: datasets of dark photos, the training loop, checkpoints, resume.
+"""Zero-reference training: the loop, the check before a model is saved, and resume.
 
-The loop is a plain function that reports progress dataclasses through a callback and checks a
-cancel callable between steps; it knows nothing of threads or Qt.
+The loop is a plain method that reports progress dataclasses through a callback and checks a
+cancel callable before every step; it knows nothing of threads or Qt. Settings and presets
+live in :mod:`zdce_core.training_config`, data in :mod:`zdce_core.training_data`, run folders
+in :mod:`zdce_core.training_runs`.
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,204 +22,39 @@ from PIL import Image
 
 from zdce_core import nets
 from zdce_core.adjustments import FIXED_FULL
-from zdce_core.atomic import atomic_path
 from zdce_core.curves import apply_curves
 from zdce_core.device import pick_device
-from zdce_core.discovery import IgnoreKind, discover
 from zdce_core.enhancer import Enhancer
-from zdce_core.errors import UserFacingError
-from zdce_core.image_io import ImageReadError, eight_bit, read_image
+from zdce_core.image_io import ImageReadError
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
 from zdce_core.model_store import open_model, user_models_dir
 from zdce_core.parallel import available_cores, torch_threads
 from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
-from zdce_core.resources import user_data_dir
+from zdce_core.training_config import (
+    EpochDone,
+    Progress,
+    RunStatus,
+    StepProgress,
+    TrainConfig,
+    TrainingError,
+    TrainResult,
+    TrainWarning,
+)
+from zdce_core.training_data import Dataset, center_square, load_training_image, random_crop
+from zdce_core.training_runs import (
+    CHECKPOINT_NAME,
+    RunInfo,
+    read_checkpoint,
+    read_run_info,
+    run_dir_for,
+    write_run,
+)
 from zdce_core.weights import LoadedModel, clean_module_, save_model
-
-MIN_IMAGES = 4
-CHECKPOINT_NAME = "checkpoint.pt"
-
-
-class TrainingError(UserFacingError, RuntimeError):
-    """Training cannot start or had to stop (too few images, a diverged loss, …)."""
-
 
 CHECK_PHOTOS = 16
 """Photos a trained model is tried on before it is saved."""
 DARKENING = 0.02
 """A trained model that lowers their mean brightness by more than this is not saved."""
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run.
-
-    ``base``: a model spec to fine-tune (see :func:`zdce_core.model_store.resolve_model`), or
-    ``None`` to train ``arch`` from scratch. ``crop``: training patch side in pixels.
-    ``scale_min``: the smallest crop side as a fraction of the image's short side (1.0 = the
-    largest centred-anywhere square, resized: the reference recipe). ``val_every``: every
-    n-th file (sorted) is held out for validation. ``loss_weights``: overrides of the
-    reference weights, e.g. ``{"tv": 400}``.
-    """
-
-    data: list[str]
-    name: str
-    arch: str = "dcenet"
-    base: str | None = "default"
-    epochs: int = 10
-    crop: int = 256
-    batch_size: int = 8
-    lr: float = 1e-4
-    weight_decay: float = 1e-4
-    grad_clip: float = 0.1
-    exposure_target: float = 0.6
-    loss_weights: dict[str, float] = field(default_factory=dict)
-    scale_min: float = 1.0
-    flips: bool = True
-    val_every: int = 20
-    seed: int = 0
-    device: str = "auto"
-
-    def validate(self) -> None:
-        """Raise ``ValueError`` for values that make no sense or would wreck the model
-        (a learning rate of 1000 trains a model that blacks out every photo)."""
-        for name, value, low, high in (
-            ("epochs", self.epochs, 1, 100_000),
-            ("batch size", self.batch_size, 1, 1024),
-            ("crop", self.crop, 16, 4096),
-            ("learning rate", self.lr, 1e-8, 0.01),
-            ("weight decay", self.weight_decay, 0.0, 0.1),
-            ("gradient clip", self.grad_clip, 1e-4, 100.0),
-            ("exposure target", self.exposure_target, 0.2, 0.9),
-            ("scale min", self.scale_min, 0.01, 1.0),
-            ("val every", self.val_every, 2, 100_000),
-            *((f"loss weight {k}", v, 0.0, 1e5) for k, v in self.loss_weights.items()),
-        ):
-            if not low <= value <= high:  # also catches NaN
-                raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
-        if self.crop % 16:
-            raise ValueError(f"crop must be a multiple of 16, got {self.crop}")
-
-
-@dataclass(frozen=True)
-class StepProgress:
-    """Reported after every optimisation step; ``losses`` are this batch's."""
-
-    epoch: int
-    epochs: int
-    step: int
-    steps: int
-    losses: LossParts
-    images_per_second: float
-    eta_seconds: float
-
-
-@dataclass(frozen=True)
-class EpochDone:
-    """Reported after each epoch (1-based), once its checkpoint is written."""
-
-    epoch: int
-    epochs: int
-    train: LossParts
-    val: LossParts | None
-    seconds: float
-    checkpoint: Path
-
-
-@dataclass(frozen=True)
-class TrainWarning:
-    """Something the user should know that does not stop training (an unreadable file)."""
-
-    message: str
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """How a run ended: ``status`` is ``"finished"`` or ``"cancelled"``."""
-
-    status: str
-    epochs_done: int
-    history: list[dict]
-    run_dir: Path
-    model_path: Path | None
-
-
-Progress = StepProgress | EpochDone | TrainWarning
-
-
-def load_training_image(path: Path, min_side: int) -> Image.Image:
-    """An 8-bit RGB Pillow image of ``path``, orientation applied, short side ≥ ``min_side``
-    where the source allows (large JPEGs are decoded at a reduced scale for speed)."""
-    photo = read_image(path)
-    pixels = photo.pixels
-    pixels = eight_bit(pixels)
-    img = Image.fromarray(pixels)
-    short = min(img.size)
-    if short > 2 * min_side:
-        factor = short / (2 * min_side)
-        img = img.resize((round(img.width / factor), round(img.height / factor)), Image.BOX)
-    return img
-
-
-def to_tensor(img: Image.Image) -> torch.Tensor:
-    """``(3, H, W)`` float32 in [0, 1] from an RGB Pillow image."""
-    return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)
-
-
-def random_crop(
-    img: Image.Image, crop: int, scale_min: float, flips: bool, gen: torch.Generator
-) -> torch.Tensor:
-    """A random square of side in [scale_min·short, short], resized to ``crop``², maybe flipped."""
-    short = min(img.size)
-    lo = max(1, round(scale_min * short))
-    side = int(torch.randint(lo, short + 1, (1,), generator=gen))
-    x0 = int(torch.randint(0, img.width - side + 1, (1,), generator=gen))
-    y0 = int(torch.randint(0, img.height - side + 1, (1,), generator=gen))
-    patch = img.resize((crop, crop), Image.BILINEAR, box=(x0, y0, x0 + side, y0 + side))
-    t = to_tensor(patch)
-    if flips and bool(torch.randint(0, 2, (1,), generator=gen)):
-        t = t.flip(2)
-    return t
-
-
-def center_square(img: Image.Image, crop: int) -> torch.Tensor:
-    """The largest centred square, resized to ``crop``²: the fixed validation view."""
-    short = min(img.size)
-    x0, y0 = (img.width - short) // 2, (img.height - short) // 2
-    return to_tensor(img.resize((crop, crop), Image.BILINEAR, box=(x0, y0, x0 + short, y0 + short)))
-
-
-def split_files(files: Sequence[Path], val_every: int) -> tuple[list[Path], list[Path]]:
-    """``(training, validation)``: every ``val_every``-th file of the sorted list is held out."""
-    ordered = sorted(files)
-    val = ordered[val_every - 1 :: val_every]
-    held_out = set(val)
-    return [p for p in ordered if p not in held_out], val
-
-
-@dataclass
-class Dataset:
-    """Training and validation files found in ``folders`` (any format :func:`read_image` reads).
-
-    Every ``val_every``-th file in sorted order is held out for validation.
-    """
-
-    train_files: list[Path]
-    val_files: list[Path]
-    skipped: list[tuple[Path, str]]
-
-    @classmethod
-    def from_folders(cls, folders: Sequence[str], val_every: int) -> Dataset:
-        found, ignored = discover(folders, recursive=True)
-        files = sorted(f.path for f in found)
-        skipped = [(i.path, i.reason) for i in ignored if i.kind is not IgnoreKind.HIDDEN]
-        if len(files) < MIN_IMAGES:
-            raise TrainingError(
-                f"found {len(files)} image(s) in {', '.join(map(str, folders))}; "
-                f"training needs at least {MIN_IMAGES}"
-            )
-        train, val = split_files(files, val_every)
-        return cls(train, val, skipped)
 
 
 def _mean_parts(parts: list[LossParts]) -> LossParts:
@@ -234,10 +71,6 @@ def _init_weights(net: torch.nn.Module, seed: int) -> None:
             if isinstance(m, torch.nn.Conv2d):
                 m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * 0.02)
                 m.bias.zero_()
-
-
-def run_dir_for(name: str) -> Path:
-    return user_data_dir() / "runs" / name
 
 
 class Trainer:
@@ -259,7 +92,7 @@ class Trainer:
         if resume:
             if not self.checkpoint_path.is_file():
                 raise TrainingError(f"nothing to resume: no checkpoint at {self.checkpoint_path}")
-            ckpt = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
+            ckpt = read_checkpoint(self.run_dir)
             saved = TrainConfig(**ckpt["config"])
             saved.epochs = config.epochs
             config = saved
@@ -368,7 +201,6 @@ class Trainer:
         return gen, batches
 
     def save_checkpoint(self, epochs_done: int) -> Path:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         state = {
             "format": 1,
             "arch": self.net.arch,
@@ -380,9 +212,8 @@ class Trainer:
             "config": asdict(self.config),
             "history": self.history,
         }
-        with atomic_path(self.checkpoint_path) as tmp:
-            torch.save(state, tmp)
-        return self.checkpoint_path
+        info = RunInfo(self.run_dir, epochs_done, asdict(self.config), list(self.history))
+        return write_run(self.run_dir, state, info)
 
     def run(
         self,
@@ -401,13 +232,15 @@ class Trainer:
             parts: list[LossParts] = []
             for step, files in enumerate(batches, 1):
                 if should_stop():
-                    return self._result("cancelled", epoch, None)
+                    return self._result(RunStatus.CANCELLED, epoch, None)
                 t0 = time.perf_counter()
-                crops = [
-                    random_crop(img, cfg.crop, cfg.scale_min, cfg.flips, gen)
-                    for img in (self._load(p, report) for p in files)
-                    if img is not None
-                ]
+                crops = []
+                for path in files:  # decoding large photos takes a while: stop between them
+                    if should_stop():
+                        return self._result(RunStatus.CANCELLED, epoch, None)
+                    img = self._load(path, report)
+                    if img is not None:
+                        crops.append(random_crop(img, cfg.crop, cfg.scale_min, cfg.flips, gen))
                 if not crops:
                     continue
                 try:
@@ -457,7 +290,7 @@ class Trainer:
             )
         self.check_effect(report)
         model_path = self.export(save_as)
-        return self._result("finished", cfg.epochs, model_path)
+        return self._result(RunStatus.FINISHED, cfg.epochs, model_path)
 
     def check_effect(self, report: Callable[[Progress], None] = lambda _p: None) -> None:
         """Raise :class:`TrainingError` when the trained network, at full strength, crushes
@@ -489,7 +322,7 @@ class Trainer:
                 "fewer epochs or a higher --exposure-target"
             )
 
-    def _result(self, status: str, epochs_done: int, model_path: Path | None) -> TrainResult:
+    def _result(self, status: RunStatus, epochs_done: int, model_path: Path | None) -> TrainResult:
         return TrainResult(status, epochs_done, list(self.history), self.run_dir, model_path)
 
     def export(self, path: Path | None = None) -> Path:
@@ -515,70 +348,12 @@ class Trainer:
         return save_model(self.net, path or user_models_dir() / f"{cfg.name}.safetensors", metadata)
 
 
-def read_checkpoint_info(run_dir: Path) -> dict | None:
-    """``{"epoch", "config", "history"}`` of the checkpoint in ``run_dir``, or ``None``."""
-    path = Path(run_dir) / CHECKPOINT_NAME
-    if not path.is_file():
-        return None
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    return {"epoch": int(ckpt["epoch"]), "config": ckpt["config"], "history": ckpt["history"]}
-
-
-def unfinished_runs() -> list[tuple[str, dict]]:
-    """``(name, checkpoint info)`` of runs in the user data folder that stopped before their
-    last epoch, the most recent first."""
-    runs_dir = user_data_dir() / "runs"
-    found = []
-    checkpoints = runs_dir.glob(f"*/{CHECKPOINT_NAME}") if runs_dir.is_dir() else []
-    for path in sorted(checkpoints, key=lambda p: p.stat().st_mtime, reverse=True):
-        info = read_checkpoint_info(path.parent)
-        if info is not None and info["epoch"] < int(info["config"]["epochs"]):
-            found.append((path.parent.name, info))
-    return found
-
-
 def export_checkpoint(run_dir: Path, path: Path | None = None) -> Path:
     """Save the last completed epoch of the run in ``run_dir`` as a named model."""
-    info = read_checkpoint_info(run_dir)
+    info = read_run_info(run_dir)
     if info is None:
         raise TrainingError(f"no checkpoint in {run_dir}")
-    config = TrainConfig(**info["config"])
-    return Trainer(config, run_dir=run_dir, resume=True).export(path)
-
-
-DARK_BELOW = 0.3
-"""Mean gray (0–1) under which a photo counts as dark for the dataset check."""
-
-
-@dataclass(frozen=True)
-class ScannedImage:
-    """A candidate training photo: ``mean_gray`` in [0, 1] and a small ``(h, w, 3)`` uint8
-    thumbnail, or ``error`` when it cannot be read."""
-
-    path: Path
-    mean_gray: float | None = None
-    thumbnail: np.ndarray | None = None
-    error: str = ""
-
-
-def scan_images(
-    inputs: Sequence[str | Path],
-    thumb_size: int = 96,
-    cancel: Callable[[], bool] | None = None,
-) -> Iterator[ScannedImage]:
-    """Read every image under ``inputs`` (folders recursively) for a dataset check."""
-    found, _ = discover(inputs, recursive=True)
-    for f in found:
-        if cancel is not None and cancel():
-            return
-        try:
-            img = load_training_image(f.path, thumb_size)
-        except ImageReadError as exc:
-            yield ScannedImage(f.path, error=str(exc))
-            continue
-        img.thumbnail((thumb_size, thumb_size))
-        thumb = np.asarray(img)
-        yield ScannedImage(f.path, float(thumb.mean()) / 255.0, thumb)
+    return Trainer(TrainConfig(**info.config), run_dir=run_dir, resume=True).export(path)
 
 
 def snapshot_enhancer(net: nets.CurveNet) -> Enhancer:

@@ -32,15 +32,18 @@ def smoke_test(app, window, model: str | None) -> int:
     import numpy as np
     from PIL import Image
 
+    from zdce_gui.dialogs import ScriptedAsker
     from zdce_gui.main_window import MainWindow
 
-    assert isinstance(window, MainWindow)
-    window.quiet = True
-    if model and not window.import_model_file(Path(model)):
-        print(f"smoke test: cannot load model {model}", file=sys.stderr)
-        return 1
-    if window.enhancer is None:
-        print(f"smoke test: {window.model_error}", file=sys.stderr)
+    assert isinstance(window, MainWindow) and isinstance(window.asker, ScriptedAsker)
+    if model:
+        window.models.import_file(Path(model))
+        if not wait_until(app, lambda: not window.models.pool.workers, 60):
+            print(f"smoke test: importing {model} did not finish", file=sys.stderr)
+            return 1
+    if window.models.enhancer is None or window.asker.shown:
+        problems = [window.models.error, *(m for _t, m in window.asker.shown)]
+        print(f"smoke test: {'; '.join(p for p in problems if p)}", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in" / "dark.png"
@@ -48,30 +51,31 @@ def smoke_test(app, window, model: str | None) -> int:
         ramp = np.linspace(5, 60, 320, dtype=np.float32)
         rgb = np.stack([np.tile(ramp, (240, 1)) * f for f in (1.0, 0.9, 0.8)], axis=2)
         Image.fromarray(rgb.astype(np.uint8)).save(src)
-        window.folder_edit.setText(str(Path(tmp) / "out"))
-        window.add_paths([src.parent])
-        if not wait_until(app, lambda: window.discovering == 0, 30):
+        window.ui.folder_edit.setText(str(Path(tmp) / "out"))
+        window.queue_ctl.add_paths([src.parent])
+        if not wait_until(app, lambda: window.queue_ctl.discovering == 0, 30):
             print("smoke test: the image was not queued", file=sys.stderr)
             return 1
-        window.table.selectRow(0)
-        if not wait_until(app, lambda: window.current is not None, 60):
+        window.ui.table.selectRow(0)
+        if not wait_until(app, lambda: window.preview.current is not None, 60):
             print("smoke test: the preview was not estimated", file=sys.stderr)
             return 1
         means = []
         for strength in (2.0, 8.0):
-            window.strength_spin.setValue(strength)
-            window.view.after = None
+            window.ui.strength_spin.setValue(strength)
+            window.ui.view.after = None
             if not wait_until(
-                app, lambda: window.view.after is not None and not window.render_busy, 30
+                app, lambda: window.ui.view.after is not None and not window.preview.render_busy, 30
             ):
                 print("smoke test: the preview was not rendered", file=sys.stderr)
                 return 1
-            means.append(float(np.asarray(window.view.after.constBits()).mean()))
+            means.append(float(np.asarray(window.ui.view.after.constBits()).mean()))
         if abs(means[1] - means[0]) < 0.5:
             print("smoke test: the strength did not change the preview", file=sys.stderr)
             return 1
-        window.start_batch()
-        if not wait_until(app, lambda: window.batch_worker is None and window.last_summary, 120):
+        window.ui.start_button.click()
+        done = lambda: not window.batch.running and window.batch.last_summary  # noqa: E731
+        if not wait_until(app, done, 120):
             print("smoke test: the conversion did not finish", file=sys.stderr)
             return 1
         out = Path(tmp) / "out" / "dark_enhanced.png"
@@ -102,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from zdce_gui.dialogs import ScriptedAsker
     from zdce_gui.main_window import MainWindow
 
     set_compute_threads()  # one worker per core, one torch thread each
@@ -115,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = QSettings(
                 str(Path(smoke_home.name) / "smoke.ini"), QSettings.Format.IniFormat
             )
-            window = MainWindow(settings)
+            window = MainWindow(settings, ScriptedAsker())
             try:
                 return smoke_test(app, window, args.model)
             finally:
@@ -123,9 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow()
     window.show()
     if args.model:
-        window.import_model_file(Path(args.model))
+        window.models.import_file(Path(args.model))
     if args.paths:
-        window.add_paths([Path(p) for p in args.paths])
+        window.queue_ctl.add_paths([Path(p) for p in args.paths])
     return app.exec()
 
 

@@ -6,12 +6,28 @@ dragging near the line moves the line). Double-click toggles fit / 100%.
 
 from __future__ import annotations
 
+from enum import Enum
+
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-SPLIT, SIDE_BY_SIDE = "split", "side"
+
+class ViewMode(Enum):
+    """How before and after are shown: one picture split by a line, or two side by side."""
+
+    SPLIT = "split"
+    SIDE_BY_SIDE = "side"
+
+
+class Drag(Enum):
+    """What a mouse drag moves."""
+
+    SPLIT_LINE = "split line"
+    PICTURE = "picture"
+
+
 GRAB_DISTANCE = 8  # pixels around the split line that grab it
 
 
@@ -38,14 +54,14 @@ class CompareView(QWidget):
         self.setMinimumSize(320, 240)
         self.before: QImage | None = None
         self.after: QImage | None = None
-        self.mode = SPLIT
+        self.mode = ViewMode.SPLIT
         self.split = 0.5  # fraction of the view's width
         self.fit = True
         self.scale = 1.0  # screen pixels per image pixel when not fitting
         self.center = QPointF(0.5, 0.5)  # image point (fractions) at the viewport centre
         self.showing_original = False
         self.message = "Add photos, then select one to preview it."
-        self._drag: str | None = None
+        self._drag: Drag | None = None
         self._last = QPointF()
 
     # state -------------------------------------------------------------------------------
@@ -67,8 +83,10 @@ class CompareView(QWidget):
         self.message = text
         self.update()
 
-    def set_mode(self, mode: str) -> None:
+    def set_mode(self, mode: ViewMode) -> None:
+        """Switch modes; a fitted picture gets smaller side by side, so the zoom is re-sent."""
         self.mode = mode
+        self.zoom_changed.emit(self.current_scale())
         self.update()
 
     def set_fit(self) -> None:
@@ -102,7 +120,7 @@ class CompareView(QWidget):
 
     # geometry ----------------------------------------------------------------------------
     def _viewport_size(self) -> tuple[float, float]:
-        w = self.width() / 2 if self.mode == SIDE_BY_SIDE else self.width()
+        w = self.width() / 2 if self.mode is ViewMode.SIDE_BY_SIDE else self.width()
         return max(w, 1.0), max(float(self.height()), 1.0)
 
     def _image_rect(self, viewport_left: float = 0.0) -> QRectF:
@@ -135,11 +153,8 @@ class CompareView(QWidget):
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
             return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.current_scale() < 1)
-        after = self.after or self.before
-        if self.showing_original:
-            p.drawImage(self._image_rect(), self.before)
-            self._label(p, 8, "Original (Space)")
-        elif self.mode == SIDE_BY_SIDE:
+        after = self.before if self.showing_original else (self.after or self.before)
+        if self.mode is ViewMode.SIDE_BY_SIDE:
             half = self.width() / 2
             p.setClipRect(QRectF(0, 0, half, self.height()))
             p.drawImage(self._image_rect(0), self.before)
@@ -149,7 +164,10 @@ class CompareView(QWidget):
             p.setPen(QPen(QColor(255, 255, 255, 160), 1))
             p.drawLine(QPointF(half, 0), QPointF(half, self.height()))
             self._label(p, 8, "Before")
-            self._label(p, half + 8, "After")
+            self._label(p, half + 8, "Original (Space)" if self.showing_original else "After")
+        elif self.showing_original:
+            p.drawImage(self._image_rect(), self.before)
+            self._label(p, 8, "Original (Space)")
         else:
             rect = self._image_rect()
             x = self.split * self.width()
@@ -175,21 +193,21 @@ class CompareView(QWidget):
 
     # interaction -------------------------------------------------------------------------
     def _near_split(self, x: float) -> bool:
-        return self.mode == SPLIT and abs(x - self.split * self.width()) <= GRAB_DISTANCE
+        return self.mode is ViewMode.SPLIT and abs(x - self.split * self.width()) <= GRAB_DISTANCE
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton or self.before is None:
             return
         pos = event.position()
-        self._drag = "split" if self._near_split(pos.x()) else "pan"
+        self._drag = Drag.SPLIT_LINE if self._near_split(pos.x()) else Drag.PICTURE
         self._last = pos
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
-        if self._drag == "split":
+        if self._drag is Drag.SPLIT_LINE:
             self.split = float(np.clip(pos.x() / max(self.width(), 1), 0.0, 1.0))
             self.update()
-        elif self._drag == "pan" and self.before is not None:
+        elif self._drag is Drag.PICTURE and self.before is not None:
             s = self.current_scale()
             delta = pos - self._last
             self.center -= QPointF(

@@ -8,8 +8,17 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+LOSS_NAMES = {
+    "total": "total",
+    "spa": "spatial consistency",
+    "exp": "exposure",
+    "col": "colour constancy",
+    "tv": "smoothness",
+}
+"""The zero-reference losses in the words the chart and the settings use."""
+STEP_SERIES = "step"
 COLOURS = {
-    "batch": "#9e9e9e",
+    STEP_SERIES: "#9e9e9e",
     "total": "#1565c0",
     "spa": "#6a1b9a",
     "exp": "#ef6c00",
@@ -22,8 +31,10 @@ MARGIN_LEFT, MARGIN = 52, 8
 class LossChart(QWidget):
     """Series of ``(x, y)`` points drawn on a log-scaled y axis; dashed for validation.
 
-    ``add(name, x, y)`` appends; names are ``"<loss>"`` (training, per epoch), ``"val <loss>"``
-    (validation) or ``"batch"`` (the total of each step, at fractional epochs).
+    ``add(name, x, y)`` appends; names are a key of ``LOSS_NAMES`` (training, per epoch),
+    ``"val <key>"`` (validation, dashed) or ``"step"`` (the total loss of each step, at
+    fractional epochs, so the chart moves from the first step on). The legend uses
+    ``LOSS_NAMES``; a series of one point is drawn as a dot.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -99,16 +110,20 @@ class LossChart(QWidget):
             if name.startswith("val "):
                 pen.setStyle(Qt.PenStyle.DashLine)
             p.setPen(pen)
-            path = QPainterPath(to_screen(*points[0]))
-            for point in points[1:]:
-                path.lineTo(to_screen(*point))
-            p.drawPath(path)
+            if len(points) == 1:
+                p.drawEllipse(to_screen(*points[0]), 2.5, 2.5)
+            else:
+                path = QPainterPath(to_screen(*points[0]))
+                for point in points[1:]:
+                    path.lineTo(to_screen(*point))
+                p.drawPath(path)
             if not name.startswith("val "):
+                label = "each step" if key == STEP_SERIES else LOSS_NAMES.get(key, key)
                 p.drawLine(
                     QPointF(legend_x, plot.top() + 8), QPointF(legend_x + 14, plot.top() + 8)
                 )
                 p.setPen(text)
-                p.drawText(QPointF(legend_x + 17, plot.top() + 12), key)
-                legend_x += 24 + p.fontMetrics().horizontalAdvance(key)
+                p.drawText(QPointF(legend_x + 17, plot.top() + 12), label)
+                legend_x += 24 + p.fontMetrics().horizontalAdvance(label)
         p.setPen(text)
         p.drawText(QPointF(legend_x + 6, plot.top() + 12), "(dashed: validation)")

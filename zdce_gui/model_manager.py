@@ -5,26 +5,31 @@ from __future__ import annotations
 
 import html
 import json
-import shutil
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
-    QInputDialog,
+    QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from zdce_core.model_store import ModelEntry, delete_model, list_models, rename_model
-from zdce_core.weights import WeightsError
+from zdce_core.model_store import (
+    ModelEntry,
+    ModelSource,
+    delete_model,
+    export_model,
+    list_models,
+    rename_model,
+)
+from zdce_gui.dialogs import Asker
+from zdce_gui.workers import WorkerPool
 
 CARD_FIELDS = (
     ("arch", "Architecture"),
@@ -59,29 +64,33 @@ def model_card_html(entry: ModelEntry) -> str:
             except (ValueError, TypeError, AttributeError):
                 pass
         rows.append(f"<tr><td><b>{label}</b></td><td>{html.escape(str(value))}</td></tr>")
-    kind = "bundled with the app" if entry.source == "bundled" else "yours"
+    kind = "bundled with the app" if entry.source is ModelSource.BUNDLED else "yours"
     return (
         f"<h3>{html.escape(entry.name)} ({kind})</h3><table cellpadding=3>{''.join(rows)}</table>"
     )
 
 
 class ModelManager(QDialog):
-    """Lists models; emits ``models_changed`` after a rename or delete."""
+    """Lists models with their cards; renames, deletes (after asking) and exports the user's.
+    Emits ``models_changed`` after a rename or delete. File work runs in a worker thread."""
 
     models_changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, asker: Asker | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
+        self.asker = asker or Asker(self)
+        self.pool = WorkerPool()
         self.list = QListWidget()
         self.card = QTextBrowser()
+        self.status = QLabel()
         self.rename_button = QPushButton("Rename…")
-        self.delete_button = QPushButton("Delete")
+        self.delete_button = QPushButton("Delete…")
         self.export_button = QPushButton("Export…")
         close = QPushButton("Close")
-        self.rename_button.clicked.connect(self.rename_selected)
-        self.delete_button.clicked.connect(self.delete_selected)
-        self.export_button.clicked.connect(self.export_selected)
+        self.rename_button.clicked.connect(self.ask_rename)
+        self.delete_button.clicked.connect(self.ask_delete)
+        self.export_button.clicked.connect(self.ask_export)
         close.clicked.connect(self.accept)
         self.list.currentRowChanged.connect(lambda _r: self.show_card())
         top = QHBoxLayout()
@@ -90,7 +99,7 @@ class ModelManager(QDialog):
         buttons = QHBoxLayout()
         for b in (self.rename_button, self.delete_button, self.export_button):
             buttons.addWidget(b)
-        buttons.addStretch(1)
+        buttons.addWidget(self.status, 1)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
         layout.addLayout(top, 1)
@@ -102,8 +111,7 @@ class ModelManager(QDialog):
         self.entries = list_models()
         self.list.clear()
         for entry in self.entries:
-            label = entry.name if entry.source == "bundled" else f"{entry.name} (yours)"
-            self.list.addItem(QListWidgetItem(label))
+            self.list.addItem(QListWidgetItem(entry.label))
         names = [e.name for e in self.entries]
         self.list.setCurrentRow(names.index(select) if select in names else 0)
         self.show_card()
@@ -115,56 +123,58 @@ class ModelManager(QDialog):
     def show_card(self) -> None:
         entry = self.selected()
         self.card.setHtml(model_card_html(entry) if entry else "No models installed.")
-        mine = entry is not None and entry.source == "user"
+        mine = entry is not None and entry.source is ModelSource.USER
         self.rename_button.setEnabled(mine)
         self.delete_button.setEnabled(mine)
         self.export_button.setEnabled(entry is not None)
 
-    def rename_selected(self, new_name: str | None = None) -> None:
+    def ask_rename(self) -> None:
         entry = self.selected()
         if entry is None:
             return
-        if new_name is None:
-            new_name, ok = QInputDialog.getText(self, "Rename model", "New name:", text=entry.name)
-            if not ok:
-                return
-        try:
-            path = rename_model(entry.name, new_name)
-        except (ValueError, OSError) as exc:
-            QMessageBox.warning(self, "Cannot rename", str(exc))
-            return
-        self.refresh(select=path.stem)
-        self.models_changed.emit()
+        new_name = self.asker.text("Rename model", "New name:", entry.name)
+        if new_name is not None and new_name.strip() != entry.name:
+            self.rename(entry, new_name)
 
-    def delete_selected(self, confirm: bool = True) -> None:
+    def rename(self, entry: ModelEntry, new_name: str) -> None:
+        self._run(
+            lambda: rename_model(entry.name, new_name).stem,
+            "Cannot rename",
+            done=lambda stem: (self.refresh(select=stem), self.models_changed.emit()),
+        )
+
+    def ask_delete(self) -> None:
         entry = self.selected()
-        if entry is None:
-            return
-        if (
-            confirm
-            and QMessageBox.question(
-                self, "Delete model", f"Delete the model “{entry.name}”? This cannot be undone."
-            )
-            != QMessageBox.StandardButton.Yes
+        if entry is not None and self.asker.confirm(
+            "Delete model", f"Delete the model “{entry.name}”? This cannot be undone."
         ):
-            return
-        try:
-            delete_model(entry.name)
-        except (WeightsError, OSError) as exc:
-            QMessageBox.warning(self, "Cannot delete", str(exc))
-            return
-        self.refresh()
-        self.models_changed.emit()
+            self._run(
+                lambda: delete_model(entry.name),
+                "Cannot delete",
+                done=lambda _r: (self.refresh(), self.models_changed.emit()),
+            )
 
-    def export_selected(self, target: Path | None = None) -> None:
+    def ask_export(self) -> None:
         entry = self.selected()
         if entry is None:
             return
-        if target is None:
-            name, _ = QFileDialog.getSaveFileName(
-                self, "Export model", str(Path.home() / entry.path.name), f"*{entry.path.suffix}"
-            )
-            if not name:
-                return
-            target = Path(name)
-        shutil.copyfile(entry.path, target)
+        target = self.asker.save_path(
+            "Export model", Path.home() / entry.path.name, f"*{entry.path.suffix}"
+        )
+        if target is not None:
+            self.export(entry, target)
+
+    def export(self, entry: ModelEntry, target: Path) -> None:
+        self._run(
+            lambda: export_model(entry, target),
+            "Cannot export",
+            done=lambda path: self.status.setText(f"Exported to {path}"),
+        )
+
+    def _run(self, job, failure_title: str, done) -> None:
+        """Run ``job()`` in the worker; ``done(result)`` or one message box with the reason."""
+        self.pool.start(
+            lambda _report, _cancelled: job(),
+            result=done,
+            error=lambda message: self.asker.warn(failure_title, message),
+        )

@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from zdce_core.adjustments import strength_label
+from zdce_core.batch import ItemStatus
 from zdce_core.discovery import FoundFile, Ignored
 
 Index = QModelIndex | QPersistentModelIndex
 DISPLAY = Qt.ItemDataRole.DisplayRole
 _NO_PARENT = QModelIndex()
 
-QUEUED, WORKING, DONE, SKIPPED, FAILED = "queued", "working", "done", "skipped", "failed"
+
+class RowState(Enum):
+    """Where a queued photo stands; the value is what the Status column shows."""
+
+    QUEUED = "queued"
+    WORKING = "working"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @classmethod
+    def of(cls, status: ItemStatus) -> RowState:
+        return cls(status.value)
+
+
 COLUMNS = ("Name", "Status", "Strength", "Size", "Output")
-_STATUS_COLOURS = {DONE: "#2e7d32", FAILED: "#c62828", SKIPPED: "#9e9e9e"}
+_STATUS_COLOURS = {
+    RowState.DONE: "#2e7d32",
+    RowState.FAILED: "#c62828",
+    RowState.SKIPPED: "#9e9e9e",
+    RowState.CANCELLED: "#9e9e9e",
+}
 
 
 def human_size(n: int) -> str:
@@ -32,25 +54,23 @@ def human_size(n: int) -> str:
 
 @dataclass
 class QueueItem:
-    """One queued path. ``strength``: a per-image override (``None`` = the batch strength);
+    """One queued path. ``processable``: false for paths discovery left out (hidden, not
+    an image, a FIFO…); ``strength``: a per-image override (``None`` = the batch strength);
     ``chosen``: the strength its preview or its output was last rendered at and whether
     auto exposure chose it (``None`` until then)."""
 
     found: FoundFile
     size_bytes: int
-    status: str = QUEUED
+    status: RowState = RowState.QUEUED
     reason: str = ""
     output: Path | None = None
     strength: float | None = None
     chosen: tuple[float, bool] | None = None
+    processable: bool = True
 
     @property
     def path(self) -> Path:
         return self.found.path
-
-    @property
-    def processable(self) -> bool:
-        return self.status != SKIPPED or self.reason.startswith("output exists")
 
 
 def item_for(found: FoundFile) -> QueueItem:
@@ -65,7 +85,7 @@ def ignored_item(ignored: Ignored) -> QueueItem:
     """A queue row for a path that will not be processed (hidden, not an image, …)."""
     found = FoundFile(ignored.path, None)
     item = item_for(found)
-    item.status, item.reason = SKIPPED, ignored.reason
+    item.status, item.reason, item.processable = RowState.SKIPPED, ignored.reason, False
     return item
 
 
@@ -111,11 +131,14 @@ class QueueModel(QAbstractTableModel):
                     return strength_label(*item.chosen)
                 return self.batch_strength
             if column == "Status":
-                return f"{item.status}: {item.reason}" if item.reason else item.status
+                state = item.status.value
+                return f"{state}: {item.reason}" if item.reason else state
             if column == "Output":
-                return str(item.output) if item.output else ""
+                return item.output.name if item.output else ""
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{item.path}\n{item.status}{': ' + item.reason if item.reason else ''}"
+            reason = f": {item.reason}" if item.reason else ""
+            output = f"\n→ {item.output}" if item.output else ""
+            return f"{item.path}\n{item.status.value}{reason}{output}"
         if role == Qt.ItemDataRole.ForegroundRole and column == "Status":
             colour = _STATUS_COLOURS.get(item.status)
             return QBrush(QColor(colour)) if colour else None

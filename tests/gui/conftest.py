@@ -5,6 +5,7 @@ from PySide6.QtCore import QSettings
 
 from tests.conftest import brightening_net
 from zdce_core.weights import save_model
+from zdce_gui.dialogs import ScriptedAsker
 from zdce_gui.main_window import MainWindow
 
 
@@ -15,13 +16,14 @@ def settings_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_window(qtbot, user_home: Path, settings_path: Path):
-    """Build main windows on an INI file, with a brightening model installed as a user model."""
+    """Build main windows on an INI file, with a brightening model installed as a user model;
+    each answers its questions through a :class:`ScriptedAsker` (``window.asker``)."""
     save_model(brightening_net(), user_home / "models" / "bright.safetensors")
     windows = []
 
     def make() -> MainWindow:
-        window = MainWindow(QSettings(str(settings_path), QSettings.Format.IniFormat))
-        window.quiet = True
+        store = QSettings(str(settings_path), QSettings.Format.IniFormat)
+        window = MainWindow(store, ScriptedAsker())
         qtbot.addWidget(window)
         windows.append(window)
         return window
@@ -38,6 +40,13 @@ def window(make_window) -> MainWindow:
 
 def add(window: MainWindow, qtbot, paths: list[Path]) -> int:
     """Queue ``paths`` and wait for the search to finish; returns how many rows were added."""
-    window.add_paths(paths)
-    qtbot.waitUntil(lambda: window.discovering == 0, timeout=10_000)
-    return window.last_added
+    window.queue_ctl.add_paths(paths)
+    qtbot.waitUntil(lambda: window.queue_ctl.discovering == 0, timeout=10_000)
+    return window.queue_ctl.last_added
+
+
+def import_model(window: MainWindow, qtbot, path: Path) -> None:
+    """Import ``path`` as Model → Import Model… does, the file dialog answering ``path``."""
+    window.asker.answers.append([path])
+    window.ui.import_action.trigger()
+    qtbot.waitUntil(lambda: not window.models.pool.workers, timeout=10_000)

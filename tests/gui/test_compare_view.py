@@ -3,7 +3,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from tests.conftest import dark_rgb
-from zdce_gui.compare_view import SIDE_BY_SIDE, CompareView, to_qimage
+from zdce_gui.compare_view import CompareView, ViewMode, to_qimage
 
 
 def make_view(qtbot) -> CompareView:
@@ -51,7 +51,7 @@ def test_zoom_around_the_cursor_and_pan(qtbot):
 
 def test_side_by_side_halves_share_zoom(qtbot):
     view = make_view(qtbot)
-    view.set_mode(SIDE_BY_SIDE)
+    view.set_mode(ViewMode.SIDE_BY_SIDE)
     view.set_zoom(1.0)
     left = view._image_rect(0)
     right = view._image_rect(view.width() / 2)

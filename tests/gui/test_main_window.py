@@ -10,12 +10,12 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from tests.conftest import brightening_net, dark_rgb, darkening_net, save_photo
-from tests.gui.conftest import add
+from tests.gui.conftest import add, import_model
 from zdce_core import enhancer as enh
 from zdce_core.adjustments import Denoise
 from zdce_core.weights import save_model
-from zdce_gui.compare_view import SIDE_BY_SIDE
-from zdce_gui.queue_model import COLUMNS, DONE, FAILED, QUEUED, SKIPPED
+from zdce_gui.compare_view import ViewMode
+from zdce_gui.queue_model import COLUMNS, RowState
 
 
 @pytest.fixture
@@ -34,11 +34,11 @@ def statuses(window) -> dict[str, str]:
 
 
 def test_add_folder_with_and_without_subfolders(window, photos, qtbot):
-    window.recursive_check.setChecked(False)
+    window.ui.recursive_check.setChecked(False)
     add(window, qtbot, [photos])
     assert set(statuses(window)) == {"a.jpg", "b.png", "broken.jpg", "notes.txt"}
-    window.clear_queue()
-    window.recursive_check.setChecked(True)
+    window.ui.clear_button.click()
+    window.ui.recursive_check.setChecked(True)
     add(window, qtbot, [photos])
     assert "c.png" in statuses(window)
     assert add(window, qtbot, [photos]) == 0  # nothing queued twice
@@ -59,18 +59,18 @@ def test_add_files_and_drop(window, photos, qtbot):
         Qt.KeyboardModifier.NoModifier,
     )
     window.dropEvent(drop)
-    qtbot.waitUntil(lambda: window.discovering == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.queue_ctl.discovering == 0, timeout=10_000)
     assert set(statuses(window)) == {"a.jpg", "b.png", "c.png"}
 
 
 def test_bad_files_show_why(window, photos, qtbot):
     add(window, qtbot, [photos])
     row = window.queue.row_of(photos / "notes.txt")
-    assert window.queue.items[row].status == SKIPPED
+    assert window.queue.items[row].status is RowState.SKIPPED
     assert "not an image" in window.queue.items[row].reason
     broken = window.queue.row_of(photos / "broken.jpg")
-    window.table.selectRow(broken)
-    qtbot.waitUntil(lambda: window.queue.items[broken].status == FAILED, timeout=10_000)
+    window.ui.table.selectRow(broken)
+    qtbot.waitUntil(lambda: window.queue.items[broken].status is RowState.FAILED, timeout=10_000)
     assert (
         "corrupt" in window.queue.items[broken].reason
         or "not an image" in window.queue.items[broken].reason
@@ -78,59 +78,62 @@ def test_bad_files_show_why(window, photos, qtbot):
 
 
 def rendered_mean(window, qtbot, strength: float) -> float:
-    window.strength_spin.setValue(strength)
-    qtbot.waitUntil(lambda: not window.full_render_timer.isActive(), timeout=10_000)
-    qtbot.waitUntil(lambda: not window.render_busy and not window.render_pending, timeout=10_000)
+    window.ui.strength_spin.setValue(strength)
+    qtbot.waitUntil(lambda: not window.preview.full_render_timer.isActive(), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: not window.preview.render_busy and not window.preview.render_pending, timeout=10_000
+    )
     qtbot.wait(20)
-    image = window.view.after
+    image = window.ui.view.after
     return float(np.asarray(image.constBits()).mean())
 
 
 def test_strength_slider_drives_the_preview(window, photos, qtbot):
     add(window, qtbot, [photos / "a.jpg"])
-    window.table.selectRow(0)
+    window.ui.table.selectRow(0)
     qtbot.waitUntil(
-        lambda: window.current is not None and window.view.after is not None, timeout=10_000
+        lambda: window.preview.current is not None and window.ui.view.after is not None,
+        timeout=10_000,
     )
     means = []
     for value in (0, 10, 30, 55, 80):  # slider steps of 0.1
-        window.strength_slider.setValue(value)
+        window.ui.strength_slider.setValue(value)
         means.append(rendered_mean(window, qtbot, value / 10))
     assert all(b > a for a, b in itertools.pairwise(means))
     assert means[0] == pytest.approx(
-        float(np.asarray(window.view.before.constBits()).mean()), abs=0.5
+        float(np.asarray(window.ui.view.before.constBits()).mean()), abs=0.5
     )
 
 
 def test_moving_the_slider_shows_drafts_then_the_full_preview(window, photos, qtbot):
     add(window, qtbot, [photos / "a.jpg"])
-    window.table.selectRow(0)
-    qtbot.waitUntil(lambda: window.view.after is not None, timeout=10_000)
-    qtbot.waitUntil(lambda: not window.render_busy, timeout=10_000)
-    full_width = window.view.before.width()
-    assert window.view.after.width() == full_width
-    start = window.strength_slider.value()
-    window.strength_slider.setFocus()
+    window.ui.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.ui.view.after is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.preview.render_busy, timeout=10_000)
+    full_width = window.ui.view.before.width()
+    assert window.ui.view.after.width() == full_width
+    start = window.ui.strength_slider.value()
+    window.ui.strength_slider.setFocus()
     for _ in range(3):
-        qtbot.keyClick(window.strength_slider, Qt.Key.Key_PageUp)
-    qtbot.waitUntil(lambda: window.view.after.width() == full_width // 2, timeout=10_000)
-    assert window.full_render_timer.isActive()  # the slider has not rested yet
-    qtbot.waitUntil(lambda: window.view.after.width() == full_width, timeout=10_000)
-    assert window.strength_slider.value() > start and not window.auto_check.isChecked()
+        qtbot.keyClick(window.ui.strength_slider, Qt.Key.Key_PageUp)
+    qtbot.waitUntil(lambda: window.ui.view.after.width() == full_width // 2, timeout=10_000)
+    assert window.preview.full_render_timer.isActive()  # the slider has not rested yet
+    qtbot.waitUntil(lambda: window.ui.view.after.width() == full_width, timeout=10_000)
+    assert window.ui.strength_slider.value() > start and not window.ui.auto_check.isChecked()
 
 
 def test_per_image_strength_override(window, photos, qtbot, tmp_path):
     add(window, qtbot, [photos / "a.jpg", photos / "b.png"])
-    window.table.selectRow(0)
-    qtbot.waitUntil(lambda: window.current is not None, timeout=10_000)
-    window.own_strength_check.setChecked(True)
-    window.strength_spin.setValue(0.0)
+    window.ui.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.preview.current is not None, timeout=10_000)
+    window.ui.own_strength_check.setChecked(True)
+    window.ui.strength_spin.setValue(0.0)
     assert window.queue.items[0].strength == 0.0 and window.queue.items[1].strength is None
-    assert window.batch_strength() is None  # the batch stays on auto exposure
-    window.folder_edit.setText(str(tmp_path / "out"))
-    window.format_combo.setCurrentIndex(window.format_combo.findData("png"))
-    window.start_batch()
-    qtbot.waitUntil(lambda: window.batch_worker is None, timeout=30_000)
+    assert window.settings.strength is None  # the batch stays on auto exposure
+    window.ui.folder_edit.setText(str(tmp_path / "out"))
+    window.ui.format_combo.setCurrentIndex(window.ui.format_combo.findData("png"))
+    window.ui.start_button.click()
+    qtbot.waitUntil(lambda: not window.batch.running, timeout=30_000)
     same = np.asarray(Image.open(tmp_path / "out" / "a_enhanced.png"))
     assert np.abs(same.astype(int) - np.asarray(Image.open(photos / "a.jpg"))).max() <= 1
     brighter = np.asarray(Image.open(tmp_path / "out" / "b_enhanced.png"))
@@ -142,15 +145,16 @@ def test_per_image_strength_override(window, photos, qtbot, tmp_path):
 
 def test_full_conversion_writes_outputs_beside_the_folder(window, photos, qtbot):
     add(window, qtbot, [photos])
-    window.start_batch()
-    qtbot.waitUntil(lambda: window.batch_worker is None, timeout=30_000)
+    window.ui.start_button.click()
+    qtbot.waitUntil(lambda: not window.batch.running, timeout=30_000)
     out = photos.parent / "night-enhanced"
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert written == ["a_enhanced.jpg", "b_enhanced.png", "sub/c_enhanced.png"]
     s = statuses(window)
-    assert s["a.jpg"] == DONE and s["broken.jpg"] == FAILED and s["notes.txt"] == SKIPPED
-    assert window.last_summary.done == 3 and window.last_summary.failed == 1
-    assert window.progress.value() == window.progress.maximum() == 4
+    assert s["a.jpg"] is RowState.DONE and s["broken.jpg"] is RowState.FAILED
+    assert s["notes.txt"] is RowState.SKIPPED
+    assert window.batch.last_summary.done == 3 and window.batch.last_summary.failed == 1
+    assert window.ui.progress.value() == window.ui.progress.maximum() == 4
     row = window.queue.row_of(photos / "a.jpg")
     assert window.queue.items[row].output == out / "a_enhanced.jpg"
 
@@ -160,45 +164,53 @@ def test_cancel_mid_batch_leaves_no_partial_file(window, tmp_path, qtbot, monkey
     for i in range(4):
         save_photo(tmp_path / "big" / f"{i}.png", dark_rgb(300, 400, seed=i))
     add(window, qtbot, [tmp_path / "big"])
-    window.folder_edit.setText(str(tmp_path / "out"))
-    window.start_batch()
-    qtbot.waitUntil(lambda: any(i.status == DONE for i in window.queue.items), timeout=30_000)
-    window.cancel_batch()
-    qtbot.waitUntil(lambda: window.batch_worker is None, timeout=30_000)
-    assert window.last_summary.cancelled
+    window.ui.folder_edit.setText(str(tmp_path / "out"))
+    window.ui.start_button.click()
+    qtbot.waitUntil(
+        lambda: any(i.status is RowState.DONE for i in window.queue.items), timeout=30_000
+    )
+    window.ui.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.batch.running, timeout=30_000)
+    assert window.batch.last_summary.cancelled
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    done = [i for i in window.queue.items if i.status == DONE]
+    done = [i for i in window.queue.items if i.status is RowState.DONE]
     assert len(files) == len(done) < 4
     assert all(not f.endswith(".part") for f in files)
-    assert all(i.status in (DONE, QUEUED) for i in window.queue.items)
+    states = {RowState.DONE, RowState.QUEUED, RowState.CANCELLED}
+    assert all(i.status in states for i in window.queue.items)
+    assert any(i.status is RowState.CANCELLED for i in window.queue.items)
 
 
 def test_settings_round_trip(make_window, tmp_path):
     first = make_window()
-    first.folder_edit.setText(str(tmp_path / "out"))
-    first.suffix_edit.setText("-bright")
-    first.format_combo.setCurrentIndex(first.format_combo.findData("webp"))
-    first.quality_spin.setValue(80)
-    first.metadata_check.setChecked(False)
-    first.overwrite_check.setChecked(True)
-    first.strength_spin.setValue(5.5)
-    first.mode_combo.setCurrentIndex(1)
+    first.ui.folder_edit.setText(str(tmp_path / "out"))
+    first.ui.suffix_edit.setText("-bright")
+    first.ui.format_combo.setCurrentIndex(first.ui.format_combo.findData("webp"))
+    first.ui.quality_spin.setValue(80)
+    first.ui.metadata_check.setChecked(False)
+    first.ui.overwrite_check.setChecked(True)
+    first.ui.strength_spin.setValue(5.5)
+    first.ui.mode_combo.setCurrentIndex(1)
     first.close()
     second = make_window()
-    assert second.folder_edit.text() == str(tmp_path / "out")
-    assert second.suffix_edit.text() == "-bright"
-    assert second.format_combo.currentData() == "webp" and second.quality_spin.value() == 80
-    assert not second.metadata_check.isChecked() and second.overwrite_check.isChecked()
-    assert second.strength() == 5.5 and second.mode_combo.currentData() == SIDE_BY_SIDE
-    assert second.model_combo.currentText() == first.model_combo.currentText()
+    assert second.ui.folder_edit.text() == str(tmp_path / "out")
+    assert second.ui.suffix_edit.text() == "-bright"
+    assert second.ui.format_combo.currentData() == "webp" and second.ui.quality_spin.value() == 80
+    assert not second.ui.metadata_check.isChecked()
+    assert not second.ui.overwrite_check.isChecked()  # never remembered: a dangerous default
+    assert (
+        second.preview.strength() == 5.5
+        and second.ui.mode_combo.currentData() is ViewMode.SIDE_BY_SIDE
+    )
+    assert second.ui.model_combo.currentText() == first.ui.model_combo.currentText()
 
 
-def test_import_model_makes_it_selectable(window, tmp_path, user_home):
+def test_import_model_makes_it_selectable(window, tmp_path, user_home, qtbot):
     path = save_model(brightening_net("dcenet++"), tmp_path / "pp.safetensors")
-    assert window.import_model_file(path)
-    assert window.model_combo.currentText() == "pp (yours)"
+    import_model(window, qtbot, path)
+    assert window.ui.model_combo.currentText() == "pp (yours)"
     assert (user_home / "models" / "pp.safetensors").is_file()
-    assert window.enhancer is not None and window.enhancer.model.arch == "dcenet++"
+    assert window.models.enhancer is not None and window.models.enhancer.model.arch == "dcenet++"
 
 
 def test_no_model_disables_start(make_window, user_home, monkeypatch, tmp_path, photos, qtbot):
@@ -206,8 +218,8 @@ def test_no_model_disables_start(make_window, user_home, monkeypatch, tmp_path, 
     (user_home / "models" / "bright.safetensors").unlink()
     window = make_window()
     add(window, qtbot, [photos])
-    assert window.enhancer is None and not window.start_button.isEnabled()
-    assert "import" in window.view.message.lower()
+    assert window.models.enhancer is None and not window.ui.start_button.isEnabled()
+    assert "import" in window.ui.view.message.lower()
 
 
 def test_smoke_test(tmp_path, user_home):
@@ -226,22 +238,22 @@ def test_space_in_the_queue_shows_the_original(window, photos, qtbot):
     from PySide6.QtTest import QTest
 
     add(window, qtbot, [photos / "a.jpg"])
-    QTest.keyPress(window.table, Qt.Key.Key_Space)
-    assert window.view.showing_original
-    QTest.keyRelease(window.table, Qt.Key.Key_Space)
-    assert not window.view.showing_original
+    QTest.keyPress(window.ui.table, Qt.Key.Key_Space)
+    assert window.ui.view.showing_original
+    QTest.keyRelease(window.ui.table, Qt.Key.Key_Space)
+    assert not window.ui.view.showing_original
 
 
 def test_selecting_an_image_without_override_shows_the_batch_strength(window, photos, qtbot):
     add(window, qtbot, [photos / "a.jpg", photos / "b.png"])
-    window.table.selectRow(0)
-    window.strength_spin.setValue(6.0)  # batch strength
-    window.own_strength_check.setChecked(True)
-    window.strength_spin.setValue(2.0)  # a.jpg's own
-    window.table.selectRow(1)
-    assert window.strength() == 6.0 and not window.own_strength_check.isChecked()
-    window.table.selectRow(0)
-    assert window.strength() == 2.0 and window.own_strength_check.isChecked()
+    window.ui.table.selectRow(0)
+    window.ui.strength_spin.setValue(6.0)  # batch strength
+    window.ui.own_strength_check.setChecked(True)
+    window.ui.strength_spin.setValue(2.0)  # a.jpg's own
+    window.ui.table.selectRow(1)
+    assert window.preview.strength() == 6.0 and not window.ui.own_strength_check.isChecked()
+    window.ui.table.selectRow(0)
+    assert window.preview.strength() == 2.0 and window.ui.own_strength_check.isChecked()
 
 
 def click_checkbox(qtbot, box) -> None:
@@ -251,55 +263,59 @@ def click_checkbox(qtbot, box) -> None:
 
 def test_auto_strength_and_denoise_controls(window, photos, qtbot):
     add(window, qtbot, [photos / "a.jpg"])
-    assert window.auto_check.isChecked() and window.strength() is None  # auto by default
-    window.table.selectRow(0)
+    assert window.ui.auto_check.isChecked() and window.preview.strength() is None  # auto by default
+    window.ui.table.selectRow(0)
     column = COLUMNS.index("Strength")
     qtbot.waitUntil(
         lambda: str(window.queue.index(0, column).data()).startswith("auto "), timeout=10_000
     )
     chosen = window.queue.items[0].chosen
-    assert chosen is not None and chosen[1] and window.strength_spin.value() == round(chosen[0], 1)
-    click_checkbox(qtbot, window.auto_check)  # off: manual, at the strength auto had chosen
-    assert window.strength() == round(chosen[0], 1) and window.batch_strength() is not None
-    window.strength_slider.setValue(30)  # moving the slider is manual too
-    assert not window.auto_check.isChecked() and window.batch_strength() == 3.0
-    click_checkbox(qtbot, window.auto_check)
-    assert window.batch_strength() is None
-    qtbot.keyClicks(window.denoise_combo, "High")  # typing selects, as in any combo box
-    assert window.adjustments(None).denoise is Denoise.HIGH
-    assert window.settings.value("denoise") == "high"
+    assert (
+        chosen is not None and chosen[1] and window.ui.strength_spin.value() == round(chosen[0], 1)
+    )
+    click_checkbox(qtbot, window.ui.auto_check)  # off: manual, at the strength auto had chosen
+    assert window.preview.strength() == round(chosen[0], 1) and window.settings.strength is not None
+    window.ui.strength_slider.setValue(30)  # moving the slider is manual too
+    assert not window.ui.auto_check.isChecked() and window.settings.strength == 3.0
+    click_checkbox(qtbot, window.ui.auto_check)
+    assert window.settings.strength is None
+    qtbot.keyClicks(window.ui.denoise_combo, "High")  # typing selects, as in any combo box
+    assert window.preview.adjustments(None).denoise is Denoise.HIGH
+    assert window.settings.denoise is Denoise.HIGH
 
 
 def test_auto_clears_an_images_own_strength(window, photos, qtbot):
     add(window, qtbot, [photos / "a.jpg"])
-    window.table.selectRow(0)
-    window.strength_spin.setValue(6.0)  # the batch: manual 6.0
-    window.own_strength_check.setChecked(True)
-    window.strength_spin.setValue(2.0)  # a.jpg: its own 2.0
-    click_checkbox(qtbot, window.auto_check)
-    assert window.auto_check.isChecked() and not window.own_strength_check.isChecked()
-    assert window.queue.items[0].strength is None and window.batch_strength() is None
+    window.ui.table.selectRow(0)
+    window.ui.strength_spin.setValue(6.0)  # the batch: manual 6.0
+    window.ui.own_strength_check.setChecked(True)
+    window.ui.strength_spin.setValue(2.0)  # a.jpg: its own 2.0
+    click_checkbox(qtbot, window.ui.auto_check)
+    assert window.ui.auto_check.isChecked() and not window.ui.own_strength_check.isChecked()
+    assert window.queue.items[0].strength is None and window.settings.strength is None
 
 
 def test_a_change_during_an_auto_render_is_rendered_after_it(window, photos, qtbot):
     add(window, qtbot, [photos / "a.jpg"])
-    window.table.selectRow(0)
-    qtbot.waitUntil(lambda: window.view.after is not None, timeout=10_000)
-    qtbot.waitUntil(lambda: not window.render_busy, timeout=10_000)
-    window.render_busy = True  # as if a render were running
-    window.denoise_combo.setCurrentIndex(window.denoise_combo.findText("High"))
-    assert window.render_pending  # auto mode (strength None) still queues the change
-    window.render_finished()
-    qtbot.waitUntil(lambda: not window.render_busy and not window.render_pending, timeout=10_000)
+    window.ui.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.ui.view.after is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.preview.render_busy, timeout=10_000)
+    window.preview.render_busy = True  # as if a render were running
+    window.ui.denoise_combo.setCurrentIndex(window.ui.denoise_combo.findText("High"))
+    assert window.preview.render_pending  # auto mode (strength None) still queues the change
+    window.preview.render_finished()
+    qtbot.waitUntil(
+        lambda: not window.preview.render_busy and not window.preview.render_pending, timeout=10_000
+    )
 
 
 def test_a_model_that_crushes_the_preview_shows_why_instead_of_a_black_picture(
     window, photos, qtbot, tmp_path
 ):
     path = save_model(darkening_net(), tmp_path / "crusher.safetensors")
-    assert window.import_model_file(path)
+    import_model(window, qtbot, path)
     add(window, qtbot, [photos / "a.jpg"])
-    window.table.selectRow(0)
-    qtbot.waitUntil(lambda: "black" in window.view.message, timeout=10_000)
-    assert window.view.after is None and window.view.before is not None
-    assert window.view.message.startswith("a.jpg: the model turned")
+    window.ui.table.selectRow(0)
+    qtbot.waitUntil(lambda: "black" in window.ui.view.message, timeout=10_000)
+    assert window.ui.view.after is None and window.ui.view.before is not None
+    assert window.ui.view.message.startswith("a.jpg: the model turned")

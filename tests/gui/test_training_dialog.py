@@ -1,13 +1,15 @@
 from pathlib import Path
 
 import pytest
+import torch
+from PySide6.QtCore import Qt
 
 from tests.conftest import dark_rgb, save_photo
 from tests.gui.conftest import add
 from zdce_core.cli import main as cli_main
-from zdce_core.model_store import list_models
-from zdce_core.training import read_checkpoint_info
-from zdce_gui.model_manager import ModelManager
+from zdce_core.model_store import ModelSource, list_models
+from zdce_core.training_config import RunStatus
+from zdce_core.training_runs import read_run_info
 from zdce_gui.training_dialog import TrainingDialog
 
 
@@ -18,40 +20,56 @@ def dark_folder(tmp_path: Path) -> Path:
     return tmp_path / "dark"
 
 
-@pytest.fixture
-def dialog(window, qtbot) -> TrainingDialog:
-    window.quiet = True
-    d = window.open_training()
-    d.name_edit.setText("tiny")
-    d.epochs_spin.setValue(2)
+def small_run(d: TrainingDialog, name: str = "tiny", epochs: int = 2) -> None:
+    d.name_edit.setText(name)
+    d.epochs_spin.setValue(epochs)
     d.crop_spin.setValue(64)
     d.batch_spin.setValue(4)
     d.base_combo.setCurrentIndex(d.base_combo.findText("From scratch (DCE-Net)"))
+
+
+@pytest.fixture
+def dialog(window, qtbot) -> TrainingDialog:
+    window.ui.train_action.trigger()
+    d = window.models.training_dialog
+    assert d is not None and d.isVisible()
+    qtbot.waitUntil(lambda: not d.pool.workers, timeout=10_000)  # runs read
+    small_run(d)
     return d
 
 
 def scan(dialog, qtbot, paths):
-    dialog.set_sources(paths)
-    qtbot.waitUntil(lambda: dialog.scan_worker is None, timeout=10_000)
-    if dialog.thumbs.count():
-        qtbot.waitUntil(lambda: dialog.sample is not None, timeout=10_000)
+    dialog.photos.set_sources(paths)
+    qtbot.waitUntil(lambda: not dialog.photos.scanning, timeout=10_000)
+    if dialog.photos.thumbs.count():
+        qtbot.waitUntil(lambda: dialog.photos.sample is not None, timeout=10_000)
 
 
-def test_finds_images_and_rejects_bad_folders(dialog, dark_folder, tmp_path, qtbot):
+def click(qtbot, button) -> None:
+    assert button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def wait_idle(dialog, qtbot) -> None:
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.pool.workers, timeout=10_000)
+
+
+def test_finds_images_warns_about_few_and_rejects_bad_folders(dialog, dark_folder, tmp_path, qtbot):
     scan(dialog, qtbot, [dark_folder])
-    assert (
-        dialog.usable_count() == 10
-        and "10 usable photo(s), 10 of them dark" in dialog.scan_label.text()
+    photos = dialog.photos
+    assert photos.usable_count() == 10
+    assert "10 usable photo(s), 10 of them dark: 7 for training, 3 held out" in (
+        photos.scan_label.text()
     )
-    assert dialog.thumbs.count() == 10 and dialog.start_button.isEnabled()
-    assert dialog.warning_label.text() == ""
+    assert photos.thumbs.count() == 10 and dialog.start_button.isEnabled()
+    assert "Only 10 photos" in photos.warning_label.text()
     (tmp_path / "few").mkdir()
     save_photo(tmp_path / "few" / "a.png")
     (tmp_path / "few" / "b.jpg").write_bytes(b"\xff\xd8 no")
     scan(dialog, qtbot, [tmp_path / "few"])
-    assert (
-        "at least 4" in dialog.warning_label.text() and "1 unreadable" in dialog.scan_label.text()
-    )
+    assert "at least 4" in photos.warning_label.text()
+    assert "1 unreadable" in photos.scan_label.text()
     assert not dialog.start_button.isEnabled()
 
 
@@ -59,27 +77,48 @@ def test_warns_when_most_photos_are_bright(dialog, tmp_path, qtbot):
     for i in range(5):
         save_photo(tmp_path / "bright" / f"{i}.png", 255 - dark_rgb(seed=i))
     scan(dialog, qtbot, [tmp_path / "bright"])
-    assert "not dark" in dialog.warning_label.text()
+    assert "not dark" in dialog.photos.warning_label.text()
 
 
 def test_queue_images_can_be_used(window, dark_folder, qtbot):
     add(window, qtbot, [dark_folder])
-    d = window.open_training()
-    d.use_queue_button.click()
-    qtbot.waitUntil(lambda: d.scan_worker is None, timeout=10_000)
-    assert d.usable_count() == 10
+    window.ui.train_action.trigger()
+    d = window.models.training_dialog
+    click(qtbot, d.photos.use_queue_button)
+    qtbot.waitUntil(lambda: not d.photos.scanning, timeout=10_000)
+    assert d.photos.usable_count() == 10
 
 
-def test_training_updates_chart_and_preview_and_saves_a_selectable_model(
+def test_settings_start_from_the_cores_presets(dialog):
+    dialog.base_combo.setCurrentIndex(dialog.base_combo.findText("From scratch (DCE-Net++)"))
+    assert dialog.weight_spins["tv"].value() == 1600.0 and dialog.lr_spin.value() == 1e-4
+    dialog.base_combo.setCurrentIndex(dialog.base_combo.findText("Fine-tune bright"))
+    assert dialog.weight_spins["tv"].value() == 200.0 and dialog.lr_spin.value() == 5e-5
+    config = dialog.config()
+    assert config.base is not None and config.scale_min == 0.5 and config.val_every is None
+    assert config.loss_weights == {}  # Advanced unticked: the architecture's own weights
+
+
+def test_training_shows_progress_of_the_whole_run_and_offers_its_model(
     window, dialog, dark_folder, qtbot, capsys
 ):
     scan(dialog, qtbot, [dark_folder])
-    dialog.start(resume=False)
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
-    assert dialog.last_result.status == "finished"
+    selected = window.ui.model_combo.currentText()
+    values: list[tuple[int, int]] = []
+    dialog.progress.valueChanged.connect(lambda v: values.append((v, dialog.progress.maximum())))
+    click(qtbot, dialog.start_button)
+    wait_idle(dialog, qtbot)
+    assert dialog.last_result.status is RunStatus.FINISHED
+    first = next(v for v in values if v[1] > 1)
+    assert first[0] < first[1]  # the first step is not 100 %
     assert len(dialog.chart.series["total"]) == 2 and len(dialog.chart.series["val total"]) == 2
+    assert len(dialog.chart.series["step"]) == 4  # two steps per epoch, drawn as they come
     assert dialog.sample_view.after is not None and "epoch 2" in dialog.sample_view.message
-    assert window.model_combo.currentText() == "tiny (yours)"
+    assert window.ui.model_combo.currentText() == selected  # listed, not silently chosen
+    assert window.ui.model_combo.findText("tiny (yours)") >= 0
+    assert not dialog.save_button.isEnabled()  # the run saved itself
+    click(qtbot, dialog.use_button)
+    assert window.ui.model_combo.currentText() == "tiny (yours)"
     assert cli_main(["models"]) == 0
     assert "tiny" in capsys.readouterr().out
 
@@ -87,61 +126,101 @@ def test_training_updates_chart_and_preview_and_saves_a_selectable_model(
 def test_stop_then_resume(dialog, dark_folder, qtbot):
     scan(dialog, qtbot, [dark_folder])
     dialog.epochs_spin.setValue(3)
-    dialog.start(resume=False)
+    click(qtbot, dialog.start_button)
     qtbot.waitUntil(lambda: len(dialog.chart.series.get("total", [])) >= 1, timeout=60_000)
-    dialog.stop()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
-    assert dialog.last_result.status == "cancelled"
-    done = read_checkpoint_info(dialog.run_dir())["epoch"]
+    click(qtbot, dialog.stop_button)
+    wait_idle(dialog, qtbot)
+    assert dialog.last_result.status is RunStatus.CANCELLED
+    done = read_run_info(dialog.last_result.run_dir).epoch
     assert 1 <= done < 3
     assert dialog.resume_button.isEnabled() and f"epoch {done}" in dialog.resume_button.text()
-    dialog.start(resume=True)
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
-    assert dialog.last_result.status == "finished" and dialog.last_result.epochs_done == 3
+    click(qtbot, dialog.resume_button)
+    wait_idle(dialog, qtbot)
+    assert dialog.last_result.status is RunStatus.FINISHED and dialog.last_result.epochs_done == 3
     assert len(dialog.chart.series["total"]) == 3
+
+
+def test_starting_over_asks_first(window, dialog, dark_folder, qtbot):
+    scan(dialog, qtbot, [dark_folder])
+    dialog.epochs_spin.setValue(1)
+    click(qtbot, dialog.start_button)
+    wait_idle(dialog, qtbot)
+    window.asker.answers.append(False)  # "Start over and discard it?" → No
+    click(qtbot, dialog.start_button)
+    assert window.asker.asked[-1] == "Start over?" and not dialog.running
+    window.asker.answers.append(True)
+    click(qtbot, dialog.start_button)
+    wait_idle(dialog, qtbot)
+    assert dialog.last_result.status is RunStatus.FINISHED
 
 
 def test_save_model_of_a_stopped_run(window, dialog, dark_folder, qtbot):
     scan(dialog, qtbot, [dark_folder])
     dialog.epochs_spin.setValue(5)
-    dialog.start(resume=False)
+    click(qtbot, dialog.start_button)
     qtbot.waitUntil(lambda: len(dialog.chart.series.get("total", [])) >= 1, timeout=60_000)
-    dialog.stop()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
-    dialog.save_stopped_run()
-    assert window.model_combo.currentText() == "tiny (yours)"
+    click(qtbot, dialog.stop_button)
+    wait_idle(dialog, qtbot)
+    click(qtbot, dialog.save_button)
+    wait_idle(dialog, qtbot)
+    assert "Saved as “tiny”" in dialog.status.text() and not dialog.save_button.isEnabled()
+    assert window.ui.model_combo.findText("tiny (yours)") >= 0
 
 
-def test_manage_rename_delete_export(window, tmp_path, qtbot, user_home):
-    manager = window.open_model_manager()
+def test_typing_a_name_reads_nothing_from_disk(dialog, dark_folder, qtbot, monkeypatch):
+    scan(dialog, qtbot, [dark_folder])
+    dialog.epochs_spin.setValue(1)
+    click(qtbot, dialog.start_button)
+    wait_idle(dialog, qtbot)
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load on a keystroke"))
+    dialog.name_edit.clear()
+    qtbot.keyClicks(dialog.name_edit, "tiny")
+    assert dialog.start_button.isEnabled() and not dialog.resume_button.isEnabled()
+
+
+def test_manage_rename_delete_export(window, tmp_path, qtbot):
+    window.ui.manage_action.trigger()
+    manager = window.findChildren(type(window.models.open_manager()))[0]
     qtbot.addWidget(manager)
     names = [e.name for e in manager.entries]
     manager.list.setCurrentRow(names.index("bright"))
     assert "dcenet" in manager.card.toPlainText()
-    manager.rename_selected("brighter")
+    window.asker.answers.append("brighter")
+    click(qtbot, manager.rename_button)
+    qtbot.waitUntil(lambda: any(e.name == "brighter" for e in list_models()), timeout=10_000)
+    qtbot.waitUntil(lambda: window.ui.model_combo.findText("brighter (yours)") >= 0, timeout=5000)
+    window.asker.answers.append(tmp_path / "copy")
+    click(qtbot, manager.export_button)
+    qtbot.waitUntil(lambda: (tmp_path / "copy.safetensors").is_file(), timeout=10_000)
+    window.asker.answers.append(False)  # "Delete the model?" → No
+    click(qtbot, manager.delete_button)
+    qtbot.wait(100)
     assert any(e.name == "brighter" for e in list_models())
-    assert window.model_combo.findText("brighter (yours)") >= 0
-    manager.export_selected(tmp_path / "copy.safetensors")
-    assert (tmp_path / "copy.safetensors").is_file()
-    manager.delete_selected(confirm=False)
-    assert not any(e.source == "user" for e in list_models())
-    assert window.model_combo.findText("brighter (yours)") < 0
-    assert isinstance(manager, ModelManager)
+    window.asker.answers.append(True)
+    click(qtbot, manager.delete_button)
+    qtbot.waitUntil(
+        lambda: not any(e.source is ModelSource.USER for e in list_models()), timeout=10_000
+    )
+    qtbot.waitUntil(lambda: window.ui.model_combo.findText("brighter (yours)") < 0, timeout=5000)
+    assert window.asker.asked == ["Rename model", "Export model", "Delete model", "Delete model"]
 
 
 def test_next_time_the_dialog_offers_to_resume(make_window, dark_folder, qtbot):
     first = make_window()
-    d = first.open_training()
-    d.name_edit.setText("night")
-    d.epochs_spin.setValue(4)
-    d.crop_spin.setValue(64)
-    d.batch_spin.setValue(4)
+    first.ui.train_action.trigger()
+    d = first.models.training_dialog
+    small_run(d, "night", epochs=4)
     scan(d, qtbot, [dark_folder])
-    d.start(resume=False)
+    click(qtbot, d.start_button)
     qtbot.waitUntil(lambda: len(d.chart.series.get("total", [])) >= 1, timeout=60_000)
-    first.close()  # quiet: stops without asking, keeps the checkpoint
+    first.asker.answers.append(True)  # "Stop training?" → Yes
+    first.close()
     qtbot.waitUntil(lambda: not d.running, timeout=10_000)
-    again = make_window().open_training()
-    assert again.name_edit.text() == "night" and again.resume_button.isEnabled()
-    assert "Resume continues it" in again.status.text() and again.sources() == [dark_folder]
+    second = make_window()
+    second.ui.train_action.trigger()
+    again = second.models.training_dialog
+    qtbot.waitUntil(lambda: again.resume_button.isEnabled(), timeout=10_000)
+    assert again.name_edit.text() == "night"
+    assert "Resume continues it" in again.status.text()
+    assert again.photos.sources() == [dark_folder]
     assert len(again.chart.series["total"]) >= 1

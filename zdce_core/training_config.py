@@ -1,0 +1,156 @@
+"""What defines a training run, its presets, and what it reports. Light to import (no torch):
+the CLI's usage errors and the app's training dialog read the same defaults from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zdce_core.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from zdce_core.losses import LossParts
+
+MIN_IMAGES = 4
+FEW_IMAGES = 20
+"""With fewer photos a run still trains, but the app warns that the model may not generalise."""
+
+
+class TrainingError(UserFacingError, RuntimeError):
+    """Training cannot start or had to stop (too few images, a diverged loss, …)."""
+
+
+class RunStatus(Enum):
+    """How a training run ended."""
+
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+
+
+class Preset(Enum):
+    """Starting points of a run. ``FINE_TUNE`` adapts the bundled model to the user's photos
+    (half the reference learning rate; crops from half to all of the short side, so that
+    details count); ``REFERENCE`` trains from scratch with the paper's recipe (whole images
+    resized, learning rate 1e-4)."""
+
+    FINE_TUNE = "fine-tune"
+    REFERENCE = "reference"
+
+
+def validation_every(photos: int) -> int:
+    """Hold out every n-th photo: every 20th of a large set, about a quarter of a small one."""
+    return max(3, min(20, photos // 4))
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run.
+
+    ``base``: a model spec to fine-tune (see :func:`zdce_core.model_store.resolve_model`), or
+    ``None`` to train ``arch`` from scratch. ``crop``: training patch side in pixels.
+    ``scale_min``: the smallest crop side as a fraction of the image's short side (1.0 = the
+    largest centred-anywhere square, resized: the reference recipe). ``val_every``: every
+    n-th file (sorted) is held out for validation (``None``: :func:`validation_every` of the
+    photo count). ``loss_weights``: overrides of the architecture's reference weights, e.g.
+    ``{"tv": 400}``. Build one with :func:`preset_config`: the CLI and the app share it.
+    """
+
+    data: list[str]
+    name: str
+    arch: str = "dcenet"
+    base: str | None = "default"
+    epochs: int = 10
+    crop: int = 256
+    batch_size: int = 8
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    grad_clip: float = 0.1
+    exposure_target: float = 0.6
+    loss_weights: dict[str, float] = field(default_factory=dict)
+    scale_min: float = 1.0
+    flips: bool = True
+    val_every: int | None = None
+    seed: int = 0
+    device: str = "auto"
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` for values that make no sense or would wreck the model
+        (a learning rate of 1000 trains a model that blacks out every photo)."""
+        for name, value, low, high in (
+            ("epochs", self.epochs, 1, 100_000),
+            ("batch size", self.batch_size, 1, 1024),
+            ("crop", self.crop, 16, 4096),
+            ("learning rate", self.lr, 1e-8, 0.01),
+            ("weight decay", self.weight_decay, 0.0, 0.1),
+            ("gradient clip", self.grad_clip, 1e-4, 100.0),
+            ("exposure target", self.exposure_target, 0.2, 0.9),
+            ("scale min", self.scale_min, 0.01, 1.0),
+            ("val every", self.val_every or 20, 2, 100_000),
+            *((f"loss weight {k}", v, 0.0, 1e5) for k, v in self.loss_weights.items()),
+        ):
+            if not low <= value <= high:  # also catches NaN
+                raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+        if self.crop % 16:
+            raise ValueError(f"crop must be a multiple of 16, got {self.crop}")
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    """Reported after every optimisation step; ``losses`` are this batch's."""
+
+    epoch: int
+    epochs: int
+    step: int
+    steps: int
+    losses: LossParts
+    images_per_second: float
+    eta_seconds: float
+
+
+@dataclass(frozen=True)
+class EpochDone:
+    """Reported after each epoch (1-based), once its checkpoint is written."""
+
+    epoch: int
+    epochs: int
+    train: LossParts
+    val: LossParts | None
+    seconds: float
+    checkpoint: Path
+
+
+@dataclass(frozen=True)
+class TrainWarning:
+    """Something the user should know that does not stop training (an unreadable file)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """How a run ended, after how many epochs, and the model it saved (if it finished)."""
+
+    status: RunStatus
+    epochs_done: int
+    history: list[dict]
+    run_dir: Path
+    model_path: Path | None
+
+
+Progress = StepProgress | EpochDone | TrainWarning
+
+
+_PRESETS: dict[Preset, dict] = {
+    Preset.FINE_TUNE: {"base": "default", "lr": 5e-5, "scale_min": 0.5},
+    Preset.REFERENCE: {"base": None, "lr": 1e-4, "scale_min": 1.0},
+}
+
+
+def preset_config(preset: Preset, data: list[str], name: str, **overrides: object) -> TrainConfig:
+    """The configuration of ``preset`` for the photo folders ``data`` and the model ``name``,
+    with ``overrides`` (what the user chose; ``None`` values are left at the preset's)."""
+    config = TrainConfig(data=data, name=name, **_PRESETS[preset])
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})

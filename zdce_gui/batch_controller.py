@@ -1,0 +1,158 @@
+"""Converting the queue: planning outputs, running the batch in a worker, showing progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QDesktopServices
+
+from zdce_core.batch import BatchSummary, ItemFinished, ItemStarted, ItemStatus
+from zdce_core.batch_job import BatchJob, plan_job, run_job
+from zdce_core.discovery import FoundFile
+from zdce_core.outputs import OutputOptions, PlanError, sibling_output_folder
+from zdce_core.textbar import format_duration
+from zdce_gui.queue_model import RowState
+from zdce_gui.workers import Worker, WorkerPool
+
+if TYPE_CHECKING:
+    from zdce_gui.main_window import MainWindow
+
+
+class BatchController(QObject):
+    """Start, follow and cancel one batch at a time."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        self.ui = window.ui
+        self.pool = WorkerPool()
+        self.worker: Worker | None = None
+        self.last_output: Path | None = None
+        self.last_summary: BatchSummary | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def output_options(self, folder: Path) -> OutputOptions:
+        ui = self.ui
+        return OutputOptions(
+            folder=folder,
+            suffix=ui.suffix_edit.text(),
+            format=ui.format_combo.currentData(),
+            quality=ui.quality_spin.value(),
+            keep_metadata=ui.metadata_check.isChecked(),
+            overwrite=ui.overwrite_check.isChecked(),
+            mirror=ui.mirror_check.isChecked(),
+        )
+
+    def plan(self) -> BatchJob:
+        """Processable queued rows grouped by their output options (one folder each)."""
+        chosen = self.ui.folder_edit.text().strip()
+
+        def options_of(found: FoundFile) -> OutputOptions:
+            folder = Path(chosen).expanduser() if chosen else sibling_output_folder(found)
+            return self.output_options(folder)
+
+        return plan_job([i.found for i in self.w.queue.items if i.processable], options_of)
+
+    def start(self) -> None:
+        enhancer = self.w.models.enhancer
+        if self.running or enhancer is None:
+            return
+        try:
+            job = self.plan()
+        except PlanError as exc:
+            self.w.asker.warn("Cannot start", str(exc))
+            return
+        if not job.total:
+            self.ui.status_label.setText("Nothing to convert.")
+            return
+        queue = self.w.queue
+        for pairs in job.groups.values():
+            for found, _out in pairs:
+                queue.update(
+                    queue.row_of(found.path), status=RowState.QUEUED, reason="", output=None
+                )
+        preview = self.w.preview
+        own = {
+            i.path: preview.adjustments(i.strength) for i in queue.items if i.strength is not None
+        }
+        default = preview.adjustments(self.w.settings.strength)
+        self.ui.progress.setRange(0, job.total)
+        self.ui.progress.setValue(0)
+        self.last_output = job.first_folder
+
+        def work(report, cancelled):
+            return run_job(
+                job,
+                enhancer,
+                lambda p: own.get(p, default),
+                lambda event, progress: report((event, progress.text())),
+                cancelled,
+            )
+
+        self.worker = self.pool.start(
+            work, progress=self.progress, result=self.done, error=self.error, finished=self.finished
+        )
+        self.ui.status_label.setText(f"Converting {job.total} image(s)…")
+        self.w.update_actions()
+
+    def progress(self, update: tuple[ItemStarted | ItemFinished, str]) -> None:
+        event, text = update
+        queue = self.w.queue
+        row = queue.row_of(event.path)
+        if row < 0:
+            return
+        if isinstance(event, ItemStarted):
+            queue.update(row, status=RowState.WORKING, reason="")
+            return
+        output = event.output if event.status is ItemStatus.DONE else None
+        queue.update(row, status=RowState.of(event.status), reason=event.reason, output=output)
+        if event.strength is not None:
+            queue.update(row, chosen=(event.strength, event.auto))
+        self.ui.progress.setValue(self.ui.progress.value() + 1)
+        self.ui.status_label.setText(text)
+
+    def done(self, summary: BatchSummary) -> None:
+        self.last_summary = summary
+        queue = self.w.queue
+        for row, item in enumerate(queue.items):
+            if item.status is RowState.WORKING:
+                queue.update(row, status=RowState.CANCELLED, reason="")
+        verb = "Cancelled" if summary.cancelled else "Finished"
+        text = (
+            f"{verb}: {summary.done} converted, {summary.skipped} skipped, "
+            f"{summary.failed} failed in {format_duration(summary.seconds)}"
+        )
+        self.ui.status_label.setText(text)
+        if summary.failed:
+            details = "\n".join(f"{p}: {r}" for p, r in summary.failures)
+            self.w.asker.warn("Some photos failed", text, details)
+
+    def error(self, message: str) -> None:
+        self.ui.status_label.setText(f"The conversion stopped: {message}")
+        self.w.asker.warn("Conversion stopped", message)
+
+    def finished(self) -> None:
+        self.worker = None
+        self.w.update_actions()
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.ui.status_label.setText("Cancelling after the current strip…")
+
+    def open_output_folder(self) -> None:
+        folder = self.last_output
+        if folder is None:
+            return
+        if not folder.is_dir():
+            self.w.asker.warn("Cannot open the output folder", f"{folder} does not exist (yet).")
+        elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.w.asker.warn(
+                "Cannot open the output folder",
+                f"No file manager is set up to open folders. The outputs are in:\n{folder}",
+            )

@@ -1,0 +1,236 @@
+"""The main window's widgets and menus, laid out; no behaviour (controllers connect them)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from zdce_core.adjustments import Denoise
+from zdce_gui.compare_view import CompareView, ViewMode
+from zdce_gui.histogram_view import HistogramView
+
+SLIDER_STEPS = 80  # 0.1 strength per step
+FORMATS = [
+    ("Same as input", "same"),
+    ("JPEG", "jpeg"),
+    ("PNG", "png"),
+    ("TIFF", "tiff"),
+    ("WebP", "webp"),
+]
+QUEUE_COLUMN_WIDTHS = (150, 90, 80, 70)  # Name, Status, Strength ("auto 5.3"), Size
+
+
+def _button(text: str, tip: str = "", focus: bool = True) -> QPushButton:
+    button = QPushButton(text)
+    if tip:
+        button.setToolTip(tip)
+    if not focus:  # Space must keep showing the original, not press this button
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return button
+
+
+class MainLayout:
+    """Builds every widget of ``window`` as an attribute, and its menus as actions."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self.window = window
+        queue_panel = self._queue_panel()
+        preview_panel = self._preview_panel()
+        self.splitter = QSplitter()
+        self.splitter.addWidget(queue_panel)
+        self.splitter.addWidget(preview_panel)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([560, 840])
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m")
+        self.status_label = QLabel("Add photos to start.")
+        self.start_button = _button("Start")
+        self.start_button.setDefault(True)
+        self.cancel_button = _button("Cancel")
+        self.open_output_button = _button("Open Output Folder")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.progress, 1)
+        bottom.addWidget(self.status_label, 2)
+        for w in (self.start_button, self.cancel_button, self.open_output_button):
+            bottom.addWidget(w)
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.addWidget(self.splitter, 1)
+        cl.addLayout(bottom)
+        window.setCentralWidget(central)
+        self._menus()
+
+    def _queue_panel(self) -> QWidget:
+        self.table = QTableView()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.add_files_button = _button("Add Files…")
+        self.add_folder_button = _button("Add Folder…")
+        self.remove_button = _button("Remove")
+        self.clear_button = _button("Clear")
+        self.recursive_check = QCheckBox("Include subfolders")
+        buttons = QHBoxLayout()
+        for w in (
+            self.add_files_button,
+            self.add_folder_button,
+            self.remove_button,
+            self.clear_button,
+        ):
+            buttons.addWidget(w)
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.addLayout(buttons)
+        layout.addWidget(self.recursive_check)
+        layout.addWidget(self.table)
+        layout.addWidget(self._output_box())
+        return panel
+
+    def _output_box(self) -> QGroupBox:
+        box = QGroupBox("Output and model")
+        form = QFormLayout(box)
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText("beside each input: <folder>-enhanced")
+        self.browse_button = _button("Browse…")
+        row = QHBoxLayout()
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(self.browse_button)
+        form.addRow("Folder", row)
+        self.suffix_edit = QLineEdit()
+        form.addRow("Name suffix", self.suffix_edit)
+        self.format_combo = QComboBox()
+        for label, key in FORMATS:
+            self.format_combo.addItem(label, key)
+        self.quality_spin = QSpinBox()
+        self.quality_spin.setRange(1, 100)
+        fmt_row = QHBoxLayout()
+        fmt_row.addWidget(self.format_combo, 1)
+        fmt_row.addWidget(QLabel("Quality"))
+        fmt_row.addWidget(self.quality_spin)
+        form.addRow("Format", fmt_row)
+        self.metadata_check = QCheckBox("Keep metadata (EXIF, colour profile)")
+        self.overwrite_check = QCheckBox("Overwrite existing outputs (this session only)")
+        self.mirror_check = QCheckBox("Mirror subfolders")
+        for check in (self.metadata_check, self.overwrite_check, self.mirror_check):
+            form.addRow("", check)
+        self.model_combo = QComboBox()
+        self.import_button = _button("Import…")
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(self.import_button)
+        form.addRow("Model", model_row)
+        self.device_combo = QComboBox()
+        form.addRow("Device", self.device_combo)
+        return box
+
+    def _preview_panel(self) -> QWidget:
+        self.view = CompareView()
+        self.histogram = HistogramView()
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItem("Split view", ViewMode.SPLIT)
+        self.mode_combo.addItem("Side by side", ViewMode.SIDE_BY_SIDE)
+        self.mode_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.fit_button = _button("Fit", "Fit the photo in the view (Ctrl+0)", focus=False)
+        self.actual_button = _button("100%", "One photo pixel per screen pixel (Ctrl+1)", False)
+        self.zoom_label = QLabel()
+        self.zoom_label.setMinimumWidth(48)
+        self.zoom_label.setToolTip("Zoom, relative to the photo's full size")
+        self.denoise_combo = QComboBox()
+        for level in Denoise:
+            self.denoise_combo.addItem(level.value.capitalize(), level)
+        self.denoise_combo.setToolTip("Smooth the noise of lifted shadows")
+        view_row = QHBoxLayout()
+        for w in (self.mode_combo, self.fit_button, self.actual_button, self.zoom_label):
+            view_row.addWidget(w)
+        view_row.addStretch(1)
+        view_row.addWidget(QLabel("Denoise"))
+        view_row.addWidget(self.denoise_combo)
+
+        self.auto_check = QCheckBox("Auto")
+        self.auto_check.setToolTip(
+            "Auto exposure: each photo gets the strength it needs; move the slider to choose one"
+        )
+        self.strength_slider = QSlider(Qt.Orientation.Horizontal)
+        self.strength_slider.setRange(0, SLIDER_STEPS)
+        self.strength_slider.setPageStep(5)
+        self.strength_slider.setMinimumWidth(320)
+        self.strength_spin = QDoubleSpinBox()
+        self.strength_spin.setRange(0.0, 8.0)
+        self.strength_spin.setSingleStep(0.1)
+        self.strength_spin.setDecimals(1)
+        self.own_strength_check = QCheckBox("Only this image")
+        self.own_strength_check.setToolTip(
+            "Keep this strength for the selected image; the others use the batch strength"
+        )
+        strength_row = QHBoxLayout()
+        strength_row.addWidget(QLabel("Strength"))
+        strength_row.addWidget(self.auto_check)
+        strength_row.addWidget(self.strength_slider, 1)
+        strength_row.addWidget(self.strength_spin)
+        strength_row.addWidget(self.own_strength_check)
+
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.histogram)
+        layout.addLayout(view_row)
+        layout.addLayout(strength_row)
+        return panel
+
+    def _menus(self) -> None:
+        bar = self.window.menuBar()
+
+        def action(menu: QMenu, text: str, shortcut: str | QKeySequence | None = None) -> QAction:
+            act = QAction(text, self.window)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            menu.addAction(act)
+            return act
+
+        file_menu = bar.addMenu("&File")
+        self.add_files_action = action(file_menu, "Add &Files…", QKeySequence.StandardKey.Open)
+        self.add_folder_action = action(file_menu, "Add F&older…", "Ctrl+Shift+O")
+        self.remove_action = action(file_menu, "&Remove Selected", QKeySequence.StandardKey.Delete)
+        file_menu.addSeparator()
+        self.start_action = action(file_menu, "&Start", "Ctrl+Return")
+        self.cancel_action = action(file_menu, "&Cancel", "Esc")
+        self.open_output_action = action(file_menu, "Open &Output Folder")
+        file_menu.addSeparator()
+        self.quit_action = action(file_menu, "&Quit", QKeySequence.StandardKey.Quit)
+        view_menu = bar.addMenu("&View")
+        self.fit_action = action(view_menu, "&Fit", "Ctrl+0")
+        self.actual_action = action(view_menu, "&100%", "Ctrl+1")
+        model_menu = bar.addMenu("&Model")
+        self.train_action = action(model_menu, "&Train…")
+        self.manage_action = action(model_menu, "&Manage…")
+        self.import_action = action(model_menu, "&Import Model…")
+        self.models_folder_action = action(model_menu, "Open &Models Folder")
+        help_menu = bar.addMenu("&Help")
+        self.shortcuts_action = action(help_menu, "&Keyboard Shortcuts")
+        self.about_action = action(help_menu, "&About")

@@ -1,0 +1,140 @@
+"""The model and device the app enhances with: choosing, importing, managing, training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QDesktopServices
+
+from zdce_core.device import describe_devices
+from zdce_core.enhancer import Enhancer
+from zdce_core.model_store import import_model, list_models, user_models_dir
+from zdce_core.weights import WeightsError, load_model
+from zdce_gui.model_manager import ModelManager
+from zdce_gui.training_dialog import TrainingDialog
+from zdce_gui.workers import WorkerPool
+
+if TYPE_CHECKING:
+    from zdce_gui.main_window import MainWindow
+
+NO_MODEL = "No model installed: import one with Model → Import Model…"
+
+
+class ModelController(QObject):
+    """Holds the loaded :class:`Enhancer` (``None`` with ``error`` saying why)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        self.ui = window.ui
+        self.pool = WorkerPool()
+        self.enhancer: Enhancer | None = None
+        self.error = ""
+        self.training_dialog: TrainingDialog | None = None
+        self.ui.device_combo.addItem("Auto", "auto")
+        for spec, name in describe_devices():
+            self.ui.device_combo.addItem(name, spec)
+        self.ui.model_combo.currentIndexChanged.connect(lambda _i: self.reload())
+        self.ui.device_combo.currentIndexChanged.connect(lambda _i: self.reload())
+
+    def pools(self) -> list[WorkerPool]:
+        pools = [self.pool]
+        if self.training_dialog is not None:
+            pools.append(self.training_dialog.pool)
+        return pools
+
+    def choose_device(self, spec: str) -> None:
+        combo = self.ui.device_combo
+        combo.blockSignals(True)
+        combo.setCurrentIndex(max(combo.findData(spec), 0))
+        combo.blockSignals(False)
+
+    def refresh(self, select: Path | None = None) -> None:
+        """List the models again, keeping (or choosing) ``select`` or the current one."""
+        combo = self.ui.model_combo
+        current = select or combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        for entry in list_models():
+            combo.addItem(entry.label, str(entry.path))
+        current = None if current is None else str(current)
+        if current is not None and not Path(current).is_file():
+            current = None  # renamed or deleted meanwhile
+        if current is not None and combo.findData(current) < 0:
+            combo.addItem(Path(current).name, current)
+        index = combo.findData(current) if current is not None else 0
+        combo.setCurrentIndex(max(index, 0))
+        combo.blockSignals(False)
+        self.reload()
+
+    def reload(self) -> None:
+        """Load the chosen model on the chosen device (milliseconds: it is tiny)."""
+        path = self.ui.model_combo.currentData()
+        self.enhancer, self.error = None, ""
+        if path is None:
+            self.error = NO_MODEL
+        else:
+            try:
+                self.enhancer = Enhancer(load_model(path), self.ui.device_combo.currentData())
+            except (WeightsError, ValueError) as exc:
+                self.error = str(exc)
+        self.w.settings.model = Path(path) if path else None
+        self.w.settings.device = self.ui.device_combo.currentData() or "auto"
+        self.w.preview.forget()
+        if self.error:
+            self.ui.view.set_message(self.error)
+        else:
+            self.w.preview.select_row(self.w.preview.selected_row())
+        self.w.update_actions()
+
+    def ask_import(self) -> None:
+        paths = self.w.asker.open_paths(
+            "Import a model", self.w.settings.model_dir, "Models (*.safetensors *.pth *.pt)"
+        )
+        if paths:
+            self.import_file(paths[0])
+
+    def import_file(self, path: Path) -> None:
+        """Check and copy ``path`` into the user model folder in a worker, then select it."""
+        self.w.settings.model_dir = path.parent
+        self.ui.status_label.setText(f"Importing {path.name}…")
+        self.pool.start(
+            lambda _r, _c: import_model(path),
+            result=self.imported,
+            error=lambda message: self.w.asker.warn("Cannot import model", message),
+        )
+
+    def imported(self, target: Path) -> None:
+        self.ui.status_label.setText(f"Imported {target.stem}.")
+        self.refresh(select=target)
+
+    def open_manager(self) -> ModelManager:
+        manager = ModelManager(self.w, self.w.asker)
+        manager.models_changed.connect(self.refresh)
+        manager.show()
+        return manager
+
+    def open_training(self) -> TrainingDialog:
+        """Show the training dialog (one per window; it keeps running when hidden)."""
+        paths = [item.path for item in self.w.queue.items if item.processable]
+        if self.training_dialog is None:
+            dialog = TrainingDialog(self.w, queue_paths=paths, asker=self.w.asker)
+            dialog.model_saved.connect(lambda _p: self.refresh())
+            dialog.use_model.connect(lambda p: self.refresh(select=Path(p)))
+            self.training_dialog = dialog
+        else:
+            self.training_dialog.photos.set_queue_paths(paths)
+        self.training_dialog.show()
+        self.training_dialog.raise_()
+        return self.training_dialog
+
+    def open_models_folder(self) -> None:
+        folder = user_models_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.w.asker.warn(
+                "Cannot open the models folder",
+                f"No file manager is set up to open folders. Your models are in:\n{folder}",
+            )

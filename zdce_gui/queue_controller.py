@@ -1,0 +1,91 @@
+"""Filling the queue: files and folders from dialogs and drops, searched in a worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from zdce_core.discovery import discover
+from zdce_core.image_io import READ_EXTENSIONS
+from zdce_gui.queue_model import QueueItem, ignored_item, item_for
+from zdce_gui.workers import Worker, WorkerPool
+
+if TYPE_CHECKING:
+    from zdce_gui.main_window import MainWindow
+
+
+class QueueController(QObject):
+    """Adds, removes and clears rows of the window's :class:`QueueModel`."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        self.ui = window.ui
+        self.pool = WorkerPool()
+        self.discovering = 0
+        self.last_added = 0
+
+    def add_paths(self, paths: list[Path]) -> Worker:
+        """Queue files and folders (folders recursively when the box is ticked).
+
+        Folders are searched in a worker thread (a large or network folder must not freeze
+        the window); the rows appear when the search is done, in the order asked.
+        """
+        recursive = self.ui.recursive_check.isChecked()
+
+        def work(_report, _cancelled) -> list[QueueItem]:
+            found, ignored = discover(paths, recursive=recursive)
+            return [item_for(f) for f in found] + [ignored_item(i) for i in ignored]
+
+        self.discovering += 1
+        self.ui.status_label.setText("Looking for photos…")
+        return self.pool.start(
+            work,
+            result=self.queue_items,
+            error=lambda message: self.ui.status_label.setText(f"Could not add: {message}"),
+            finished=self._discovery_done,
+        )
+
+    def queue_items(self, items: list[QueueItem]) -> None:
+        self.last_added = self.w.queue.add(items)
+        if self.last_added and not self.ui.table.currentIndex().isValid():
+            self.ui.table.selectRow(0)
+        self.ui.status_label.setText(f"{len(self.w.queue.items)} in the queue")
+        self.w.update_actions()
+
+    def _discovery_done(self) -> None:
+        self.discovering -= 1
+
+    def ask_add_files(self) -> None:
+        patterns = " ".join(f"*{e}" for e in sorted(READ_EXTENSIONS))
+        paths = self.w.asker.open_paths(
+            "Add photos",
+            self.w.settings.input_dir,
+            f"Images ({patterns} {patterns.upper()});;All files (*)",
+        )
+        if paths:
+            self.w.settings.input_dir = paths[0].parent
+            self.add_paths(paths)
+
+    def ask_add_folder(self) -> None:
+        folder = self.w.asker.folder("Add a folder of photos", self.w.settings.input_dir)
+        if folder is not None:
+            self.w.settings.input_dir = folder
+            self.add_paths([folder])
+
+    def remove_selected(self) -> None:
+        if self.w.batch.running:
+            return
+        rows = [i.row() for i in self.ui.table.selectionModel().selectedRows()]
+        self.w.queue.remove_rows(rows)
+        if not self.w.queue.items:
+            self.w.preview.clear_screen()
+        self.w.update_actions()
+
+    def clear(self) -> None:
+        if not self.w.batch.running:
+            self.w.queue.clear()
+            self.w.preview.clear_screen()
+            self.w.update_actions()
