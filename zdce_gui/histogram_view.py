@@ -35,6 +35,13 @@ class HistogramView(QWidget):
     def clipping(self) -> bool:
         return self.after is not None and self.after.clipped > CLIP_WARNING
 
+    def clip_text(self) -> str:
+        """``"clipped 1.2 % (was 0.1 %)"``: how much of the result is white, and before."""
+        if self.after is None:
+            return ""
+        was = f" (was {100 * self.before.clipped:.1f} %)" if self.before is not None else ""
+        return f"clipped {100 * self.after.clipped:.1f} %{was}"
+
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -74,5 +81,5 @@ class HistogramView(QWidget):
             p.drawText(
                 area.adjusted(0, 0, -18, 0),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-                f"clipped {100 * self.after.clipped:.1f} %",
+                self.clip_text(),
             )

@@ -64,3 +64,25 @@ def test_hold_space_shows_the_original(qtbot):
     assert view.showing_original
     QTest.keyRelease(view, Qt.Key.Key_Space)
     assert not view.showing_original
+
+
+def test_holding_space_side_by_side_shows_the_original_in_both_panes(qtbot):
+    view = make_view(qtbot)
+    view.set_mode(ViewMode.SIDE_BY_SIDE)
+    QTest.keyPress(view, Qt.Key.Key_Space)
+    shot = view.grab().toImage()
+    left, right = shot.pixelColor(100, 150), shot.pixelColor(300, 150)
+    assert abs(left.lightness() - right.lightness()) <= 2  # both the original, none blank
+    QTest.keyRelease(view, Qt.Key.Key_Space)
+    shot = view.grab().toImage()
+    assert shot.pixelColor(300, 150).lightness() > shot.pixelColor(100, 150).lightness() + 10
+
+
+def test_switching_modes_sends_the_new_fitted_zoom(qtbot):
+    view = make_view(qtbot)
+    view.set_images(to_qimage(dark_rgb(120, 400)), None)  # fits whole, not in half the width
+    sent: list[float] = []
+    view.zoom_changed.connect(sent.append)
+    split_scale = view.current_scale()
+    view.set_mode(ViewMode.SIDE_BY_SIDE)
+    assert sent and sent[-1] == view.current_scale() < split_scale

@@ -319,3 +319,127 @@ def test_a_model_that_crushes_the_preview_shows_why_instead_of_a_black_picture(
     qtbot.waitUntil(lambda: "black" in window.ui.view.message, timeout=10_000)
     assert window.ui.view.after is None and window.ui.view.before is not None
     assert window.ui.view.message.startswith("a.jpg: the model turned")
+
+
+def test_zoom_label_follows_the_view_mode(window, tmp_path, qtbot):
+    window.show()
+    add(window, qtbot, [save_photo(tmp_path / "wide.png", dark_rgb(300, 1600))])
+    window.ui.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.preview.current is not None, timeout=10_000)
+    split = window.ui.zoom_label.text()
+    window.ui.mode_combo.setCurrentIndex(window.ui.mode_combo.findData(ViewMode.SIDE_BY_SIDE))
+    assert window.ui.zoom_label.text() != split and window.ui.zoom_label.text().endswith("%")
+
+
+def test_after_clicking_fit_space_still_shows_the_original(window, photos, qtbot):
+    from PySide6.QtTest import QTest
+
+    add(window, qtbot, [photos / "a.jpg"])
+    window.ui.table.setFocus()
+    qtbot.mouseClick(window.ui.fit_button, Qt.MouseButton.LeftButton)
+    assert not window.ui.fit_button.hasFocus()
+    focused = window.focusWidget() or window.ui.table
+    QTest.keyPress(focused, Qt.Key.Key_Space)
+    assert window.ui.view.showing_original
+    QTest.keyRelease(focused, Qt.Key.Key_Space)
+
+
+def test_the_histogram_shows_before_and_after(window, photos, qtbot):
+    add(window, qtbot, [photos / "a.jpg"])
+    window.ui.table.selectRow(0)
+    hist = window.ui.histogram
+    qtbot.waitUntil(lambda: hist.before is not None and hist.after is not None, timeout=10_000)
+    assert hist.after.mean > hist.before.mean  # the brightening model lifts the photo
+    assert abs(float(hist.before.counts.sum()) - 1.0) < 1e-6
+
+
+def test_open_output_folder_says_where_when_nothing_opens_it(
+    window, photos, qtbot, tmp_path, monkeypatch
+):
+    from PySide6.QtGui import QDesktopServices
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda _url: False)
+    add(window, qtbot, [photos / "a.jpg"])
+    window.ui.folder_edit.setText(str(tmp_path / "out"))
+    window.ui.start_button.click()
+    qtbot.waitUntil(lambda: not window.batch.running, timeout=30_000)
+    qtbot.mouseClick(window.ui.open_output_button, Qt.MouseButton.LeftButton)
+    title, message = window.asker.shown[-1]
+    assert title == "Cannot open the output folder" and str(tmp_path / "out") in message
+
+
+def test_every_menu_action_does_something(window, photos, qtbot, tmp_path, monkeypatch):
+    """Trigger each menu action as a user does; each must change what the user sees."""
+    from PySide6.QtGui import QDesktopServices
+
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: bool(opened.append(url)) or True)
+    ui, asker = window.ui, window.asker
+    asker.answers.append([photos / "a.jpg"])
+    ui.add_files_action.trigger()
+    qtbot.waitUntil(lambda: len(window.queue.items) == 1, timeout=10_000)
+    asker.answers.append(photos / "sub")
+    ui.add_folder_action.trigger()
+    qtbot.waitUntil(lambda: len(window.queue.items) == 2, timeout=10_000)
+    ui.table.selectRow(1)
+    ui.remove_action.trigger()
+    assert [i.path.name for i in window.queue.items] == ["a.jpg"]
+    ui.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.preview.current is not None, timeout=10_000)
+    ui.actual_action.trigger()
+    assert not ui.view.fit and ui.view.current_scale() == 1.0
+    ui.fit_action.trigger()
+    assert ui.view.fit
+    ui.folder_edit.setText(str(tmp_path / "out"))
+    ui.start_action.trigger()
+    assert window.batch.running and ui.cancel_action.isEnabled()
+    qtbot.waitUntil(lambda: not window.batch.running, timeout=30_000)
+    ui.open_output_action.trigger()
+    assert opened[-1].toLocalFile() == str(tmp_path / "out")
+    ui.models_folder_action.trigger()
+    assert opened[-1].toLocalFile().endswith("models")
+    ui.train_action.trigger()
+    assert window.models.training_dialog is not None
+    assert window.models.training_dialog.isVisible()
+    ui.manage_action.trigger()
+    from zdce_gui.model_manager import ModelManager
+
+    assert any(m.isVisible() for m in window.findChildren(ModelManager))
+    ui.shortcuts_action.trigger()
+    from zdce_gui.main_window import ShortcutsDialog
+
+    assert any(d.isVisible() for d in window.findChildren(ShortcutsDialog))
+    ui.about_action.trigger()
+    assert asker.shown[-1][0] == "About zdce" and "Model: default" in asker.shown[-1][1]
+    asker.answers.append([tmp_path / "none.safetensors"])
+    ui.import_action.trigger()
+    qtbot.waitUntil(lambda: asker.shown[-1][0] == "Cannot import model", timeout=10_000)
+    ui.quit_action.trigger()
+    assert not window.isVisible()
+
+
+def test_every_button_of_the_queue_and_output_box(window, photos, qtbot, tmp_path):
+    ui, asker = window.ui, window.asker
+    asker.answers.append([photos / "a.jpg", photos / "b.png"])
+    qtbot.mouseClick(ui.add_files_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.queue.items) == 2, timeout=10_000)
+    asker.answers.append(photos / "sub")
+    qtbot.mouseClick(ui.add_folder_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.queue.items) == 3, timeout=10_000)
+    ui.table.selectRow(0)
+    qtbot.mouseClick(ui.remove_button, Qt.MouseButton.LeftButton)
+    assert [i.path.name for i in window.queue.items] == ["b.png", "c.png"]
+    qtbot.mouseClick(ui.clear_button, Qt.MouseButton.LeftButton)
+    assert not window.queue.items and ui.view.before is None
+    asker.answers.append(tmp_path / "chosen")
+    qtbot.mouseClick(ui.browse_button, Qt.MouseButton.LeftButton)
+    assert ui.folder_edit.text() == str(tmp_path / "chosen")
+    asker.answers.append([save_model(brightening_net("dcenet++"), tmp_path / "pp.safetensors")])
+    qtbot.mouseClick(ui.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ui.model_combo.currentText() == "pp (yours)", timeout=10_000)
+    assert asker.asked == [
+        "Add photos",
+        "Add a folder of photos",
+        "Output folder",
+        "Import a model",
+    ]

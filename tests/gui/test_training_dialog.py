@@ -224,3 +224,16 @@ def test_next_time_the_dialog_offers_to_resume(make_window, dark_folder, qtbot):
     assert "Resume continues it" in again.status.text()
     assert again.photos.sources() == [dark_folder]
     assert len(again.chart.series["total"]) >= 1
+
+
+def test_folder_buttons_and_close(window, dialog, dark_folder, tmp_path, qtbot):
+    window.asker.answers.append(dark_folder)
+    click(qtbot, dialog.photos.add_button)
+    qtbot.waitUntil(lambda: not dialog.photos.scanning, timeout=10_000)
+    assert dialog.photos.sources() == [dark_folder] and dialog.photos.usable_count() == 10
+    dialog.photos.folders.setCurrentRow(0)
+    click(qtbot, dialog.photos.remove_button)
+    assert dialog.photos.sources() == [] and not dialog.start_button.isEnabled()
+    close = next(b for b in dialog.findChildren(type(dialog.start_button)) if b.text() == "Close")
+    click(qtbot, close)
+    assert not dialog.isVisible()
