@@ -79,14 +79,19 @@ def reduced_copy(pixels: np.ndarray, size: int) -> np.ndarray:
     if scale >= 1.0:
         return pixels
     target = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(Image.fromarray(pixels).resize(target, Image.BILINEAR, reducing_gap=2.0))
+    return np.asarray(
+        Image.fromarray(pixels).resize(target, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    )
 
 
 class MapSource(Protocol):
     """Curve maps for an image of ``height`` × ``width`` pixels, delivered strip by strip."""
 
-    height: int
-    width: int
+    @property
+    def height(self) -> int: ...
+
+    @property
+    def width(self) -> int: ...
 
     def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
         """Maps ``(1, 3, r1 − r0, width)`` for rows [r0, r1), one per curve iteration."""
@@ -193,7 +198,7 @@ class Enhancer:
         self.half = self.device.type == "cuda"
         net = model.net.to(self.device).eval()
         if self.device.type == "cpu":
-            net = net.to(memory_format=torch.channels_last)
+            net = net.to(memory_format=torch.channels_last)  # pyright: ignore[reportCallIssue]
         if self.half:
             net = net.half()
         self.net = net

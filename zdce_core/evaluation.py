@@ -97,7 +97,9 @@ def lightness_order_error(before: np.ndarray, after: np.ndarray) -> float:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
 
     def lightness(img: np.ndarray) -> torch.Tensor:
-        small = Image.fromarray(img.max(axis=2)).resize(size, Image.BICUBIC, reducing_gap=None)
+        small = Image.fromarray(img.max(axis=2)).resize(
+            size, Image.Resampling.BICUBIC, reducing_gap=None
+        )
         return torch.from_numpy(np.asarray(small, dtype=np.float32).ravel())
 
     a, b = lightness(before), lightness(after)
@@ -123,6 +125,7 @@ def score_image(
     copy and result it was measured on."""
     small = reduced_copy(read_image(path).pixels, size)  # 8-bit, as the photo metrics
     estimate = enhancer.estimate_downscaled(small)
+    assert estimate.source is not None  # estimate_downscaled keeps its input
     x = estimate.source.float().cpu()
     maps = estimate.small.float().cpu()
     with torch.no_grad():

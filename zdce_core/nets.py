@@ -114,6 +114,7 @@ def _separable_on_parts(layer: nn.Module, parts: list[torch.Tensor]) -> torch.Te
     channels_last; equal to ``layer(torch.cat(parts, 1))`` up to float rounding."""
     assert isinstance(layer, DepthwiseSeparableConv)
     depth, point = layer.depth_conv, layer.point_conv
+    assert depth.bias is not None and point.bias is not None  # both are built with biases
     weights = point.weight.flatten(1)
     b, _, h, w = parts[0].shape
     out: torch.Tensor | None = None

@@ -70,7 +70,8 @@ def _init_weights(net: torch.nn.Module, seed: int) -> None:
         for m in net.modules():
             if isinstance(m, torch.nn.Conv2d):
                 m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * 0.02)
-                m.bias.zero_()
+                if m.bias is not None:
+                    m.bias.zero_()
 
 
 class Trainer:
@@ -111,7 +112,7 @@ class Trainer:
         config.arch = self.net.arch
         self.channels_last = self.device.type == "cpu"
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
-        self.net.to(self.device, memory_format=memory_format)
+        self.net.to(self.device, memory_format=memory_format)  # pyright: ignore[reportCallIssue]
         self.optimizer = torch.optim.Adam(
             self.net.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
@@ -359,7 +360,7 @@ def export_checkpoint(run_dir: Path, path: Path | None = None) -> Path:
 def snapshot_enhancer(net: nets.CurveNet) -> Enhancer:
     """A CPU enhancer on a copy of ``net`` (e.g. mid-training); ``net`` is left untouched."""
     snapshot = copy.deepcopy(net).float().cpu().eval()
-    snapshot.to(memory_format=torch.contiguous_format)
+    snapshot.to(memory_format=torch.contiguous_format)  # pyright: ignore[reportCallIssue]
     return Enhancer(LoadedModel(snapshot), "cpu")
 
 

@@ -28,7 +28,9 @@ def load_training_image(path: Path, min_side: int) -> Image.Image:
     short = min(img.size)
     if short > 2 * min_side:
         factor = short / (2 * min_side)
-        img = img.resize((round(img.width / factor), round(img.height / factor)), Image.BOX)
+        img = img.resize(
+            (round(img.width / factor), round(img.height / factor)), Image.Resampling.BOX
+        )
     return img
 
 
@@ -46,7 +48,7 @@ def random_crop(
     side = int(torch.randint(lo, short + 1, (1,), generator=gen))
     x0 = int(torch.randint(0, img.width - side + 1, (1,), generator=gen))
     y0 = int(torch.randint(0, img.height - side + 1, (1,), generator=gen))
-    patch = img.resize((crop, crop), Image.BILINEAR, box=(x0, y0, x0 + side, y0 + side))
+    patch = img.resize((crop, crop), Image.Resampling.BILINEAR, box=(x0, y0, x0 + side, y0 + side))
     t = to_tensor(patch)
     if flips and bool(torch.randint(0, 2, (1,), generator=gen)):
         t = t.flip(2)
@@ -57,7 +59,9 @@ def center_square(img: Image.Image, crop: int) -> torch.Tensor:
     """The largest centred square, resized to ``crop``²: the fixed validation view."""
     short = min(img.size)
     x0, y0 = (img.width - short) // 2, (img.height - short) // 2
-    return to_tensor(img.resize((crop, crop), Image.BILINEAR, box=(x0, y0, x0 + short, y0 + short)))
+    return to_tensor(
+        img.resize((crop, crop), Image.Resampling.BILINEAR, box=(x0, y0, x0 + short, y0 + short))
+    )
 
 
 def split_files(files: Sequence[Path], val_every: int) -> tuple[list[Path], list[Path]]:

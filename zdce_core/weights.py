@@ -134,12 +134,13 @@ def model_from_state(
 def _unwrap_checkpoint(obj: object) -> dict[str, torch.Tensor]:
     """The state dict inside a ``torch.load`` result (bare, or under a common key)."""
     if isinstance(obj, dict):
-        for key in ("state_dict", "model", "net"):
-            if isinstance(obj.get(key), dict):
-                obj = obj[key]
-                break
-        if obj and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
-            return obj
+        state = next(
+            (obj[k] for k in ("state_dict", "model", "net") if isinstance(obj.get(k), dict)), obj
+        )
+        if state and all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+        ):
+            return state
     raise WeightsError("holds no state dict of tensors")
 
 

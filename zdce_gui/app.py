@@ -69,13 +69,16 @@ def smoke_test(app, window, model: str | None) -> int:
             ):
                 print("smoke test: the preview was not rendered", file=sys.stderr)
                 return 1
-            means.append(float(np.asarray(window.ui.view.after.constBits()).mean()))
+            after = window.ui.view.after
+            assert after is not None
+            means.append(float(np.asarray(after.constBits()).mean()))
         if abs(means[1] - means[0]) < 0.5:
             print("smoke test: the strength did not change the preview", file=sys.stderr)
             return 1
         window.ui.start_button.click()
-        done = lambda: not window.batch.running and window.batch.last_summary  # noqa: E731
-        if not wait_until(app, done, 120):
+        if not wait_until(
+            app, lambda: not window.batch.running and window.batch.last_summary is not None, 120
+        ):
             print("smoke test: the conversion did not finish", file=sys.stderr)
             return 1
         out = Path(tmp) / "out" / "dark_enhanced.png"
@@ -110,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from zdce_gui.main_window import MainWindow
 
     set_compute_threads()  # one worker per core, one torch thread each
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     app.setApplicationName("zdce")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("zdce")

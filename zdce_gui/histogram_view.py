@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from zdce_core.histogram import Histogram
+if TYPE_CHECKING:
+    from zdce_core.histogram import Histogram
 
 CLIP_WARNING = 0.001
 """The clipped-highlights indicator lights up above this share of clipped pixels (0.1 %)."""

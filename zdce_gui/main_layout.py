@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from zdce_core.adjustments import Denoise
 from zdce_gui.compare_view import CompareView, ViewMode
 from zdce_gui.histogram_view import HistogramView
 
@@ -161,9 +160,7 @@ class MainLayout:
         self.zoom_label = QLabel()
         self.zoom_label.setMinimumWidth(48)
         self.zoom_label.setToolTip("Zoom, relative to the photo's full size")
-        self.denoise_combo = QComboBox()
-        for level in Denoise:
-            self.denoise_combo.addItem(level.value.capitalize(), level)
+        self.denoise_combo = QComboBox()  # levels filled in by the preview controller
         self.denoise_combo.setToolTip("Smooth the noise of lifted shadows")
         view_row = QHBoxLayout()
         for w in (self.mode_combo, self.fit_button, self.actual_button, self.zoom_label):
@@ -206,7 +203,9 @@ class MainLayout:
     def _menus(self) -> None:
         bar = self.window.menuBar()
 
-        def action(menu: QMenu, text: str, shortcut: str | QKeySequence | None = None) -> QAction:
+        def action(
+            menu: QMenu, text: str, shortcut: str | QKeySequence.StandardKey | None = None
+        ) -> QAction:
             act = QAction(text, self.window)
             if shortcut:
                 act.setShortcut(QKeySequence(shortcut))

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QMainWindow
 
 from zdce_core import __version__
@@ -183,10 +183,7 @@ class MainWindow(QMainWindow):
 
     # events ----------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.ui.table and event.type() in (
-            QEvent.Type.KeyPress,
-            QEvent.Type.KeyRelease,
-        ):
+        if watched is self.ui.table and isinstance(event, QKeyEvent):
             return self.ui.view.hold_space(event)
         return super().eventFilter(watched, event)
 

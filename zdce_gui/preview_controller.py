@@ -65,6 +65,8 @@ class PreviewController(QObject):
         self.full_render_timer = QTimer(self, singleShot=True, interval=SLIDER_REST_MS)
         self.full_render_timer.timeout.connect(self.request_render)
         ui = self.ui
+        for level in Denoise:
+            ui.denoise_combo.addItem(level.value.capitalize(), level)
         ui.view.zoom_changed.connect(self.show_zoom)
         ui.strength_slider.valueChanged.connect(lambda v: ui.strength_spin.setValue(v / 10))
         ui.strength_spin.valueChanged.connect(self.strength_changed)
@@ -182,9 +184,11 @@ class PreviewController(QObject):
 
     def show_strength_value(self, value: float) -> None:
         ui = self.ui
-        for widget, v in ((ui.strength_spin, value), (ui.strength_slider, round(value * 10))):
+        for widget in (ui.strength_spin, ui.strength_slider):
             widget.blockSignals(True)
-            widget.setValue(v)
+        ui.strength_spin.setValue(value)
+        ui.strength_slider.setValue(round(value * 10))
+        for widget in (ui.strength_spin, ui.strength_slider):
             widget.blockSignals(False)
 
     def strength_changed(self, value: float) -> None:

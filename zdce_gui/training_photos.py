@@ -169,7 +169,8 @@ class TrainingPhotos(QGroupBox):
         self.warning_label.setText(" ".join(warnings))
         shown = [s for s in self.scanned if s.thumbnail is not None][: self.thumbs.count()]
         if shown and self.thumbs.currentRow() < 0:  # the darkest shown photo as the sample
-            self.thumbs.setCurrentRow(min(range(len(shown)), key=lambda i: shown[i].mean_gray))
+            darkest = min(range(len(shown)), key=lambda i: shown[i].mean_gray or 0.0)
+            self.thumbs.setCurrentRow(darkest)
         self.changed.emit()
 
     def _scan_failed(self, message: str) -> None:
