@@ -12,54 +12,33 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QPushButton,
-    QSlider,
-    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from zdce_core.losses import LossWeights
-from zdce_core.model_store import check_model_name, list_models
 from zdce_core.textbar import format_duration
 from zdce_core.training import Trainer, enhance_with, export_checkpoint
 from zdce_core.training_config import (
     MIN_IMAGES,
     EpochDone,
-    Preset,
     RunStatus,
     StepProgress,
-    TrainConfig,
     TrainResult,
     TrainWarning,
-    preset_config,
 )
 from zdce_core.training_runs import RunInfo, discard_run, list_runs, read_run_info, run_dir_for
 from zdce_gui.compare_view import CompareView, ViewMode, to_qimage
 from zdce_gui.dialogs import Asker
 from zdce_gui.loss_chart import LOSS_NAMES, LossChart
 from zdce_gui.training_photos import TrainingPhotos
+from zdce_gui.training_settings import TrainingSettings
 from zdce_gui.workers import Worker, WorkerPool
-
-
-@dataclass(frozen=True)
-class StartFrom:
-    """A choice of the "Start from" box: fine-tune a model file, or an architecture from
-    scratch."""
-
-    preset: Preset
-    arch: str
-    base: str | None
 
 
 @dataclass(frozen=True)
@@ -68,14 +47,6 @@ class SamplePreview:
 
     epoch: int
     pixels: np.ndarray
-
-
-def _spin(lo: int, hi: int, value: int, step: int = 1) -> QSpinBox:
-    spin = QSpinBox()
-    spin.setRange(lo, hi)
-    spin.setSingleStep(step)
-    spin.setValue(value)
-    return spin
 
 
 class TrainingDialog(QDialog):
@@ -112,62 +83,8 @@ class TrainingDialog(QDialog):
 
     # construction --------------------------------------------------------------------------
     def _build(self) -> None:
-        defaults = preset_config(Preset.FINE_TUNE, [], "")
-        settings = QGroupBox("Training")
-        form = QFormLayout(settings)
-        self.name_edit = QLineEdit("my-photos")
-        self.name_edit.textChanged.connect(lambda _t: self.update_state())
-        form.addRow("Model name", self.name_edit)
-        self.base_combo = QComboBox()
-        for entry in list_models():
-            arch = entry.metadata().get("arch", "dcenet")
-            choice = StartFrom(Preset.FINE_TUNE, arch, str(entry.path))
-            self.base_combo.addItem(f"Fine-tune {entry.name}", choice)
-        for label, arch in (("DCE-Net", "dcenet"), ("DCE-Net++", "dcenet++")):
-            self.base_combo.addItem(
-                f"From scratch ({label})", StartFrom(Preset.REFERENCE, arch, None)
-            )
-        self.base_combo.currentIndexChanged.connect(lambda _i: self._apply_preset())
-        form.addRow("Start from", self.base_combo)
-        self.epochs_spin = _spin(1, 1000, defaults.epochs)
-        self.crop_spin = _spin(64, 512, defaults.crop, step=16)
-        self.batch_spin = _spin(1, 64, defaults.batch_size)
-        form.addRow("Epochs", self.epochs_spin)
-        form.addRow("Crop size (px)", self.crop_spin)
-        form.addRow("Batch size", self.batch_spin)
-        self.lr_spin = QDoubleSpinBox()
-        self.lr_spin.setDecimals(6)
-        self.lr_spin.setRange(1e-6, 1e-2)
-        self.lr_spin.setSingleStep(1e-5)
-        self.lr_spin.setToolTip("5e-5 suits fine-tuning; 1e-4 is the reference from scratch")
-        form.addRow("Learning rate", self.lr_spin)
-        self.exposure_slider = QSlider(Qt.Orientation.Horizontal)
-        self.exposure_slider.setRange(30, 80)
-        self.exposure_label = QLabel()
-        self.exposure_slider.valueChanged.connect(
-            lambda v: self.exposure_label.setText(f"{v / 100:.2f}")
-        )
-        self.exposure_slider.setValue(round(defaults.exposure_target * 100))
-        row = QHBoxLayout()
-        row.addWidget(self.exposure_slider, 1)
-        row.addWidget(self.exposure_label)
-        form.addRow("Brightness target", row)
-        hint = QLabel("How bright the result should be: lower if results look over-exposed.")
-        hint.setWordWrap(True)
-        form.addRow("", hint)
-        self.advanced = QGroupBox("Advanced: loss weights")
-        self.advanced.setCheckable(True)
-        self.advanced.setChecked(False)
-        adv = QFormLayout(self.advanced)
-        self.weight_spins: dict[str, QDoubleSpinBox] = {}
-        for key in ("spa", "exp", "col", "tv"):
-            spin = QDoubleSpinBox()
-            spin.setRange(0.0, 100_000.0)
-            adv.addRow(LOSS_NAMES[key].capitalize(), spin)
-            self.weight_spins[key] = spin
-        form.addRow(self.advanced)
-        self._apply_preset()
-
+        self.settings = TrainingSettings()
+        self.settings.changed.connect(self.update_state)
         self.progress = QProgressBar()
         self.status = QLabel("Not started.")
         self.status.setWordWrap(True)
@@ -205,7 +122,7 @@ class TrainingDialog(QDialog):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.addWidget(self.photos)
-        ll.addWidget(settings)
+        ll.addWidget(self.settings)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.addWidget(self.status)
@@ -219,13 +136,6 @@ class TrainingDialog(QDialog):
         layout.addLayout(bottom)
         self.resize(1200, 800)
 
-    def _apply_preset(self) -> None:
-        """Show the learning rate and loss weights of the chosen starting point."""
-        choice: StartFrom = self.base_combo.currentData()
-        self.lr_spin.setValue(preset_config(choice.preset, [], "").lr)
-        for key, value in vars(LossWeights.for_arch(choice.arch)).items():
-            self.weight_spins[key].setValue(value)
-
     # runs on disk ------------------------------------------------------------------------------
     def _runs_read(self, runs: list[RunInfo]) -> None:
         self.runs = {info.name: info for info in runs}
@@ -236,8 +146,8 @@ class TrainingDialog(QDialog):
 
     def offer_resume(self, info: RunInfo) -> None:
         """Prefill the most recent unfinished run, so that Resume is one click away."""
-        self.name_edit.setText(info.name)
-        self.epochs_spin.setValue(info.epochs)
+        self.settings.name_edit.setText(info.name)
+        self.settings.epochs_spin.setValue(info.epochs)
         self.photos.set_sources([Path(p) for p in info.config["data"]])
         self.status.setText(
             f"“{info.name}” stopped after epoch {info.epoch} of {info.epochs}: Resume continues it."
@@ -256,33 +166,13 @@ class TrainingDialog(QDialog):
 
     # training --------------------------------------------------------------------------------
     def run_name(self) -> str | None:
-        try:
-            return check_model_name(self.name_edit.text())
-        except ValueError:
-            return None
-
-    def config(self) -> TrainConfig:
-        choice: StartFrom = self.base_combo.currentData()
-        weights = {k: s.value() for k, s in self.weight_spins.items()}
-        return preset_config(
-            choice.preset,
-            data=[str(p) for p in self.photos.sources()],
-            name=check_model_name(self.name_edit.text()),
-            arch=choice.arch,
-            base=choice.base,
-            epochs=self.epochs_spin.value(),
-            crop=self.crop_spin.value(),
-            batch_size=self.batch_spin.value(),
-            lr=self.lr_spin.value(),
-            exposure_target=self.exposure_slider.value() / 100,
-            loss_weights=weights if self.advanced.isChecked() else None,
-        )
+        return self.settings.run_name()
 
     def start(self, resume: bool) -> None:
         if self.running:
             return
         try:
-            config = self.config()
+            config = self.settings.config(self.photos.sources())
             config.validate()
         except ValueError as exc:
             self.asker.warn("Cannot start", str(exc))

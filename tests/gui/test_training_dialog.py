@@ -21,11 +21,11 @@ def dark_folder(tmp_path: Path) -> Path:
 
 
 def small_run(d: TrainingDialog, name: str = "tiny", epochs: int = 2) -> None:
-    d.name_edit.setText(name)
-    d.epochs_spin.setValue(epochs)
-    d.crop_spin.setValue(64)
-    d.batch_spin.setValue(4)
-    d.base_combo.setCurrentIndex(d.base_combo.findText("From scratch (DCE-Net)"))
+    d.settings.name_edit.setText(name)
+    d.settings.epochs_spin.setValue(epochs)
+    d.settings.crop_spin.setValue(64)
+    d.settings.batch_spin.setValue(4)
+    d.settings.base_combo.setCurrentIndex(d.settings.base_combo.findText("From scratch (DCE-Net)"))
 
 
 @pytest.fixture
@@ -90,11 +90,12 @@ def test_queue_images_can_be_used(window, dark_folder, qtbot):
 
 
 def test_settings_start_from_the_cores_presets(dialog):
-    dialog.base_combo.setCurrentIndex(dialog.base_combo.findText("From scratch (DCE-Net++)"))
-    assert dialog.weight_spins["tv"].value() == 1600.0 and dialog.lr_spin.value() == 1e-4
-    dialog.base_combo.setCurrentIndex(dialog.base_combo.findText("Fine-tune bright"))
-    assert dialog.weight_spins["tv"].value() == 200.0 and dialog.lr_spin.value() == 5e-5
-    config = dialog.config()
+    settings = dialog.settings
+    settings.base_combo.setCurrentIndex(settings.base_combo.findText("From scratch (DCE-Net++)"))
+    assert settings.weight_spins["tv"].value() == 1600.0 and settings.lr_spin.value() == 1e-4
+    settings.base_combo.setCurrentIndex(settings.base_combo.findText("Fine-tune bright"))
+    assert settings.weight_spins["tv"].value() == 200.0 and settings.lr_spin.value() == 5e-5
+    config = settings.config(dialog.photos.sources())
     assert config.base is not None and config.scale_min == 0.5 and config.val_every is None
     assert config.loss_weights == {}  # Advanced unticked: the architecture's own weights
 
@@ -125,7 +126,7 @@ def test_training_shows_progress_of_the_whole_run_and_offers_its_model(
 
 def test_stop_then_resume(dialog, dark_folder, qtbot):
     scan(dialog, qtbot, [dark_folder])
-    dialog.epochs_spin.setValue(3)
+    dialog.settings.epochs_spin.setValue(3)
     click(qtbot, dialog.start_button)
     qtbot.waitUntil(lambda: len(dialog.chart.series.get("total", [])) >= 1, timeout=60_000)
     click(qtbot, dialog.stop_button)
@@ -142,7 +143,7 @@ def test_stop_then_resume(dialog, dark_folder, qtbot):
 
 def test_starting_over_asks_first(window, dialog, dark_folder, qtbot):
     scan(dialog, qtbot, [dark_folder])
-    dialog.epochs_spin.setValue(1)
+    dialog.settings.epochs_spin.setValue(1)
     click(qtbot, dialog.start_button)
     wait_idle(dialog, qtbot)
     window.asker.answers.append(False)  # "Start over and discard it?" → No
@@ -156,7 +157,7 @@ def test_starting_over_asks_first(window, dialog, dark_folder, qtbot):
 
 def test_save_model_of_a_stopped_run(window, dialog, dark_folder, qtbot):
     scan(dialog, qtbot, [dark_folder])
-    dialog.epochs_spin.setValue(5)
+    dialog.settings.epochs_spin.setValue(5)
     click(qtbot, dialog.start_button)
     qtbot.waitUntil(lambda: len(dialog.chart.series.get("total", [])) >= 1, timeout=60_000)
     click(qtbot, dialog.stop_button)
@@ -169,12 +170,12 @@ def test_save_model_of_a_stopped_run(window, dialog, dark_folder, qtbot):
 
 def test_typing_a_name_reads_nothing_from_disk(dialog, dark_folder, qtbot, monkeypatch):
     scan(dialog, qtbot, [dark_folder])
-    dialog.epochs_spin.setValue(1)
+    dialog.settings.epochs_spin.setValue(1)
     click(qtbot, dialog.start_button)
     wait_idle(dialog, qtbot)
     monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load on a keystroke"))
-    dialog.name_edit.clear()
-    qtbot.keyClicks(dialog.name_edit, "tiny")
+    dialog.settings.name_edit.clear()
+    qtbot.keyClicks(dialog.settings.name_edit, "tiny")
     assert dialog.start_button.isEnabled() and not dialog.resume_button.isEnabled()
 
 
@@ -220,7 +221,7 @@ def test_next_time_the_dialog_offers_to_resume(make_window, dark_folder, qtbot):
     second.ui.train_action.trigger()
     again = second.models.training_dialog
     qtbot.waitUntil(lambda: again.resume_button.isEnabled(), timeout=10_000)
-    assert again.name_edit.text() == "night"
+    assert again.settings.name_edit.text() == "night"
     assert "Resume continues it" in again.status.text()
     assert again.photos.sources() == [dark_folder]
     assert len(again.chart.series["total"]) >= 1
