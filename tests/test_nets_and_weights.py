@@ -219,3 +219,25 @@ def test_rename_and_delete_user_models(user_home):
     assert [e.name for e in list_models() if e.source is ModelSource.USER] == ["night"]
     with pytest.raises(WeightsError, match="no such user model"):
         delete_model("b")
+
+
+def test_import_checks_the_model_and_never_replaces_one(user_home, tmp_path):
+    from zdce_core.errors import ModelFileError, UserFacingError
+    from zdce_core.model_store import export_model, import_model
+
+    good = save_model(nets.build("dcenet"), tmp_path / "night.safetensors")
+    target = import_model(good)
+    assert target == user_home / "models" / "night.safetensors" and target.is_file()
+    other = save_model(nets.build("dcenet++"), tmp_path / "again" / "night.safetensors")
+    with pytest.raises(ModelFileError, match="exists already"):
+        import_model(other)
+    assert read_metadata(target)["arch"] == "dcenet"  # the first one is kept
+    (tmp_path / "junk.safetensors").write_bytes(b"not a model")
+    with pytest.raises(WeightsError):
+        import_model(tmp_path / "junk.safetensors")
+    assert not (user_home / "models" / "junk.safetensors").exists()
+    entry = next(e for e in list_models() if e.source is ModelSource.USER)
+    exported = export_model(entry, tmp_path / "copy")
+    assert exported.name == "copy.safetensors" and exported.read_bytes() == target.read_bytes()
+    with pytest.raises(UserFacingError, match="cannot write"):
+        export_model(entry, tmp_path / "no such folder" / "x.safetensors")

@@ -9,3 +9,8 @@ class UserFacingError(Exception):
 
 class WeightsError(UserFacingError, ValueError):
     """A weight file that cannot be used; the message names the file and the reason."""
+
+
+class ModelFileError(UserFacingError, ValueError):
+    """A model name or model file operation that cannot be done (a clash, a bad name, a
+    folder that cannot be written); the message says which and why."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zdce_core.atomic import atomic_path
-from zdce_core.errors import WeightsError
+from zdce_core.errors import ModelFileError, WeightsError
 from zdce_core.resources import resource_path, user_data_dir
 
 if TYPE_CHECKING:
@@ -131,10 +131,11 @@ def _user_entry(name: str) -> ModelEntry:
 
 
 def check_model_name(name: str) -> str:
-    """``name`` stripped, if usable as a file name; raises ``ValueError`` otherwise."""
+    """``name`` stripped, if usable as a file name; raises :class:`ModelFileError`
+    (a ``ValueError``) otherwise."""
     name = name.strip()
     if not name or name.startswith(".") or any(c in name for c in '/\\:*?"<>|\0'):
-        raise ValueError(f"{name!r} is not a usable model name")
+        raise ModelFileError(f"{name!r} is not a usable model name")
     return name
 
 
@@ -144,19 +145,27 @@ def rename_model(name: str, new_name: str) -> Path:
     new_name = check_model_name(new_name)
     target = entry.path.with_name(new_name + entry.path.suffix)
     if target.exists():
-        raise ValueError(f"a model named {new_name!r} exists already")
-    return entry.path.rename(target)
+        raise ModelFileError(f"a model named {new_name!r} exists already")
+    try:
+        return entry.path.rename(target)
+    except OSError as exc:
+        raise ModelFileError(f"cannot rename {entry.path.name}: {exc.strerror or exc}") from exc
 
 
 def delete_model(name: str) -> None:
     """Delete a user model file."""
-    _user_entry(name).path.unlink()
+    entry = _user_entry(name)
+    try:
+        entry.path.unlink()
+    except OSError as exc:
+        raise ModelFileError(f"cannot delete {entry.path.name}: {exc.strerror or exc}") from exc
 
 
 def import_model(path: str | os.PathLike[str]) -> Path:
     """Check that ``path`` loads as a model, then copy it into the user model folder
     (atomically; an existing model of that name is not replaced). Returns the new path.
-    Raises ``WeightsError`` for a broken model and ``ValueError`` for a name clash."""
+    Raises ``WeightsError`` for a broken model and :class:`ModelFileError` for a name clash
+    or a folder that cannot be written."""
     from zdce_core.weights import load_model
 
     source = Path(path)
@@ -165,10 +174,13 @@ def import_model(path: str | os.PathLike[str]) -> Path:
     if target.exists():
         if target.resolve() == source.resolve():
             return target
-        raise ValueError(f"a model named {target.stem!r} exists already; rename one of them")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(target, replace=False) as tmp:
-        shutil.copyfile(source, tmp)
+        raise ModelFileError(f"a model named {target.stem!r} exists already; rename one of them")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target, replace=False) as tmp:
+            shutil.copyfile(source, tmp)
+    except OSError as exc:
+        raise ModelFileError(f"cannot copy {source.name} into {target.parent}: {exc}") from exc
     return target
 
 
@@ -177,6 +189,9 @@ def export_model(entry: ModelEntry, target: str | os.PathLike[str]) -> Path:
     target = Path(target)
     if target.suffix.lower() != entry.path.suffix.lower():
         target = target.with_name(target.name + entry.path.suffix)
-    with atomic_path(target) as tmp:
-        shutil.copyfile(entry.path, tmp)
+    try:
+        with atomic_path(target) as tmp:
+            shutil.copyfile(entry.path, tmp)
+    except OSError as exc:
+        raise ModelFileError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return target

@@ -3,8 +3,10 @@
 The signals live on a separate QObject (``WorkerSignals``) that belongs to the GUI thread, so
 connected slots run there. Order is fixed: ``started``, any number of ``progress``, then
 ``result`` or ``error``, and always ``finished`` last. Cancelling is cooperative: the work
-function receives a ``cancelled()`` callable to check between steps, and returns what it has
-(a cancelled batch returns its summary so far).
+function receives the worker's :class:`~zdce_core.cancel.CancelToken` (a ``cancelled()``
+callable) to check between steps, and returns what it has (a cancelled batch returns its
+summary so far). Errors reach ``error`` as their message; one that is not a
+:class:`~zdce_core.errors.UserFacingError` is a bug, and its traceback is printed too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from zdce_core.cancel import CancelToken
+from zdce_core.errors import UserFacingError
 
 Work = Callable[[Callable[[Any], None], Callable[[], bool]], Any]
 """``work(report, cancelled) -> result``: ``report(obj)`` emits ``progress``."""
@@ -36,22 +41,22 @@ class Worker(QRunnable):
         self.setAutoDelete(False)
         self.work = work
         self.signals = WorkerSignals()
-        self._cancel = threading.Event()
+        self.token = CancelToken()
         self.done = threading.Event()
 
     def cancel(self) -> None:
-        self._cancel.set()
+        self.token.cancel()
 
     @property
     def cancelled(self) -> bool:
-        return self._cancel.is_set()
+        return self.token.cancelled
 
     def run(self) -> None:
         self.signals.started.emit()
         try:
-            value = self.work(self.signals.progress.emit, self._cancel.is_set)
+            value = self.work(self.signals.progress.emit, self.token)
         except Exception as exc:  # every error reaches the user
-            if not type(exc).__module__.startswith("zdce_core"):
+            if not isinstance(exc, UserFacingError):
                 traceback.print_exc()  # not one of the core's deliberate messages: a bug
             self.signals.error.emit(str(exc) or type(exc).__name__)
         else:
