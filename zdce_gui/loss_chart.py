@@ -64,11 +64,19 @@ class LossChart(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), self.palette().base())
+        metrics = p.fontMetrics()
+        keys = [name for name in self.series if not name.startswith("val ")]
+        labels = ["each step" if k == STEP_SERIES else LOSS_NAMES.get(k, k) for k in keys]
+        widths = [24 + metrics.horizontalAdvance(label) for label in labels]
+        note = "(dashed: validation)"
+        line_width = self.width() - MARGIN_LEFT - MARGIN - 12
+        rows = 1 + (sum(widths) + metrics.horizontalAdvance(note)) // max(line_width, 1)
+        legend_height = rows * (metrics.height() + 2) + 4  # the legend sits above the plot
         plot = QRectF(
             MARGIN_LEFT,
-            MARGIN,
+            MARGIN + legend_height,
             self.width() - MARGIN_LEFT - MARGIN,
-            self.height() - 2 * MARGIN - 18,
+            self.height() - 2 * MARGIN - 18 - legend_height,
         )
         text = self.palette().text().color()
         if not self.series:
@@ -103,7 +111,14 @@ class LossChart(QWidget):
         axis = QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16)
         p.drawText(axis, Qt.AlignmentFlag.AlignLeft, f"{x0:g}")
         p.drawText(axis, Qt.AlignmentFlag.AlignRight, f"{x1:g}")
-        legend_x = plot.left() + 6
+        legend_x, legend_y = plot.left() + 6, float(MARGIN + 8)
+
+        def legend_room(width: float) -> None:
+            """Start a new legend row when ``width`` more pixels do not fit on this one."""
+            nonlocal legend_x, legend_y
+            if legend_x + width > plot.right() and legend_x > plot.left() + 6:
+                legend_x, legend_y = plot.left() + 6, legend_y + metrics.height() + 2
+
         for name, points in self.series.items():
             key = name.removeprefix("val ")
             pen = QPen(QColor(COLOURS.get(key, "#555555")), 2 if key == "total" else 1.2)
@@ -117,13 +132,13 @@ class LossChart(QWidget):
                 for point in points[1:]:
                     path.lineTo(to_screen(*point))
                 p.drawPath(path)
-            if not name.startswith("val "):
-                label = "each step" if key == STEP_SERIES else LOSS_NAMES.get(key, key)
-                p.drawLine(
-                    QPointF(legend_x, plot.top() + 8), QPointF(legend_x + 14, plot.top() + 8)
-                )
-                p.setPen(text)
-                p.drawText(QPointF(legend_x + 17, plot.top() + 12), label)
-                legend_x += 24 + p.fontMetrics().horizontalAdvance(label)
+        for key, label, width in zip(keys, labels, widths, strict=True):
+            legend_room(width)
+            p.setPen(QPen(QColor(COLOURS.get(key, "#555555")), 2))
+            p.drawLine(QPointF(legend_x, legend_y), QPointF(legend_x + 14, legend_y))
+            p.setPen(text)
+            p.drawText(QPointF(legend_x + 17, legend_y + 4), label)
+            legend_x += width
+        legend_room(6 + metrics.horizontalAdvance(note))
         p.setPen(text)
-        p.drawText(QPointF(legend_x + 6, plot.top() + 12), "(dashed: validation)")
+        p.drawText(QPointF(legend_x + 6, legend_y + 4), note)

@@ -29,6 +29,7 @@ from zdce_core.model_store import (
     rename_model,
 )
 from zdce_gui.dialogs import Asker
+from zdce_gui.loss_chart import LOSS_NAMES
 from zdce_gui.workers import WorkerPool
 
 CARD_FIELDS = (
@@ -60,7 +61,9 @@ def model_card_html(entry: ModelEntry) -> str:
         if key.endswith("_loss"):
             try:
                 parts = json.loads(value) or {}
-                value = ", ".join(f"{k} {float(v):.4f}" for k, v in parts.items())
+                value = ", ".join(
+                    f"{LOSS_NAMES.get(k, k)} {float(v):.4f}" for k, v in parts.items()
+                )
             except (ValueError, TypeError, AttributeError):
                 pass
         rows.append(f"<tr><td><b>{label}</b></td><td>{html.escape(str(value))}</td></tr>")

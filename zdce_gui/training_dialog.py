@@ -189,7 +189,7 @@ class TrainingDialog(QDialog):
         if resume and earlier is not None:
             self._chart_history(earlier.history)
         self.saved.pop(config.name, None)
-        self.last_model = None
+        self.last_model, self.last_result = None, None
 
         def work(report, cancelled):
             if discard:
@@ -267,6 +267,8 @@ class TrainingDialog(QDialog):
     def _worker_done(self, name: str) -> None:
         self.train_worker = None
         self.progress.setRange(0, 1)
+        finished = self.last_result is not None and self.last_result.status is RunStatus.FINISHED
+        self.progress.setValue(1 if finished else 0)
         self._reread_run(name)
         self.update_state()
 
