@@ -152,10 +152,16 @@ def check_result(pixels: np.ndarray, result: np.ndarray) -> None:
     """Raise :class:`BrokenResult` when ``result`` turned more than ``CRUSHED_SHARE`` of the
     pixels of ``pixels`` (both ``(H, W, 3)`` uint8/uint16) black (every channel ≤ 2/255)
     or white (every channel ≥ 254/255) that were not. Judged on every 4th pixel each way."""
-    before = eight_bit(pixels[::4, ::4]).astype(np.int16)
-    after = eight_bit(result[::4, ::4]).astype(np.int16)
-    black = float(np.mean((after.max(axis=2) <= 2) & (before.max(axis=2) > 2)))
-    white = float(np.mean((after.min(axis=2) >= 254) & (before.min(axis=2) < 254)))
+    before, after = eight_bit(pixels[::4, ::4]), eight_bit(result[::4, ::4])
+
+    def brightest(rgb: np.ndarray) -> np.ndarray:  # channel by channel: ~1 ms for a preview
+        return np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+
+    def darkest(rgb: np.ndarray) -> np.ndarray:
+        return np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+
+    black = float(np.mean((brightest(after) <= 2) & (brightest(before) > 2)))
+    white = float(np.mean((darkest(after) >= 254) & (darkest(before) < 254)))
     for share, colour in ((black, "black"), (white, "white")):
         if share > CRUSHED_SHARE:
             raise BrokenResult(
