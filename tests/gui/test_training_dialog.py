@@ -204,6 +204,11 @@ def test_manage_rename_delete_export(window, tmp_path, qtbot):
     )
     qtbot.waitUntil(lambda: window.ui.model_combo.findText("brighter (yours)") < 0, timeout=5000)
     assert window.asker.asked == ["Rename model", "Export model", "Delete model", "Delete model"]
+    close = next(
+        b for b in manager.findChildren(type(manager.rename_button)) if b.text() == "Close"
+    )
+    click(qtbot, close)
+    assert not manager.isVisible()
 
 
 def test_next_time_the_dialog_offers_to_resume(make_window, dark_folder, qtbot):
