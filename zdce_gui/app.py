@@ -12,6 +12,7 @@ from pathlib import Path
 from zdce_core import __version__
 from zdce_core.parallel import set_compute_threads
 from zdce_core.resources import resource_path
+from zdce_gui.system_check import startup_problem
 
 
 def wait_until(app, condition: Callable[[], bool], timeout_s: float) -> bool:
@@ -104,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if smoke_home is not None:  # headless, and nothing written to the user's folders
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         os.environ["ZDCE_HOME"] = smoke_home.name
+    problem = startup_problem()  # before Qt aborts with a message about one library
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
 
     from PySide6.QtCore import QSettings
     from PySide6.QtGui import QIcon
