@@ -14,8 +14,9 @@ from PIL import Image
 from PIL.ExifTags import Base
 
 from tests.conftest import dark_rgb
-from tests.test_image_io import write_png16_rgb
+from tests.test_image_io import gradient16
 from zdce_core.cli import main
+from zdce_core.deep_colour import write_png16
 
 CORRUPT_EXIF = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05\x01\x0f\x00\x02\x00\x00\x00\x20\x00"
 
@@ -96,7 +97,7 @@ def make_corpus(folder: Path) -> dict[str, str]:
     frames[0].save(folder / "pages.tif", save_all=True, append_images=frames[1:])
     for name in ("animated.gif", "animated gif.jpg"):  # GIF is not a photo format we read
         frames[0].save(folder / name, "GIF", save_all=True, append_images=frames[1:], loop=0)
-    write_png16_rgb(folder / "rgb16.png", rgb.astype(np.uint16) * 257)
+    write_png16(folder / "rgb16.png", gradient16(48, 64), 3)
     outcomes = {name: outcome for name, (_, outcome) in cases.items()}
     outcomes |= {"animated.gif": "skipped", "animated gif.jpg": "failed", "rgb16.png": "done"}
     (folder / "x.jpg").mkdir()  # a folder with an image's name: walked, holds nothing

@@ -129,16 +129,16 @@ def test_ctrl_c_leaves_no_partial_output(night, tmp_path, bright_model_file, mon
     assert [p for p in out.rglob("*") if p.is_file()] == []
 
 
-def test_sixteen_bit_colour_gets_a_note(tmp_path, bright_model_file, capsys):
-    import numpy as np
+def test_sixteen_bit_colour_is_enhanced_and_written_at_16_bits(tmp_path, bright_model_file, capsys):
+    from tests.test_image_io import gradient16
+    from zdce_core.deep_colour import write_png16
+    from zdce_core.image_io import read_image
 
-    from tests.conftest import dark_rgb
-    from tests.test_image_io import write_png16_rgb
-
-    write_png16_rgb(tmp_path / "c16.png", dark_rgb().astype(np.uint16) * 257)
+    write_png16(tmp_path / "c16.png", gradient16(), 3)
     args = ["enhance", str(tmp_path / "c16.png"), "-o", str(tmp_path / "o")]
     assert main([*args, "--model", str(bright_model_file)]) == 0
-    assert "note" in capsys.readouterr().err and (tmp_path / "o" / "c16_enhanced.png").is_file()
+    assert "note" not in capsys.readouterr().err
+    assert read_image(tmp_path / "o" / "c16_enhanced.png").bit_depth == 16
 
 
 def test_enhance_reports_the_auto_strength(night, tmp_path, bright_model_file, capsys):

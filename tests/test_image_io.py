@@ -3,11 +3,13 @@ import os
 
 import numpy as np
 import pytest
+import tifffile
 from PIL import Image, ImageCms
 from PIL.ExifTags import IFD, Base
 
 from tests.conftest import dark_rgb, save_photo
-from zdce_core.image_io import ImageReadError, ImageWriteError, read_image, write_image
+from zdce_core.deep_colour import write_png16, write_tiff16
+from zdce_core.image_io import ImageReadError, ImageWriteError, Photo, read_image, write_image
 
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
@@ -179,30 +181,89 @@ def test_destination_that_is_not_a_folder(tmp_path):
         write_image(tmp_path / "blocker" / "o.png", photo, "png")
 
 
-def write_png16_rgb(path, rgb16: np.ndarray) -> None:
-    """A minimal 16-bit RGB PNG, written by hand (Pillow cannot write one)."""
-    import struct
-    import zlib
-
-    h, w, _ = rgb16.shape
-    raw = b"".join(b"\x00" + rgb16[y].astype(">u2").tobytes() for y in range(h))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
-    path.write_bytes(png + chunk(b"IEND", b""))
+def gradient16(height: int = 32, width: int = 600) -> np.ndarray:
+    """A smooth dark 16-bit RGB ramp: 0 to about 16 % of full scale, a colour tint."""
+    ramp = np.linspace(0.0, 10_000.0, width)
+    rgb = np.stack([ramp, ramp * 0.9, ramp * 0.8], axis=1)
+    return np.repeat(rgb[None], height, axis=0).round().astype(np.uint16)
 
 
-def test_sixteen_bit_colour_is_flagged_as_reduced(tmp_path):
-    rgb16 = dark_rgb().astype(np.uint16) * 257
-    write_png16_rgb(tmp_path / "c16.png", rgb16)
-    photo = read_image(tmp_path / "c16.png")
-    assert photo.reduced_from_16bit and photo.bit_depth == 8
-    assert np.array_equal(photo.pixels, dark_rgb())
-    assert not read_image(save_photo(tmp_path / "c8.png")).reduced_from_16bit
+@pytest.mark.parametrize("fmt", ["png", "tiff"])
+@pytest.mark.parametrize("alpha", [False, True])
+def test_sixteen_bit_colour_round_trips_at_full_depth(tmp_path, fmt, alpha):
+    rgb = gradient16()
+    source = tmp_path / f"in.{fmt}"
+    pixels = np.dstack([rgb, np.full(rgb.shape[:2], 40_000, np.uint16)]) if alpha else rgb
+    if fmt == "png":
+        write_png16(source, pixels, 3)
+    else:
+        tifffile.imwrite(
+            source, pixels, photometric="rgb", extrasamples=["unassalpha"] if alpha else None
+        )
+    photo = read_image(source)
+    assert photo.bit_depth == 16 and not photo.problems
+    assert np.array_equal(photo.pixels, rgb)
+    assert all(len(np.unique(photo.pixels[:, :, c])) > 256 for c in range(3))
+    assert (photo.alpha is not None) == alpha
+    out = write_image(tmp_path / f"out.{fmt}", photo, fmt)
+    again = read_image(out)
+    assert again.bit_depth == 16 and np.array_equal(again.pixels, rgb)
+    if alpha:
+        assert again.alpha is not None and int(again.alpha.max()) == 40_000
+
+
+def test_sixteen_bit_png_keeps_orientation_profile_and_exif(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned: the stored image is on its side
+    exif[0x010F] = "Nightcam"
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    rgb = gradient16(20, 30)
+    write_png16(tmp_path / "in.png", rgb, 3, profile, exif.tobytes(), (300.0, 300.0))
+    photo = read_image(tmp_path / "in.png")
+    assert photo.pixels.shape == (30, 20, 3) and photo.bit_depth == 16
+    assert np.array_equal(photo.pixels, np.ascontiguousarray(rgb.swapaxes(0, 1)[:, ::-1]))
+    assert photo.icc_profile == profile and photo.dpi == pytest.approx((300, 300), abs=0.1)
+    out = read_image(write_image(tmp_path / "out.png", photo, "png"))
+    with Image.open(tmp_path / "out.png") as img:
+        written = img.getexif()
+    assert written[0x010F] == "Nightcam" and written.get(0x0112, 1) == 1
+    assert out.icc_profile == profile and out.pixels.shape == (30, 20, 3)
+
+
+def test_sixteen_bit_tiff_carries_the_capture_tags(tmp_path):
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Nightcam", "NC-1"
+    settings = exif.get_ifd(0x8769)
+    settings[33434] = 1 / 30  # ExposureTime
+    settings[34855] = 3200  # ISO
+    settings[42036] = "50mm f/1.8"
+    rgb = gradient16(8, 8)
+    write_tiff16(tmp_path / "o.tif", rgb, exif=exif.tobytes())
+    with tifffile.TiffFile(tmp_path / "o.tif") as tif:
+        tags = tif.pages[0].tags
+        assert tags["Make"].value == "Nightcam" and tags["Model"].value == "NC-1"
+        assert tags["ExposureTime"].value == (1, 30) and tags[34855].value == 3200
+        assert tags[42036].value == "50mm f/1.8"
+        assert tags["Compression"].value == 8  # zlib
+
+
+def test_a_16_bit_gradient_enhanced_in_16_bit_has_no_banding(tmp_path):
+    from tests.conftest import brightening_net
+    from zdce_core.adjustments import FIXED_FULL
+    from zdce_core.enhancer import Enhancer
+    from zdce_core.pipeline import enhance_photo
+    from zdce_core.weights import LoadedModel
+
+    enhancer = Enhancer(LoadedModel(brightening_net()), "cpu")
+    deep = gradient16()  # 600 columns, 0 to 16 % of full scale
+    result = enhance_photo(enhancer, deep, FIXED_FULL).pixels
+    photo = Photo(result, None, False, "PNG")
+    written = read_image(write_image(tmp_path / "g.png", photo, "png")).pixels[16, :, 1]
+    eight = enhance_photo(enhancer, (deep // 257).astype(np.uint8), FIXED_FULL).pixels[16, :, 1]
+    steps16 = np.abs(np.diff(written.astype(np.float64) / 257.0))  # in 8-bit levels
+    steps8 = np.abs(np.diff(eight.astype(np.float64)))
+    assert len(np.unique(written)) == 600 and len(np.unique(eight)) < 60
+    assert steps16.max() < 2.0 and steps8.max() >= 10.0  # 8-bit steps stretched into bands
 
 
 def test_heic_when_pillow_heif_is_installed(tmp_path):

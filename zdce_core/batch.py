@@ -233,8 +233,6 @@ def _process(
         return failed(FailKind.UNREADABLE, str(loaded))
     megapixels = loaded.megapixels
     notes = list(loaded.problems)
-    if loaded.reduced_from_16bit:
-        notes.append("16-bit colour was read and written as 8-bit")
     try:
         result = enhance_photo(enhancer, loaded.pixels, adjustments, should_stop)
         check_result(loaded.pixels, result.pixels)

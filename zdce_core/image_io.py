@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from zdce_core.atomic import TargetExists, atomic_path
+from zdce_core.deep_colour import orient, read_deep, write_png16, write_tiff16
 from zdce_core.errors import UserFacingError
 
 try:  # HEIC/HEIF support is optional
@@ -81,8 +82,6 @@ class Photo:
     icc_profile: bytes | None = None
     xmp: bytes | None = None
     dpi: tuple[float, float] | None = None
-    reduced_from_16bit: bool = False
-    """The file holds 16-bit colour, which Pillow decodes to 8 bits per channel."""
     file_size: tuple[int, int] | None = None
     """``(height, width)`` of the image in the file (orientation applied) when ``pixels``
     were decoded at a reduced scale (:func:`read_image`'s ``at_least``)."""
@@ -152,7 +151,8 @@ def read_image(path: str | os.PathLike[str], at_least: int | None = None) -> Pho
     """Decode ``path`` into a :class:`Photo`; raises :class:`ImageReadError` with the reason.
 
     Accepts JPEG, PNG, TIFF, BMP, WebP (HEIC with ``pillow-heif``) in modes 1, L, LA, P, PA,
-    RGB, RGBA, CMYK, I;16 and others Pillow converts to RGB. Multi-frame files give their
+    RGB, RGBA, CMYK, I;16 and others Pillow converts to RGB; 16-bit RGB(A) PNG and TIFF are
+    read at full depth (:mod:`zdce_core.deep_colour`). Multi-frame files give their
     first frame. Images over Pillow's decompression-bomb limit are refused. ``at_least``
     (previews): a JPEG is decoded at the smallest scale of 1/2, 1/4 or 1/8 whose long side
     is still at least that many pixels (libjpeg scales while decoding: a 12 MP photo in a
@@ -177,7 +177,8 @@ def read_image(path: str | os.PathLike[str], at_least: int | None = None) -> Pho
                     )
                 img.load()
                 exif = img.getexif()
-                rotated = exif.get(ORIENTATION_TAG, 1) != 1
+                orientation = exif.get(ORIENTATION_TAG, 1)
+                rotated = orientation != 1
                 upright = ImageOps.exif_transpose(img) if rotated else img
                 file_size = None
                 if img.size != in_file:
@@ -188,6 +189,15 @@ def read_image(path: str | os.PathLike[str], at_least: int | None = None) -> Pho
                 info = upright.info
                 icc = info.get("icc_profile") if img.mode != "CMYK" else None
                 rgb, alpha, gray = _to_arrays(upright)
+                notes = list(_problems(caught))
+                if reduced:  # Pillow decoded 16-bit colour at 8 bits: decode it again in full
+                    try:
+                        deep = orient(read_deep(path, img.format), orientation)
+                    except (ValueError, RuntimeError, OSError) as exc:
+                        notes.append(f"16-bit colour read at 8 bits ({exc})")
+                    else:
+                        rgb = np.ascontiguousarray(deep[:, :, :3])
+                        alpha = deep[:, :, 3].copy() if deep.shape[2] == 4 else None
                 dpi = info.get("dpi")
                 return Photo(
                     pixels=rgb,
@@ -198,9 +208,8 @@ def read_image(path: str | os.PathLike[str], at_least: int | None = None) -> Pho
                     icc_profile=icc or None,
                     xmp=_xmp_bytes(info),
                     dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
-                    reduced_from_16bit=reduced,
                     file_size=file_size,
-                    problems=_problems(caught),
+                    problems=tuple(notes),
                 )
     except ImageReadError:
         raise
@@ -253,12 +262,26 @@ def _channel_mean(rgb: np.ndarray) -> np.ndarray:
     return total.astype(rgb.dtype)
 
 
+def _write_deep(tmp: Path, photo: Photo, fmt: str, keep_metadata: bool) -> None:
+    """Write 16-bit colour ``photo`` (alpha kept) as PNG or TIFF to ``tmp``."""
+    pixels = photo.pixels
+    if photo.alpha is not None:
+        pixels = np.dstack([pixels, photo.alpha.astype(np.uint16)])
+    icc, exif, dpi = (
+        (photo.icc_profile, photo.exif, photo.dpi) if keep_metadata else (None, None, None)
+    )
+    if fmt == "png":
+        write_png16(tmp, pixels, PNG_COMPRESS_LEVEL, icc, exif, dpi)
+    else:
+        write_tiff16(tmp, pixels, icc, exif, dpi)
+
+
 def to_pil(photo: Photo, fmt: str) -> Image.Image:
     """The Pillow image to save ``photo`` as ``fmt``: gray stays gray, alpha is re-attached.
 
-    16-bit is kept for gray PNG/TIFF; everything else is written with 8 bits per channel
-    (Pillow cannot write 16-bit colour). JPEG has no alpha: transparent parts are flattened
-    onto white.
+    16-bit is kept for gray PNG/TIFF (16-bit colour PNG/TIFF do not come here, see
+    :func:`write_image`); everything else is written with 8 bits per channel. JPEG has no
+    alpha: transparent parts are flattened onto white.
     """
     keep16 = photo.bit_depth == 16 and photo.grayscale and fmt in ("png", "tiff")
     if keep16:
@@ -294,8 +317,10 @@ def write_image(
     :class:`~zdce_core.atomic.TargetExists` raised.
 
     ``quality`` (1–100) applies to JPEG and WebP. With ``keep_metadata`` the EXIF, ICC
-    profile, XMP (JPEG) and DPI are written too. TIFF is written uncompressed: Pillow's
-    compressed (libtiff) path fails on the EXIF sub-IFD, where the capture settings live.
+    profile, XMP (JPEG) and DPI are written too. 16-bit colour stays 16-bit in PNG and TIFF
+    (:mod:`zdce_core.deep_colour`; zlib-compressed TIFF with the capture tags in its first
+    directory); other 8-bit TIFF is written uncompressed by Pillow, whose compressed
+    (libtiff) path fails on the EXIF sub-IFD, where the capture settings live.
     Raises :class:`ImageWriteError` with the reason; on any failure no file is left at
     ``path``.
     """
@@ -304,7 +329,8 @@ def write_image(
         raise ValueError(f"unknown output format {fmt!r}")
     if not 1 <= quality <= 100:
         raise ValueError(f"quality must be between 1 and 100, got {quality}")
-    img = to_pil(photo, fmt)
+    deep = photo.bit_depth == 16 and not photo.grayscale and fmt in ("png", "tiff")
+    img = None if deep else to_pil(photo, fmt)
     params: dict[str, object] = {}
     if keep_metadata:
         for key, value in (("exif", photo.exif), ("icc_profile", photo.icc_profile)):
@@ -320,7 +346,10 @@ def write_image(
         params["compress_level"] = PNG_COMPRESS_LEVEL
     try:
         with atomic_path(path, replace) as tmp:
-            img.save(tmp, format=fmt.upper(), **params)
+            if img is not None:
+                img.save(tmp, format=fmt.upper(), **params)
+            else:
+                _write_deep(tmp, photo, fmt, keep_metadata)
     except TargetExists:
         raise
     except PermissionError as exc:
