@@ -22,6 +22,7 @@ from zdce_core.enhancer import Cancelled, Enhancer
 from zdce_core.image_io import ImageReadError, ImageWriteError, Photo, read_image, write_image
 from zdce_core.outputs import OutputOptions, output_format
 from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
+from zdce_core.raw_io import WhiteBalance
 
 
 class ItemStatus(Enum):
@@ -126,9 +127,9 @@ class BatchFinished:
 BatchEvent = ItemStarted | ItemFinished | BatchFinished
 
 
-def _load(path: Path) -> Photo | ImageReadError:
+def _load(path: Path, white_balance: WhiteBalance) -> Photo | ImageReadError:
     try:
-        return read_image(path)
+        return read_image(path, white_balance=white_balance)
     except ImageReadError as exc:
         return exc
 
@@ -139,10 +140,12 @@ def iter_batch(
     opts: OutputOptions,
     adjustments: Adjustments | Callable[[Path], Adjustments] = DEFAULT_ADJUSTMENTS,
     cancel: Callable[[], bool] | None = None,
+    white_balance: WhiteBalance = WhiteBalance.CAMERA,
 ) -> Iterator[BatchEvent]:
     """Enhance each ``(input, output path)`` pair; yields events, ending with ``BatchFinished``.
 
     ``adjustments``: one set for all, or a function of the input path (per-image overrides).
+    ``white_balance``: how camera RAW files are developed.
     Existing outputs are skipped unless ``opts.overwrite``, also those that appear while the
     batch runs. Stale temporary files of an earlier, killed run are removed from the output
     folders first. The next input is decoded in a
@@ -160,7 +163,7 @@ def iter_batch(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdce-read") as pool:
         loads: dict[int, Future[Photo | ImageReadError]] = {}
         if todo:
-            loads[todo[0]] = pool.submit(_load, pairs[todo[0]][0].path)
+            loads[todo[0]] = pool.submit(_load, pairs[todo[0]][0].path, white_balance)
         for index, (found, out) in enumerate(pairs):
             if should_stop():
                 summary.cancelled = True
@@ -179,7 +182,7 @@ def iter_batch(
             else:
                 following = next((i for i in todo if i > index), None)
                 if following is not None:
-                    loads[following] = pool.submit(_load, pairs[following][0].path)
+                    loads[following] = pool.submit(_load, pairs[following][0].path, white_balance)
                 try:
                     item = _process(
                         index,

@@ -17,6 +17,7 @@ from zdce_core.batch import BatchFinished, BatchSummary, ItemFinished, ItemStart
 from zdce_core.discovery import FoundFile, Ignored
 from zdce_core.enhancer import Cancel, Enhancer
 from zdce_core.outputs import OutputOptions, plan
+from zdce_core.raw_io import WhiteBalance
 from zdce_core.textbar import format_duration
 
 Pairs = list[tuple[FoundFile, Path]]
@@ -107,15 +108,17 @@ def run_job(
     adjustments: Adjustments | Callable[[Path], Adjustments],
     on_event: BatchEventSink,
     cancel: Cancel | None = None,
+    white_balance: WhiteBalance = WhiteBalance.CAMERA,
 ) -> BatchSummary:
     """Run every group of ``job``; ``on_event(event, progress)`` sees each item start and end.
 
     Returns the summary of the whole job (``cancelled`` when ``cancel()`` turned true).
+    ``white_balance``: how camera RAW files are developed.
     """
     progress = Progress(job.total)
     summary = BatchSummary(total=job.total)
     for opts, pairs in job.groups.items():
-        for event in iter_batch(pairs, enhancer, opts, adjustments, cancel):
+        for event in iter_batch(pairs, enhancer, opts, adjustments, cancel, white_balance):
             if isinstance(event, BatchFinished):
                 summary.cancelled = event.summary.cancelled
                 continue

@@ -65,6 +65,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     from zdce_core.enhancer import Enhancer
     from zdce_core.model_store import open_model
     from zdce_core.outputs import OutputOptions, PlanError
+    from zdce_core.raw_io import WhiteBalance
 
     try:
         opts = OutputOptions(
@@ -112,7 +113,9 @@ def cmd_enhance(args: argparse.Namespace) -> int:
             report(f"skipped {event.path}: {event.reason}")
 
     try:
-        summary = run_job(job, enhancer, adjustments, show)
+        summary = run_job(
+            job, enhancer, adjustments, show, white_balance=WhiteBalance(args.white_balance)
+        )
     except KeyboardInterrupt:
         if bar:
             bar.close()
@@ -259,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-res",
         action="store_true",
         help="estimate the curves on the full-resolution image (slower, tiled)",
+    )
+    p.add_argument(
+        "--white-balance",
+        choices=["camera", "auto"],
+        default="camera",
+        help="camera RAW files: the white balance as shot, or estimated from the image",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument(

@@ -14,3 +14,7 @@ class WeightsError(UserFacingError, ValueError):
 class ModelFileError(UserFacingError, ValueError):
     """A model name or model file operation that cannot be done (a clash, a bad name, a
     folder that cannot be written); the message says which and why."""
+
+
+class ImageReadError(UserFacingError):
+    """A file that cannot be read as a photo; the message says why (the caller adds the path)."""

@@ -19,7 +19,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from zdce_core.atomic import TargetExists, atomic_path
 from zdce_core.deep_colour import orient, read_deep, write_png16, write_tiff16
-from zdce_core.errors import UserFacingError
+from zdce_core.errors import ImageReadError, UserFacingError
+from zdce_core.raw_io import (
+    NO_METADATA,
+    RAW_EXTENSIONS,
+    WhiteBalance,
+    capture_exif,
+    decode_raw,
+    is_raw,
+)
 
 try:  # HEIC/HEIF support is optional
     from pillow_heif import register_heif_opener
@@ -36,6 +44,7 @@ TURNED = {5, 6, 7, 8}
 READ_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".bmp", ".webp"}
     | ({".heic", ".heif"} if HEIF_AVAILABLE else set())
+    | RAW_EXTENSIONS
 )
 READ_FORMATS = frozenset({"JPEG", "MPO", "PNG", "TIFF", "BMP", "WEBP", "HEIF"})
 
@@ -54,10 +63,6 @@ _GRAY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N"}
 def eight_bit(pixels: np.ndarray) -> np.ndarray:
     """``pixels`` as uint8: uint16 (0–65535) scaled to 0–255, uint8 unchanged."""
     return (pixels // 257).astype(np.uint8) if pixels.dtype == np.uint16 else pixels
-
-
-class ImageReadError(UserFacingError):
-    """A file that cannot be read as a photo; the message says why (the caller adds the path)."""
 
 
 class ImageWriteError(UserFacingError):
@@ -147,7 +152,29 @@ def _to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None, bool]:
     return np.asarray(img if mode == "RGB" else img.convert("RGB")), None, False
 
 
-def read_image(path: str | os.PathLike[str], at_least: int | None = None) -> Photo:
+def _read_raw(path: Path, at_least: int | None, white_balance: WhiteBalance) -> Photo:
+    """A camera RAW file as a 16-bit :class:`Photo` (see :mod:`zdce_core.raw_io`); previews
+    (``at_least``) use LibRaw's half-size decode when it is still that long."""
+    pixels, full = decode_raw(path, at_least is not None, white_balance)
+    if at_least is not None and max(pixels.shape[:2]) < min(at_least, max(full)):
+        pixels, full = decode_raw(path, False, white_balance)
+    exif = capture_exif(path)
+    return Photo(
+        pixels=pixels,
+        alpha=None,
+        grayscale=False,
+        source_format="RAW",
+        exif=exif,
+        file_size=full if pixels.shape[:2] != full else None,
+        problems=() if exif else (NO_METADATA,),
+    )
+
+
+def read_image(
+    path: str | os.PathLike[str],
+    at_least: int | None = None,
+    white_balance: WhiteBalance = WhiteBalance.CAMERA,
+) -> Photo:
     """Decode ``path`` into a :class:`Photo`; raises :class:`ImageReadError` with the reason.
 
     Accepts JPEG, PNG, TIFF, BMP, WebP (HEIC with ``pillow-heif``) in modes 1, L, LA, P, PA,
@@ -156,9 +183,12 @@ def read_image(path: str | os.PathLike[str], at_least: int | None = None) -> Pho
     first frame. Images over Pillow's decompression-bomb limit are refused. ``at_least``
     (previews): a JPEG is decoded at the smallest scale of 1/2, 1/4 or 1/8 whose long side
     is still at least that many pixels (libjpeg scales while decoding: a 12 MP photo in a
-    quarter of the time); ``file_size`` then gives the size in the file.
+    quarter of the time), a RAW file at half size; ``file_size`` then gives the size in the
+    file. Camera RAW files (by extension) are developed by LibRaw with ``white_balance``.
     """
     path = Path(path)
+    if is_raw(path):
+        return _read_raw(path, at_least, white_balance)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

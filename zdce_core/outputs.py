@@ -14,6 +14,7 @@ from pathlib import Path
 from zdce_core.discovery import FoundFile, Ignored, IgnoreKind
 from zdce_core.errors import UserFacingError
 from zdce_core.image_io import OUTPUT_FORMATS
+from zdce_core.raw_io import RAW_EXTENSIONS
 
 DEFAULT_SUFFIX = "_enhanced"
 
@@ -28,6 +29,7 @@ _FORMAT_BY_EXTENSION = {
     ".tif": "tiff",
     ".tiff": "tiff",
     ".webp": "webp",
+    **dict.fromkeys(RAW_EXTENSIONS, "tiff"),  # a RAW file's "same" is 16-bit TIFF
 }
 
 
@@ -39,7 +41,8 @@ class PlanError(UserFacingError, ValueError):
 class OutputOptions:
     """Where and how results are written.
 
-    ``format``: ``"same"`` (as the input; BMP becomes PNG, HEIC JPEG) or a key of
+    ``format``: ``"same"`` (as the input; BMP becomes PNG, HEIC JPEG, camera RAW 16-bit
+    TIFF) or a key of
     ``OUTPUT_FORMATS``. ``quality``: 1–100 for JPEG and WebP. ``mirror``: recreate the
     subfolders found below an input folder.
     """
