@@ -443,3 +443,19 @@ def test_every_button_of_the_queue_and_output_box(window, photos, qtbot, tmp_pat
         "Output folder",
         "Import a model",
     ]
+
+
+def test_a_raw_file_previews_and_converts_to_16_bit_tiff(window, tmp_path, qtbot):
+    from tests.raw_samples import write_dng
+    from zdce_core.image_io import read_image
+
+    (tmp_path / "raw").mkdir()
+    write_dng(tmp_path / "raw" / "night.dng")
+    add(window, qtbot, [tmp_path / "raw"])
+    window.ui.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.ui.view.after is not None, timeout=10_000)
+    assert window.preview.current is not None and window.preview.current.full_size == (64, 96)
+    window.ui.folder_edit.setText(str(tmp_path / "out"))
+    qtbot.mouseClick(window.ui.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.batch.running, timeout=30_000)
+    assert read_image(tmp_path / "out" / "night_enhanced.tif").bit_depth == 16
