@@ -223,7 +223,7 @@ def read_image(
                 if reduced:  # Pillow decoded 16-bit colour at 8 bits: decode it again in full
                     try:
                         deep = orient(read_deep(path, img.format), orientation)
-                    except (ValueError, RuntimeError, OSError) as exc:
+                    except (ValueError, RuntimeError, OSError, ImportError) as exc:
                         notes.append(f"16-bit colour read at 8 bits ({exc})")
                     else:
                         rgb = np.ascontiguousarray(deep[:, :, :3])
@@ -386,6 +386,6 @@ def write_image(
         raise ImageWriteError(f"cannot write to {path.parent}: permission denied") from exc
     except OSError as exc:
         raise ImageWriteError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
-    except (RuntimeError, ValueError) as exc:  # an encoder refusing the data or metadata
+    except (RuntimeError, ValueError, ImportError) as exc:  # an encoder refusing, or missing
         raise ImageWriteError(f"cannot encode {path.name} as {fmt}: {exc}") from exc
     return path
