@@ -335,3 +335,14 @@ def test_a_cancelled_job_stops_between_groups(photos, tmp_path, enhancer):
     stop = CancelToken()
     summary = run_job(job, enhancer, FIXED_FULL, lambda _e, _p: stop.cancel(), stop)
     assert summary.cancelled and summary.done + summary.failed + summary.skipped <= 1
+
+
+def test_temporaries_of_given_outputs_are_removed_whatever_their_age(tmp_path):
+    from zdce_core.atomic import remove_temporaries_of
+
+    for name in (".a.png.abcd1234.part", ".b.png.abcd1234.part", ".a.png.notes", "a.png"):
+        (tmp_path / name).write_text("x")
+    removed = remove_temporaries_of([tmp_path / "a.png", tmp_path / "gone" / "c.png"])
+    assert [p.name for p in removed] == [".a.png.abcd1234.part"]
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [".a.png.notes", ".b.png.abcd1234.part", "a.png"]

@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 TEMP_SUFFIX = ".part"
@@ -93,4 +93,30 @@ def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
                 removed.append(Path(entry.path))
         except OSError:
             continue
+    return removed
+
+
+def remove_temporaries_of(targets: Iterable[Path]) -> list[Path]:
+    """Remove the temporary files of writes to ``targets`` (``.<name>.<8>.part`` beside each),
+    whatever their age: for writers known to be dead (a cluster job that was interrupted).
+    Each folder is listed once. Returns the files removed."""
+    names: dict[Path, set[str]] = {}
+    for target in targets:
+        names.setdefault(target.parent, set()).add(target.name)
+    removed = []
+    for folder, wanted in names.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if not _TEMP_NAME.match(entry.name):
+                continue
+            target_name = entry.name[1:].rsplit(".", 2)[0]  # ".<name>.<8>.part" → <name>
+            if target_name in wanted and entry.is_file(follow_symlinks=False):
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    continue
+                removed.append(Path(entry.path))
     return removed

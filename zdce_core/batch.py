@@ -170,15 +170,7 @@ def iter_batch(
                 break
             yield ItemStarted(index, len(pairs), found.path)
             if index not in loads:
-                item = ItemFinished(
-                    index,
-                    len(pairs),
-                    found.path,
-                    ItemStatus.SKIPPED,
-                    out,
-                    "output exists (use overwrite)",
-                    skip=SkipKind.OUTPUT_EXISTS,
-                )
+                item = _exists(index, len(pairs), found, out)
             else:
                 following = next((i for i in todo if i > index), None)
                 if following is not None:
@@ -189,7 +181,7 @@ def iter_batch(
                         len(pairs),
                         found,
                         out,
-                        loads,
+                        lambda i=index: loads.pop(i).result(),
                         enhancer,
                         opts,
                         adjust_of(found.path),
@@ -207,19 +199,63 @@ def iter_batch(
     yield BatchFinished(summary)
 
 
+def _exists(index: int, total: int, found: FoundFile, out: Path) -> ItemFinished:
+    return ItemFinished(
+        index,
+        total,
+        found.path,
+        ItemStatus.SKIPPED,
+        out,
+        "output exists (use overwrite)",
+        skip=SkipKind.OUTPUT_EXISTS,
+    )
+
+
+def process_one(
+    found: FoundFile,
+    out: Path,
+    enhancer: Enhancer,
+    opts: OutputOptions,
+    adjustments: Adjustments,
+    inputs: frozenset[Path] = frozenset(),
+    white_balance: WhiteBalance = WhiteBalance.CAMERA,
+    index: int = 0,
+    total: int = 1,
+) -> ItemFinished:
+    """One photo as the batch does it (skip an existing output unless ``opts.overwrite``,
+    read, enhance, check, write atomically), for front ends that schedule photos themselves
+    (:mod:`zdce_core.cluster`). ``inputs``: resolved paths of every input of the job, which
+    no output may replace. Failures become a failed item; raises only :class:`Cancelled`."""
+    if not opts.overwrite and out.exists():
+        return _exists(index, total, found, out)
+    return _process(
+        index,
+        total,
+        found,
+        out,
+        lambda: _load(found.path, white_balance),
+        enhancer,
+        opts,
+        adjustments,
+        lambda: False,
+        set(inputs),
+    )
+
+
 def _process(
     index: int,
     total: int,
     found: FoundFile,
     out: Path,
-    loads: dict[int, Future[Photo | ImageReadError]],
+    load: Callable[[], Photo | ImageReadError],
     enhancer: Enhancer,
     opts: OutputOptions,
     adjustments: Adjustments,
     should_stop: Callable[[], bool],
     inputs: set[Path],
 ) -> ItemFinished:
-    """Read (already in flight), enhance and write one photo; failures become an item."""
+    """Read (``load()``: already in flight in the batch), enhance and write one photo;
+    failures become an item."""
     t0 = time.perf_counter()
 
     def failed(kind: FailKind, reason: str) -> ItemFinished:
@@ -231,7 +267,7 @@ def _process(
     if out.resolve() in inputs or (out.exists() and os.path.samefile(out, found.path)):
         return failed(FailKind.OVERWRITES_INPUT, f"the output {out} would overwrite an input")
     # Only this frame holds the decoded photo, so its pixels can be freed before encoding.
-    loaded = loads.pop(index).result()
+    loaded = load()
     if isinstance(loaded, ImageReadError):
         return failed(FailKind.UNREADABLE, str(loaded))
     megapixels = loaded.megapixels

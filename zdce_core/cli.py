@@ -90,7 +90,11 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         return EXIT_FAILED if named_but_unread else EXIT_OK
     try:
         model = open_model(args.model)
-        enhancer = Enhancer(model, args.device, args.estimate_size, args.full_res)
+        enhancer = (
+            None
+            if args.cluster
+            else Enhancer(model, args.device, args.estimate_size, args.full_res)
+        )
     except (WeightsError, ValueError) as exc:  # a bad --model or --device
         print(f"zdce: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -98,10 +102,11 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     report = bar.line if bar else (lambda t: print(t, file=sys.stderr))
 
     def show(event: ItemStarted | ItemFinished, progress: Progress) -> None:
+        if bar:
+            bar.update(progress.ended, progress.total, f"{progress.text()} · {event.path.name}")
         if isinstance(event, ItemStarted):
-            if bar:
-                bar.update(progress.ended, progress.total, f"{progress.text()} · {event.path.name}")
-        elif event.status is ItemStatus.FAILED:
+            return
+        if event.status is ItemStatus.FAILED:
             report(f"failed {event.path}: {event.reason}")
         elif event.status is ItemStatus.DONE:
             if event.reason:
@@ -112,10 +117,12 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         elif bar:
             report(f"skipped {event.path}: {event.reason}")
 
+    white_balance = WhiteBalance(args.white_balance)
     try:
-        summary = run_job(
-            job, enhancer, adjustments, show, white_balance=WhiteBalance(args.white_balance)
-        )
+        if enhancer is not None:
+            summary = run_job(job, enhancer, adjustments, show, white_balance=white_balance)
+        else:
+            summary = _run_on_cluster(args, job, model.path, adjustments, show, white_balance)
     except KeyboardInterrupt:
         if bar:
             bar.close()
@@ -137,6 +144,26 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED if summary.failed or named_but_unread else EXIT_OK
+
+
+def _run_on_cluster(args, job, model_path, adjustments, show, white_balance):
+    """``zdce enhance --cluster``: the same job on Ray (:mod:`zdce_core.cluster`)."""
+    from zdce_core.cluster import ClusterError, ClusterOptions, ModelSpec, run_job_on_ray
+
+    options = ClusterOptions(
+        address=args.cluster,
+        workers=args.workers,
+        gpus_per_worker=args.gpus_per_worker,
+        cpus_per_worker=args.cpus_per_worker,
+    )
+    device = args.device
+    if device == "auto":
+        device = "cuda" if args.gpus_per_worker > 0 else "cpu"
+    spec = ModelSpec(model_path, device, args.estimate_size, args.full_res)
+    try:
+        return run_job_on_ray(job, spec, adjustments, show, options, white_balance=white_balance)
+    except ClusterError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -269,6 +296,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="camera",
         help="camera RAW files: the white balance as shot, or estimated from the image",
     )
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run on Ray: local (start Ray here), auto (this machine's cluster) or an address "
+        "such as ray://head:10001; inputs and outputs must be on storage every node sees",
+    )
+    p.add_argument("--workers", type=int, help="--cluster: actors (default: from resources)")
+    p.add_argument("--gpus-per-worker", type=float, default=0.0, help="--cluster: GPUs per actor")
+    p.add_argument("--cpus-per-worker", type=int, default=1, help="--cluster: CPUs per actor")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "-v", "--verbose", action="store_true", help="a line per photo with its strength"
