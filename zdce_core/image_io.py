@@ -76,7 +76,7 @@ class Photo:
     ``pixels``: ``(H, W, 3)`` RGB, ``uint8`` or ``uint16``, orientation applied.
     ``alpha``: ``(H, W)`` of the same dtype, or ``None``.
     ``grayscale``: the source had one colour channel (it is written back as gray).
-    ``source_format``: Pillow's format name (``"JPEG"``, ``"PNG"``, …).
+    ``source_format``: Pillow's format name (``"JPEG"``, ``"PNG"``, …), or ``"RAW"``.
     """
 
     pixels: np.ndarray
