@@ -170,7 +170,7 @@ def iter_batch(
                 break
             yield ItemStarted(index, len(pairs), found.path)
             if index not in loads:
-                item = _exists(index, len(pairs), found, out)
+                item = _skipped(index, len(pairs), found, out, SkipKind.OUTPUT_EXISTS)
             else:
                 following = next((i for i in todo if i > index), None)
                 if following is not None:
@@ -199,15 +199,15 @@ def iter_batch(
     yield BatchFinished(summary)
 
 
-def _exists(index: int, total: int, found: FoundFile, out: Path) -> ItemFinished:
+SKIP_REASONS = {
+    SkipKind.OUTPUT_EXISTS: "output exists (use overwrite)",
+    SkipKind.OUTPUT_APPEARED: "the output appeared meanwhile (use overwrite)",
+}
+
+
+def _skipped(index: int, total: int, found: FoundFile, out: Path, kind: SkipKind) -> ItemFinished:
     return ItemFinished(
-        index,
-        total,
-        found.path,
-        ItemStatus.SKIPPED,
-        out,
-        "output exists (use overwrite)",
-        skip=SkipKind.OUTPUT_EXISTS,
+        index, total, found.path, ItemStatus.SKIPPED, out, SKIP_REASONS[kind], skip=kind
     )
 
 
@@ -227,7 +227,7 @@ def process_one(
     (:mod:`zdce_core.cluster`). ``inputs``: resolved paths of every input of the job, which
     no output may replace. Failures become a failed item; raises only :class:`Cancelled`."""
     if not opts.overwrite and out.exists():
-        return _exists(index, total, found, out)
+        return _skipped(index, total, found, out, SkipKind.OUTPUT_EXISTS)
     return _process(
         index,
         total,
@@ -289,15 +289,7 @@ def _process(
     except Cancelled:
         raise
     except TargetExists:
-        return ItemFinished(
-            index,
-            total,
-            found.path,
-            ItemStatus.SKIPPED,
-            out,
-            "the output appeared meanwhile (use overwrite)",
-            skip=SkipKind.OUTPUT_APPEARED,
-        )
+        return _skipped(index, total, found, out, SkipKind.OUTPUT_APPEARED)
     except BrokenResult as exc:
         return failed(FailKind.BROKEN_RESULT, str(exc))
     except ImageWriteError as exc:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QCheckBox
 
 from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.enhancer import Cancelled, Enhancer
-from zdce_core.histogram import luminance_histogram
+from zdce_core.histogram import Histogram, luminance_histogram
 from zdce_core.pipeline import Enhanced, adjusted_maps
 from zdce_core.preview import (
     Preview,
@@ -281,9 +281,10 @@ class PreviewController(QObject):
             finished=self.render_finished,
         )
 
-    def render_ready(self, result) -> None:
+    def render_ready(
+        self, result: tuple[Quality, Preview, UpsampledMaps, Enhanced, Histogram]
+    ) -> None:
         quality, shown, maps, enhanced, histogram = result
-        enhanced: Enhanced
         if self.current is None or self.current.path != shown.path:
             return
         if quality not in self.rendered or self.rendered[quality][0].path != shown.path:
