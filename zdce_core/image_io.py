@@ -208,26 +208,24 @@ def read_image(
                 img.load()
                 exif = img.getexif()
                 orientation = exif.get(ORIENTATION_TAG, 1)
-                rotated = orientation != 1
-                upright = ImageOps.exif_transpose(img) if rotated else img
                 file_size = None
                 if img.size != in_file:
-                    turned = exif.get(ORIENTATION_TAG, 1) in TURNED
+                    turned = orientation in TURNED
                     file_size = (in_file[0], in_file[1]) if turned else (in_file[1], in_file[0])
-                if rotated:
+                # exif_transpose also drops the orientation from the XMP kept in ``info``
+                upright = ImageOps.exif_transpose(img) if orientation != 1 else img
+                deep, notes = _full_depth(path, img.format, orientation) if reduced else (None, [])
+                if deep is not None:  # Pillow decoded 16-bit colour at 8 bits: use the full one
+                    rgb = np.ascontiguousarray(deep[:, :, :3])
+                    alpha = deep[:, :, 3].copy() if deep.shape[2] == 4 else None
+                    gray = False
+                else:
+                    rgb, alpha, gray = _to_arrays(upright)
+                if orientation != 1:
                     exif[ORIENTATION_TAG] = 1
                 info = upright.info
                 icc = info.get("icc_profile") if img.mode != "CMYK" else None
-                rgb, alpha, gray = _to_arrays(upright)
-                notes = list(_problems(caught))
-                if reduced:  # Pillow decoded 16-bit colour at 8 bits: decode it again in full
-                    try:
-                        deep = orient(read_deep(path, img.format), orientation)
-                    except (ValueError, RuntimeError, OSError, ImportError) as exc:
-                        notes.append(f"16-bit colour read at 8 bits ({exc})")
-                    else:
-                        rgb = np.ascontiguousarray(deep[:, :, :3])
-                        alpha = deep[:, :, 3].copy() if deep.shape[2] == 4 else None
+                notes = [*_problems(caught), *notes]
                 dpi = info.get("dpi")
                 return Photo(
                     pixels=rgb,
@@ -256,6 +254,15 @@ def read_image(
         raise ImageReadError("permission denied") from exc
     except (OSError, SyntaxError, ValueError, MemoryError) as exc:
         raise ImageReadError(f"corrupt or truncated image ({exc})") from exc
+
+
+def _full_depth(path: Path, fmt: str, orientation: int) -> tuple[np.ndarray | None, list[str]]:
+    """The 16-bit colour pixels of ``path`` upright, or ``None`` and the reason they could
+    not be decoded (the 8-bit decode is used then)."""
+    try:
+        return orient(read_deep(path, fmt), orientation), []
+    except (ValueError, RuntimeError, OSError, ImportError) as exc:
+        return None, [f"16-bit colour read at 8 bits ({exc})"]
 
 
 def _problems(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
