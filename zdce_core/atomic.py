@@ -74,26 +74,47 @@ def _rename_without_replacing(tmp: Path, target: Path) -> None:
     tmp.unlink()
 
 
-def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
-    """Remove the temporary files :func:`atomic_path` left in ``folder`` (hidden, named
-    ``.<target>.<8 characters>.part``) that were last modified over ``STALE_AFTER_S`` ago;
-    returns them. Other files, and recent temporaries of a write in progress, are kept."""
-    removed = []
-    now = time.time()
+def _temporaries(folder: str | os.PathLike[str]) -> list[os.DirEntry[str]]:
+    """The temporary files :func:`atomic_path` left in ``folder`` (hidden, named
+    ``.<target>.<8 characters>.part``); none when the folder cannot be listed."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
-        return removed
+        return []
+    found = []
     for entry in entries:
-        if not _TEMP_NAME.match(entry.name):
-            continue
         try:
-            if entry.is_file(follow_symlinks=False) and now - entry.stat().st_mtime > STALE_AFTER_S:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
+            if _TEMP_NAME.match(entry.name) and entry.is_file(follow_symlinks=False):
+                found.append(entry)
         except OSError:
             continue
+    return found
+
+
+def _unlink(entries: Iterable[os.DirEntry[str]]) -> list[Path]:
+    removed = []
+    for entry in entries:
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
     return removed
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove our temporary files in ``folder`` that were last modified over
+    ``STALE_AFTER_S`` ago; returns them. Other files, and recent temporaries of a write in
+    progress, are kept."""
+    now = time.time()
+
+    def stale(entry: os.DirEntry[str]) -> bool:
+        try:
+            return now - entry.stat().st_mtime > STALE_AFTER_S
+        except OSError:
+            return False
+
+    return _unlink(e for e in _temporaries(folder) if stale(e))
 
 
 def remove_temporaries_of(targets: Iterable[Path]) -> list[Path]:
@@ -105,18 +126,6 @@ def remove_temporaries_of(targets: Iterable[Path]) -> list[Path]:
         names.setdefault(target.parent, set()).add(target.name)
     removed = []
     for folder, wanted in names.items():
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if not _TEMP_NAME.match(entry.name):
-                continue
-            target_name = entry.name[1:].rsplit(".", 2)[0]  # ".<name>.<8>.part" → <name>
-            if target_name in wanted and entry.is_file(follow_symlinks=False):
-                try:
-                    os.unlink(entry.path)
-                except OSError:
-                    continue
-                removed.append(Path(entry.path))
+        ours = (e for e in _temporaries(folder) if e.name[1:].rsplit(".", 2)[0] in wanted)
+        removed += _unlink(ours)
     return removed

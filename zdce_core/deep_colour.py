@@ -20,7 +20,8 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-EXIF_IFD = 0x8769
+from zdce_core.raw_io import EXIF_IFD
+
 TIFF_EP_TAGS = {  # tag: (tifffile dtype, where it lives in a Pillow Exif: 0 = IFD0)
     271: ("s", 0),  # Make
     272: ("s", 0),  # Model
