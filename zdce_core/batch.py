@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
@@ -238,7 +239,7 @@ def process_one(
         opts,
         adjustments,
         lambda: False,
-        set(inputs),
+        inputs,
     )
 
 
@@ -252,7 +253,7 @@ def _process(
     opts: OutputOptions,
     adjustments: Adjustments,
     should_stop: Callable[[], bool],
-    inputs: set[Path],
+    inputs: AbstractSet[Path],
 ) -> ItemFinished:
     """Read (``load()``: already in flight in the batch), enhance and write one photo;
     failures become an item."""
