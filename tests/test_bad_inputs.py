@@ -17,6 +17,7 @@ from tests.conftest import dark_rgb
 from tests.test_image_io import gradient16
 from zdce_core.cli import main
 from zdce_core.deep_colour import write_png16
+from zdce_core.image_io import HEIF_AVAILABLE
 
 CORRUPT_EXIF = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05\x01\x0f\x00\x02\x00\x00\x00\x20\x00"
 
@@ -49,6 +50,16 @@ def bomb_png() -> bytes:
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1000)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def corrupt_heic(rgb: np.ndarray) -> bytes:
+    """A HEIC whose coded data starts with a wrong byte: pillow-heif opens it, and its
+    decoder fails with ``EOFError`` ("Unexpected end of file"), which once stopped a batch."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="HEIF")
+    data = bytearray(buffer.getvalue())
+    data[data.index(b"mdat") + 4] = 0xFF
+    return bytes(data)
 
 
 def orientation(value: int) -> bytes:
@@ -89,6 +100,8 @@ def make_corpus(folder: Path) -> dict[str, str]:
         "-dash.jpg": (good_jpeg, "done"),
         **{f"turned {v}.jpg": (jpeg_bytes(rgb, exif=orientation(v)), "done") for v in range(2, 9)},
     }
+    if HEIF_AVAILABLE:
+        cases["corrupt.heic"] = (corrupt_heic(rgb), "failed")
     for name, (data, _) in cases.items():
         if data is not None:
             (folder / name).write_bytes(data)
@@ -122,6 +135,7 @@ REASONS = {
     "loop.jpg": "loops back",
     "animated.gif": "not an image",
     "animated gif.jpg": "GIF",
+    "corrupt.heic": "corrupt or truncated image",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -49,6 +50,21 @@ READ_EXTENSIONS = frozenset(
 READ_FORMATS = frozenset({"JPEG", "MPO", "PNG", "TIFF", "BMP", "WEBP", "HEIF"})
 
 CORRUPT_EXIF = "corrupt EXIF data (what could be read is kept)"
+
+DECODER_ERRORS: tuple[type[Exception], ...] = (
+    OSError,  # Pillow: "image file is truncated", "broken data stream", libtiff failures
+    EOFError,  # pillow-heif: corrupt data ("Unexpected end of file"); Pillow: frames cut short
+    SyntaxError,  # Pillow and pillow-heif: a malformed or unsupported structure
+    ValueError,  # both: invalid data (tifffile's TiffFileError is one too)
+    RuntimeError,  # pillow-heif: limits exceeded, "some other error"; imagecodecs' codecs
+    struct.error,  # a header or tag cut short, where a plugin does not wrap it
+    IndexError,  # pillow-heif: no image in the file; Pillow: end of data
+    MemoryError,
+)
+"""What decoders raise for a corrupt file (pillow-heif documents ValueError, EOFError,
+SyntaxError, RuntimeError and OSError for its decoding; tests/test_reader_fuzz.py checks
+the readers on damaged files). :func:`read_image` turns them into :class:`ImageReadError`;
+anything else (a ``TypeError`` or ``AttributeError``, say) is a bug and keeps its traceback."""
 
 PNG_COMPRESS_LEVEL = 3
 """zlib level for PNG output: on the dev photos' results 2.3× faster to write than Pillow's
@@ -252,8 +268,14 @@ def read_image(
         raise ImageReadError("file not found") from exc
     except PermissionError as exc:
         raise ImageReadError("permission denied") from exc
-    except (OSError, SyntaxError, ValueError, MemoryError) as exc:
-        raise ImageReadError(f"corrupt or truncated image ({exc})") from exc
+    except DECODER_ERRORS as exc:
+        raise ImageReadError(f"corrupt or truncated image ({_reason(exc)})") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The decoder's message on one line, or the exception's name when it has none."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
 
 
 def _full_depth(path: Path, fmt: str, orientation: int) -> tuple[np.ndarray | None, list[str]]:
@@ -261,7 +283,7 @@ def _full_depth(path: Path, fmt: str, orientation: int) -> tuple[np.ndarray | No
     not be decoded (the 8-bit decode is used then)."""
     try:
         return orient(read_deep(path, fmt), orientation), []
-    except (ValueError, RuntimeError, OSError, ImportError) as exc:
+    except (*DECODER_ERRORS, ImportError) as exc:
         return None, [f"16-bit colour read at 8 bits ({exc})"]
 
 
