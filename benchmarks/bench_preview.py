@@ -27,8 +27,8 @@ from zdce_core.adjustments import FIXED_FULL, Adjustments
 from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import read_image
 from zdce_core.parallel import set_compute_threads
-from zdce_core.pipeline import adjusted_maps
 from zdce_core.preview import UpsampledMaps, draft_of, make_preview, render_preview
+from zdce_core.render_plan import planned_maps
 from zdce_core.weights import load_model
 
 
@@ -58,11 +58,11 @@ def main() -> None:
         shown_s.append(t3 - t1)
     t0 = time.perf_counter()
     # once per preview shown, in the GUI's worker
-    upsampled = UpsampledMaps(adjusted_maps(preview.maps, Adjustments()))
+    upsampled = UpsampledMaps(planned_maps(preview.maps, Adjustments()))
     upsampled_plain = UpsampledMaps(preview.maps)
     upsample_s = time.perf_counter() - t0
     draft = draft_of(preview)
-    upsampled_draft = UpsampledMaps(adjusted_maps(draft.maps, Adjustments()))
+    upsampled_draft = UpsampledMaps(planned_maps(draft.maps, Adjustments()))
     renders, drafts, plain, uncached = [], [], [], []
     for i in range(30):
         strength = 8.0 - (i % 16) * 0.5  # slider moves: manual strengths, default denoise

@@ -12,6 +12,7 @@ from zdce_core.curves import apply_curves
 from zdce_core.enhancer import Cancelled, Enhancer
 from zdce_core.parallel import compute_threads
 from zdce_core.pipeline import enhance_photo
+from zdce_core.render_plan import RenderPlan
 from zdce_core.weights import LoadedModel
 
 
@@ -27,7 +28,7 @@ def test_render_matches_whole_image_upsampling(arch, strength, monkeypatch):
     e = Enhancer(random_model(arch), "cpu", estimate_size=32)
     maps = e.estimate_downscaled(px)
     assert maps.small.shape[2:] == (19, 32)
-    out = e.render(px, maps, strength)
+    out = e.render(px, RenderPlan.plain(maps, strength))
     x = torch.from_numpy(px).permute(2, 0, 1)[None].float() / 255
     full = F.interpolate(maps.small, size=(61, 101), mode="bilinear", align_corners=False)
     expected = to_uint8(apply_curves(x, full, strength))
@@ -48,7 +49,7 @@ def test_full_resolution_tiles_match_one_pass(monkeypatch):
 def test_strength_zero_returns_the_input():
     px = dark_rgb()
     e = Enhancer(random_model(), "cpu")
-    assert np.array_equal(e.render(px, e.estimate_downscaled(px), 0.0), px)
+    assert np.array_equal(e.render(px, RenderPlan.plain(e.estimate_downscaled(px), 0.0)), px)
 
 
 def test_one_estimate_many_strengths_brighten_monotonically():
@@ -57,7 +58,7 @@ def test_one_estimate_many_strengths_brighten_monotonically():
     px = dark_rgb()
     e = Enhancer(LoadedModel(brightening_net()), "cpu")
     maps = e.estimate_downscaled(px)
-    means = [float(e.render(px, maps, s).mean()) for s in (0, 1, 2.5, 4, 8)]
+    means = [float(e.render(px, RenderPlan.plain(maps, s)).mean()) for s in (0, 1, 2.5, 4, 8)]
     assert all(b > a for a, b in itertools.pairwise(means))
 
 
@@ -87,7 +88,7 @@ def test_cancel_between_strips(monkeypatch):
 def test_maps_for_another_size_are_refused():
     e = Enhancer(random_model(), "cpu")
     with pytest.raises(ValueError, match="another size"):
-        e.render(dark_rgb(40, 40), e.estimate_downscaled(dark_rgb()), 8.0)
+        e.render(dark_rgb(40, 40), RenderPlan.plain(e.estimate_downscaled(dark_rgb()), 8.0))
 
 
 def test_unavailable_devices_are_refused():

@@ -4,8 +4,9 @@ import pytest
 from tests.conftest import brightening_net, noisy_edge_photo, save_photo
 from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.enhancer import Enhancer
-from zdce_core.pipeline import adjusted_maps, enhance_photo
+from zdce_core.pipeline import enhance_photo
 from zdce_core.preview import UpsampledMaps, make_preview, render_preview
+from zdce_core.render_plan import planned_maps
 from zdce_core.weights import LoadedModel
 
 
@@ -14,7 +15,7 @@ def test_preview_renders_what_the_batch_writes_at_every_strength(tmp_path, denoi
     photo = noisy_edge_photo()  # smaller than a preview: the preview is the photo itself
     enhancer = Enhancer(LoadedModel(brightening_net()), "cpu")
     preview = make_preview(enhancer, save_photo(tmp_path / "p.png", photo))
-    upsampled = UpsampledMaps(adjusted_maps(preview.maps, Adjustments()))
+    upsampled = UpsampledMaps(planned_maps(preview.maps, Adjustments()))
     for strength in (8.0, 3.5, None):  # the denoise delta is cached after the first render
         adjustments = Adjustments(strength, denoise=denoise)
         batch = enhance_photo(enhancer, photo, adjustments)

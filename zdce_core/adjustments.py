@@ -16,7 +16,8 @@ same on the dev photos (NIQE 12.39, LOE 599, brightness 0.481 both) and 256, the
 the default model was trained at (whole scenes at 256²), costs a quarter of the network
 time."""
 DEFAULT_TARGET_BRIGHTNESS = 0.5
-"""Mean RGB value (0–1) auto exposure aims at for a dark photo."""
+"""Brightness (0–1) auto exposure aims at for a dark photo: the log-average luma of its
+content reaches 0.94 of it (the mean RGB value without the scene-aware rendering)."""
 
 
 class Denoise(Enum):
@@ -31,14 +32,18 @@ class Denoise(Enum):
 @dataclass(frozen=True)
 class Adjustments:
     """``strength``: curve iterations in [0, 8], or ``None`` for auto exposure (chosen per
-    photo, see :func:`zdce_core.exposure.choose_strength`). ``target_brightness``: the mean
-    RGB value in (0, 1) auto exposure aims at. ``protect_highlights``: no channel that was
-    not nearly white is pushed into white (:func:`zdce_core.exposure.cap_highlights_`)."""
+    photo, see :func:`zdce_core.exposure.choose_strength`). ``target_brightness``: the
+    brightness in (0, 1) auto exposure aims at. ``protect_highlights``: bright regions are
+    held back and no channel that was not nearly white is pushed into white.
+    ``scene_aware``: the stages of :mod:`zdce_core.tone` (neutral curves, clean blacks,
+    texture in lit regions) and auto exposure by the key of the content; off, the model's
+    per-channel curves as they are and auto exposure by the mean."""
 
     strength: float | None = None
     target_brightness: float = DEFAULT_TARGET_BRIGHTNESS
     protect_highlights: bool = True
     denoise: Denoise = Denoise.LOW
+    scene_aware: bool = True
 
     def __post_init__(self) -> None:
         if self.strength is not None and (
@@ -56,9 +61,12 @@ class Adjustments:
 
 
 DEFAULT_ADJUSTMENTS = Adjustments()
-"""Auto exposure, highlights protected, low denoise: what a user gets unless they choose."""
+"""Scene-aware auto exposure and rendering, highlights protected, low denoise: what a user
+gets unless they choose."""
 
-FIXED_FULL = Adjustments(strength=MAX_STRENGTH, protect_highlights=False, denoise=Denoise.OFF)
+FIXED_FULL = Adjustments(
+    strength=MAX_STRENGTH, protect_highlights=False, denoise=Denoise.OFF, scene_aware=False
+)
 """The plain Zero-DCE result: all 8 iterations, nothing else (the reference forward pass)."""
 
 

@@ -54,13 +54,15 @@ def adjustments_from_args(args: argparse.Namespace) -> Adjustments:
             target_brightness=args.target_brightness,
             protect_highlights=not args.no_highlight_protection,
             denoise=Denoise(args.denoise),
+            scene_aware=not args.no_scene_aware,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 
 
 def add_adjustment_options(p: argparse.ArgumentParser) -> None:
-    """``--strength``, ``--target-brightness``, ``--denoise``, ``--no-highlight-protection``."""
+    """``--strength``, ``--target-brightness``, ``--denoise``, ``--no-highlight-protection``,
+    ``--no-scene-aware``."""
     p.add_argument(
         "-s",
         "--strength",
@@ -75,7 +77,8 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
         type=float,
         default=DEFAULT_TARGET_BRIGHTNESS,
         metavar="0.05-0.95",
-        help=f"mean brightness auto exposure aims at ({DEFAULT_TARGET_BRIGHTNESS})",
+        help="brightness auto exposure aims at: the content of a dark photo (not a black "
+        f"night sky) is lifted toward it ({DEFAULT_TARGET_BRIGHTNESS})",
     )
     p.add_argument(
         "--denoise",
@@ -87,4 +90,10 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
         "--no-highlight-protection",
         action="store_true",
         help="let the curves push bright areas (lamps, sky) into white",
+    )
+    p.add_argument(
+        "--no-scene-aware",
+        action="store_true",
+        help="apply the model's per-channel curves as they are (no neutral colours, clean "
+        "blacks or texture keeping) and let auto exposure aim at the mean brightness",
     )

@@ -31,27 +31,36 @@ def curve_schedule(strength: float, iterations: int = 8) -> list[tuple[int, floa
     return steps
 
 
+def map_channels(maps: torch.Tensor) -> int:
+    """Channels of one iteration's map in ``maps``: 3 (per channel: ``(B, 3·k, H, W)``) or
+    1 (shared by the channels: ``(B, k, H, W)``), for k = 1 or 8."""
+    return 3 if maps.shape[1] in (3, 24) else 1
+
+
 def iteration_map(maps: torch.Tensor, i: int) -> torch.Tensor:
-    """The ``(B, 3, H, W)`` map of iteration ``i`` from ``(B, 3·k, H, W)`` maps.
+    """The map of iteration ``i``: ``(B, 3, H, W)`` from per-channel maps ``(B, 3·k, H, W)``,
+    ``(B, 1, H, W)`` from maps shared by the channels ``(B, k, H, W)`` (k = 1 or 8).
 
     ``k = 1`` (DCE-Net++) shares one map between all iterations.
     """
-    if maps.shape[1] == 3:
+    channels = map_channels(maps)
+    if maps.shape[1] == channels:
         return maps
-    return maps[:, 3 * i : 3 * i + 3]
+    return maps[:, channels * i : channels * (i + 1)]
 
 
 def apply_curves(
     image: torch.Tensor, maps: torch.Tensor, strength: float = MAX_STRENGTH
 ) -> torch.Tensor:
-    """Enhance ``image`` ``(B, 3, H, W)`` in [0, 1] with curve ``maps`` ``(B, 3·k, H, W)``.
+    """Enhance ``image`` ``(B, 3, H, W)`` in [0, 1] with curve ``maps`` ``(B, 3·k, H, W)``
+    (or ``(B, k, H, W)``, shared by the three channels).
 
     ``k`` is 8 (a map per iteration) or 1 (one shared map). ``strength`` in [0, 8], see
     :func:`curve_schedule`; ``8`` is the reference forward pass, bit for bit. Returns a new
     tensor in [0, 1]; differentiable.
     """
     if (
-        maps.shape[1] not in (3, 24)
+        maps.shape[1] not in (1, 3, 8, 24)
         or maps.shape[0] != image.shape[0]
         or maps.shape[2:] != image.shape[2:]
     ):

@@ -31,6 +31,7 @@ from zdce_core.adjustments import Denoise
 from zdce_core.boxfilter import box_mean
 from zdce_core.image_io import eight_bit
 from zdce_core.parallel import run_pieces, split_rows
+from zdce_core.tone import luma_guide
 from zdce_core.upsample import upsample_rows, widen
 
 RADIUS = 2
@@ -83,6 +84,13 @@ class ReducedPhoto:
         self.pixels = pixels
         self._lines: dict[float, tuple[torch.Tensor, torch.Tensor]] = {}
         self._coefficients: dict[Level, torch.Tensor] = {}
+        self._luma_guide: torch.Tensor | None = None
+
+    def luma_guide(self) -> torch.Tensor:
+        """:func:`zdce_core.tone.luma_guide` of the reduced photo, cached."""
+        if self._luma_guide is None:
+            self._luma_guide = luma_guide(self.pixels)
+        return self._luma_guide
 
     def lines(self, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
         """:func:`fitted_lines` of the reduced photo, cached by ``eps``."""

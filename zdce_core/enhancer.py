@@ -14,22 +14,24 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import torch
 from PIL import Image
 
 from zdce_core.adjustments import DEFAULT_ESTIMATE_SIZE
-from zdce_core.curves import curve_schedule
-from zdce_core.denoise import DenoiseGuide
+from zdce_core.curves import curve_schedule, map_channels
 from zdce_core.device import pick_device
-from zdce_core.exposure import cap_highlights_
 from zdce_core.image_io import eight_bit
 from zdce_core.nets import ITERATIONS, RECEPTIVE_RADIUS, infer
 from zdce_core.parallel import compute_threads, run_pieces, split_rows
+from zdce_core.tone import curve_input, finish, smoothed_luma
 from zdce_core.upsample import upsample_rows, widen
 from zdce_core.weights import LoadedModel
+
+if TYPE_CHECKING:
+    from zdce_core.render_plan import RenderPlan
 
 STRIP_ELEMENTS = 1 << 18
 """Target float count of one 3-channel strip (a piece for one worker thread)."""
@@ -114,7 +116,8 @@ class CurveMaps:
 
     @property
     def groups(self) -> int:
-        return self.small.shape[1] // 3
+        """Maps per image: 8 (one per iteration) or 1 (shared by the iterations)."""
+        return self.small.shape[1] // map_channels(self.small)
 
     def for_size(self, height: int, width: int) -> CurveMaps:
         """The same maps applied to an image of another size (e.g. a preview)."""
@@ -130,10 +133,11 @@ class CurveMaps:
 def _per_iteration(
     rows: torch.Tensor, prepare: Callable[[torch.Tensor], torch.Tensor]
 ) -> Iterator[torch.Tensor]:
-    """``prepare`` applied to each contiguous 3-channel group of ``rows`` ``(1, 3·k, h, w)``
+    """``prepare`` applied to each iteration's contiguous map of ``rows`` ``(1, 3·k or k, h, w)``
     as needed; with ``k = 1`` the one map repeats for every iteration."""
-    groups = rows.shape[1] // 3
-    parts = (prepare(rows[:, 3 * g : 3 * g + 3].contiguous()) for g in range(groups))
+    c = map_channels(rows)
+    groups = rows.shape[1] // c
+    parts = (prepare(rows[:, c * g : c * g + c].contiguous()) for g in range(groups))
     return itertools.repeat(next(parts)) if groups == 1 else parts
 
 
@@ -235,35 +239,27 @@ class Enhancer:
         return CurveMaps(maps, pixels.shape[0], pixels.shape[1], small)
 
     def render(
-        self,
-        pixels: np.ndarray,
-        maps: MapSource,
-        strength: float,
-        cancel: Cancel | None = None,
-        protect_highlights: bool = False,
-        guide: DenoiseGuide | None = None,
+        self, pixels: np.ndarray, plan: RenderPlan, cancel: Cancel | None = None
     ) -> np.ndarray:
-        """Apply the curves to ``pixels`` ``(H, W, 3)`` uint8/uint16 at ``strength`` in [0, 8].
-
-        ``maps``: :meth:`estimate_downscaled`'s, a :class:`FullResMaps`, or any
-        :class:`MapSource`. ``guide``: denoise
-        each strip before the curves lift it (:mod:`zdce_core.denoise`);
-        ``protect_highlights``: cap the result (:func:`zdce_core.exposure.cap_highlights_`).
-        Without either, this is the plain Zero-DCE rendering. Returns a new array of the same
-        shape and dtype. Raises :class:`Cancelled` when ``cancel()`` is true between strips.
+        """Render ``pixels`` ``(H, W, 3)`` uint8/uint16 as ``plan`` says
+        (:mod:`zdce_core.render_plan`): per strip of rows, denoise, apply
+        the curves to the channels (and the smoothed luma), finish (:func:`zdce_core.tone.finish`)
+        and convert back. ``RenderPlan.plain(maps, s)`` is the plain Zero-DCE rendering.
+        Returns a new array of the same shape and dtype. Raises :class:`Cancelled` when
+        ``cancel()`` is true between strips.
         """
-        schedule = curve_schedule(strength, ITERATIONS)
+        maps, stages = plan.maps, plan.stages
+        schedule = curve_schedule(plan.strength, ITERATIONS)
         h, w = pixels.shape[:2]
         if (maps.height, maps.width) != (h, w):
             raise ValueError("the maps were estimated for an image of another size")
         top = _max_value(pixels.dtype)
-        guide = guide.on(self.device) if guide is not None else None
+        guide = plan.guide.on(self.device) if plan.guide is not None else None
+        luma_guide = plan.luma_guide.to(self.device) if plan.luma_guide is not None else None
         out = np.empty_like(pixels)
         out_t = pixels_as_tensor(out) if out.dtype == np.uint8 else None
-        if isinstance(maps, FullResMaps):
-            step = FULL_RES_TILE // 2  # the network's tiles dominate; fewer, taller strips
-        else:
-            step = max(4, STRIP_ELEMENTS // (3 * w))
+        # full resolution: the network's tiles dominate; fewer, taller strips
+        step = FULL_RES_TILE // 2 if plan.full_res else max(4, STRIP_ELEMENTS // (3 * w))
 
         def strip(rows: tuple[int, int]) -> None:
             if cancel is not None and cancel():
@@ -273,17 +269,20 @@ class Enhancer:
                 x = to_unit_float(pixels[r0:r1], self.device, torch.contiguous_format)
                 if guide is not None:
                     guide.apply_(x, r0, r1)
-                x0 = x.clone() if protect_highlights else None
+                smooth = None
+                if luma_guide is not None:
+                    coefficients = widen(upsample_rows(luma_guide, h, r0, r1), w)
+                    smooth = smoothed_luma(x, coefficients)
+                curved = curve_input(x, smooth)
                 per_iter = maps.iteration_maps(r0, r1)
                 for (_, scale), a in zip(schedule, per_iter, strict=False):
-                    x.lerp_(x * x, a if scale == 1.0 else a * scale)
-                if x0 is not None:
-                    cap_highlights_(x, x0)
-                x = x.mul_(top).add_(0.5).clamp_(0.0, top).cpu()
+                    curved.lerp_(curved * curved, a if scale == 1.0 else a * scale)
+                y = finish(x, curved, smooth, stages)
+                y = y.mul_(top).add_(0.5).clamp_(0.0, top).cpu()
                 if out_t is not None:
-                    out_t[:, :, r0:r1].copy_(x)
+                    out_t[:, :, r0:r1].copy_(y)
                 else:
-                    out[r0:r1] = x[0].permute(1, 2, 0).numpy().astype(out.dtype)
+                    out[r0:r1] = y[0].permute(1, 2, 0).numpy().astype(out.dtype)
 
         strips = split_rows(h, step)
         if self.device.type == "cpu":

@@ -21,10 +21,10 @@ from PIL import Image
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.curves import MAX_STRENGTH, apply_curves
 from zdce_core.enhancer import Enhancer, reduced_copy, to_unit_float
-from zdce_core.exposure import CLIP_LEVEL
 from zdce_core.image_io import ImageReadError, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
-from zdce_core.pipeline import denoise_input, render_adjusted
+from zdce_core.pipeline import reduced_for, render_adjusted
+from zdce_core.tone import CLIP_LEVEL
 
 THUMBNAIL = 320
 
@@ -130,7 +130,7 @@ def score_image(
     maps = estimate.small.float().cpu()
     with torch.no_grad():
         _, parts = criterion(x, apply_curves(x, maps, MAX_STRENGTH), maps)
-    reduced = denoise_input(small, adjustments)
+    reduced = reduced_for(small, adjustments)
     result = render_adjusted(enhancer, small, estimate, adjustments, reduced)
     out = to_unit_float(result.pixels, torch.device("cpu"), torch.contiguous_format)
     brightness, clipped, cast = output_stats(out)

@@ -1,96 +1,112 @@
-"""Auto exposure (a strength per photo) and highlight protection.
+"""Scene analysis on the small estimation copy: where to hold the curves back (bright
+regions) and which strength a photo gets (auto exposure).
 
-Highlight protection does two things. The curve maps are scaled down where the region is
-already bright (:func:`highlight_scale`), so lamps, windows and sky are not lifted further
-and do not grow halos. And it caps every channel value at ``1 − HEADROOM·√(1 − x₀)`` of its input
-``x₀``: a channel at or below 251/255 (``PROTECT_BELOW``) is never pushed to 254 or 255, which
-the curves of a dark photo do to everything near white. The cap stays above 0.95 for every
-input, so it only bends the top of the range. (Without it, the lamps of a night photo would
-use up auto exposure's clipping budget at strength 1 and leave the photo dark.) It is an
-increasing function of ``x₀`` and so are the curves, so their minimum is too: the tonal
-order of a channel is kept and no band appears at the cap.
-
-Auto exposure renders the small estimation copy (the maps are already estimated for it) at a
-grid of strengths and picks, by linear interpolation on the grid, the strength whose mean
-brightness reaches the target, then lowers it if more than ``CLIP_BUDGET`` of the pixels
-that were not near white would become clipped (with highlight protection on, none can).
-A photo at or above the target gets strength 0. Cost: about ten passes over a copy at most
-``SEARCH_SIZE`` pixels long, batched (milliseconds).
+Auto exposure renders the small copy (the maps are already estimated for it) at a grid of
+strengths, with the same stages as the full-size rendering (:mod:`zdce_core.tone`), and picks
+by linear interpolation on the grid the strength at which the photo's *key* reaches its aim.
+With the scene-aware rendering the key is the log-average luma of the content — the pixels
+the toe lifts, weighted by the toe, so a night sky at the noise floor does not count — and
+the aim is ``KEY_SHARE`` × the target brightness: a night street is lifted until the street
+is visible, not until the frame's mean (mostly sky) is 0.5. Large shadows (a backlit subject
+against a bright field) are also lifted until their own log-average reaches
+``SHADOW_SHARE`` × the target, while the shoulder and the regional scale leave the bright
+field alone; the larger of the two strengths is taken. Without the scene-aware rendering
+the key is the mean RGB value, lowered if more than ``CLIP_BUDGET`` of the pixels would
+become clipped. A photo already at its aim gets strength
+0. Cost: a few passes over a copy at most ``SEARCH_SIZE`` pixels long (milliseconds).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from zdce_core.boxfilter import box_mean
 from zdce_core.curves import MAX_STRENGTH, iteration_map
+from zdce_core.tone import (
+    CLIP_LEVEL,
+    PROTECT_BELOW,
+    Stages,
+    curve_input,
+    finish,
+    guided_coefficients,
+    luma,
+    smoothstep,
+    weights,
+)
 
-CLIP_LEVEL = 253.5 / 255.0
-"""An 8-bit channel at or above this rounds to 254 or 255: clipped, as photo metrics count it."""
-PROTECT_BELOW = 251.5 / 255.0
-HEADROOM = (1.0 - CLIP_LEVEL) / math.sqrt(1.0 - PROTECT_BELOW)
 CLIP_BUDGET = 0.003
-"""At most this fraction of pixels (0.3 %) may become clipped by auto exposure."""
+"""Without the scene-aware rendering, at most this fraction of pixels (0.3 %) may become
+clipped by auto exposure."""
+KEY_SHARE = 0.94
+"""The log-average luma of the content aims at this share of the target brightness."""
+SHADOW_FROM, SHADOW_TO = 0.15, 0.3
+"""Content darker than this (fading out over the range) counts as shadows."""
+SHADOW_SHARE = 0.5
+SHADOW_AREA = (0.05, 0.15)
+"""Shadows covering more than 15 % of the frame are lifted until their log-average luma is
+``SHADOW_SHARE`` × the target brightness (a backlit subject), those under 5 % are left to
+the key (the aim grows in between)."""
+KEY_OFFSET = 0.02
+"""Added to the luma before the logarithm, so black pixels do not dominate the key."""
 SEARCH_SIZE = 128
 """Long side the strengths are tried at: on the dev photos, strengths chosen at 128 px differ
 from those at 256 px by 0.03 on average (at most 0.1), at a quarter of the cost."""
 GRID_STEP = 0.5
 """Strengths tried: every full iteration and the half-way point of each."""
 
-
-BRIGHT_FROM, BRIGHT_TO, BRIGHT_FLOOR = 0.5, 0.95, 0.4
+BRIGHT_FROM, BRIGHT_TO, BRIGHT_FLOOR = 0.3, 0.6, 0.0
 """Where the surroundings' lightness rises from ``BRIGHT_FROM`` to ``BRIGHT_TO``, the curves'
-effect is scaled down smoothly to ``BRIGHT_FLOOR``."""
+effect is scaled down smoothly to ``BRIGHT_FLOOR``: lit regions keep their tones and texture."""
 BRIGHT_WINDOW = 15 / 512
-"""Side of the surroundings, as a fraction of the estimation copy's long side: wide enough
-that the scaling fades out gradually around a lamp instead of drawing a dark ring."""
+"""Side of the surroundings, as a fraction of the estimation copy's long side."""
+BRIGHT_EPS = 0.01
+"""Regulariser of the guided filter of the lightness: variations of a standard deviation
+under about 0.1 (texture) are smoothed, stronger edges kept."""
 
 
 def highlight_scale(source: torch.Tensor) -> torch.Tensor:
     """``(1, 1, h, w)`` factors in [BRIGHT_FLOOR, 1] for the curve maps of ``source``
-    ``(1, 3, h, w)`` in [0, 1]: 1 in dark and mid-tone regions, smaller where the region
-    (a square ``BRIGHT_WINDOW`` of the long side wide) is already bright: lamps, windows,
-    sky. The factors are smoother than the maps, so scaling adds no edge of its own."""
+    ``(1, 3, h, w)`` in [0, 1]: 1 in dark and mid-tone regions, smaller where the region is
+    already bright: lamps, windows, sky, lit facades. The region's lightness is the
+    lightness (max RGB) smoothed by an edge-preserving guided filter (windows a
+    ``BRIGHT_WINDOW`` of the long side wide): uniform over a textured facade, so its texture
+    is kept, but not spread across a lamp's or a roof line's edge, so no dark ring or
+    bright fringe is drawn beside it."""
     radius = max(1, round(BRIGHT_WINDOW * max(source.shape[2:]) / 2))
-    lightness = box_mean(source.float().amax(1, keepdim=True), radius)
-    t = ((lightness - BRIGHT_FROM) / (BRIGHT_TO - BRIGHT_FROM)).clamp_(0.0, 1.0)
-    return 1.0 - (1.0 - BRIGHT_FLOOR) * t * t * (3.0 - 2.0 * t)
+    lightness = source.float().amax(1, keepdim=True)
+    a, b = guided_coefficients(lightness, radius, 0.0, BRIGHT_EPS).unbind(1)
+    lightness = a.unsqueeze(1) * lightness + b.unsqueeze(1)
+    t = smoothstep((lightness - BRIGHT_FROM) / (BRIGHT_TO - BRIGHT_FROM))
+    return 1.0 - (1.0 - BRIGHT_FLOOR) * t
 
 
-def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
-    """Cap ``y`` (curves applied, in [0, 1]) in place by its input ``x0`` (same shape)."""
-    cap = x0.neg().add_(1.0).sqrt_().mul_(-HEADROOM).add_(1.0)
-    return torch.minimum(y, cap, out=y)
+def render_small(
+    source: torch.Tensor, maps: torch.Tensor, strength: float, stages: Stages
+) -> torch.Tensor:
+    """The small copy ``source`` ``(1, 3, h, w)`` in [0, 1] rendered at ``strength`` with
+    ``maps`` ``(1, k or 3·k, h, w)`` (already planned) and ``stages``, as the full-size
+    rendering would (its smoothed luma is the copy's own luma: the copy is already small)."""
+    return _render_grid(source, maps, stages, [strength])[0]
 
 
-def _grid_stats(
-    x0: torch.Tensor, maps: torch.Tensor, protect: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Strengths 0, 0.5, …, 8 and the mean brightness and the fraction of pixels clipped at
-    each, among those that were not already near white (≤ 251/255: lamps, at the sensor's
-    limit, are not counted). All 17 results are judged together, in a few batched passes.
-
-    ``x0`` ``(1, 3, h, w)`` in [0, 1]; ``maps`` ``(1, 3·k, h, w)``.
-    """
-    results = [x0]
-    x = x0
-    for i in range(int(MAX_STRENGTH)):
-        step = iteration_map(maps, i) * (x * x - x)
-        results.append(x + GRID_STEP * step)
-        x = x + step
-        results.append(x)
-    y = torch.cat(results)
-    if protect:
-        cap_highlights_(y, x0)
-    was_not_white = x0.amax(1) < PROTECT_BELOW
-    means = y.mean(dim=(1, 2, 3))
-    clipped = ((y.amax(1) >= CLIP_LEVEL) & was_not_white).float().mean(dim=(1, 2))
-    strengths = np.arange(len(results)) * GRID_STEP
-    return strengths, means.numpy().astype(np.float64), clipped.numpy().astype(np.float64)
+def _render_grid(
+    x0: torch.Tensor, maps: torch.Tensor, stages: Stages, strengths: list[float]
+) -> list[torch.Tensor]:
+    """``x0`` rendered at each of the ascending ``strengths``, iterating the curves once."""
+    with torch.inference_mode():
+        x0, maps = x0.float().cpu(), maps.float().cpu()
+        smooth = luma(x0) if stages.scene_aware else None
+        x = curve_input(x0, smooth)
+        done, results = 0, []
+        for strength in strengths:
+            while done + 1 <= strength:
+                x = x + iteration_map(maps, done) * (x * x - x)
+                done += 1
+            part = strength - done
+            y = x + part * iteration_map(maps, done) * (x * x - x) if part > 0 else x
+            results.append(finish(x0, y.clone(), smooth, stages))
+        return results
 
 
 def _first_crossing(strengths: np.ndarray, values: np.ndarray, level: float) -> float:
@@ -107,14 +123,31 @@ def _first_crossing(strengths: np.ndarray, values: np.ndarray, level: float) -> 
     return float(strengths[i - 1] + t * (strengths[i] - strengths[i - 1]))
 
 
+def content_weights(x0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(content, shadows)`` weights ``(1, 1, h, w)`` of the pixels of ``x0``
+    ``(1, 3, h, w)`` in [0, 1]: the content is what the toe lifts (a black frame: every
+    pixel), the shadows the part of it darker than ``SHADOW_FROM``–``SHADOW_TO``."""
+    lum = luma(x0)
+    content = weights(lum, protect=False)
+    if float(content.sum()) < 1e-3 * content.numel():
+        content = torch.ones_like(content)
+    return content, content * (1.0 - smoothstep((lum - SHADOW_FROM) / (SHADOW_TO - SHADOW_FROM)))
+
+
+def log_average(y: torch.Tensor, w: torch.Tensor) -> float:
+    """The log-average luma of ``y`` ``(1, 3, h, w)`` with pixel weights ``w``."""
+    log_mean = (w * torch.log(luma(y) + KEY_OFFSET)).sum() / w.sum().clamp(min=1e-6)
+    return float(torch.exp(log_mean)) - KEY_OFFSET
+
+
 def choose_strength(
-    small: torch.Tensor, maps: torch.Tensor, target: float, protect: bool = True
+    small: torch.Tensor, maps: torch.Tensor, target: float, stages: Stages
 ) -> float:
     """The auto-exposure strength in [0, 8] for a photo.
 
-    ``small``: ``(1, 3, h, w)`` float in [0, 1], the copy the ``maps`` ``(1, 3·k, h, w)`` were
-    estimated on. ``target``: mean RGB brightness in (0, 1) to reach. ``protect``: judge the
-    result with highlight protection on (as it will be rendered).
+    ``small``: ``(1, 3, h, w)`` float in [0, 1], the copy the ``maps`` ``(1, k or 3·k, h, w)``
+    (planned: neutral and scaled as they will be rendered) were estimated on. ``target``:
+    the target brightness in (0, 1); ``stages``: as the photo will be rendered.
     """
     small, maps = small.float().cpu(), maps.float().cpu()
     h, w = small.shape[2:]
@@ -123,8 +156,22 @@ def choose_strength(
         size = (max(1, round(h * scale)), max(1, round(w * scale)))
         small = F.interpolate(small, size=size, mode="area")
         maps = F.interpolate(maps, size=size, mode="area")
-    with torch.inference_mode():
-        strengths, means, clipped = _grid_stats(small, maps, protect)
+    strengths = np.arange(0.0, MAX_STRENGTH + GRID_STEP / 2, GRID_STEP)
+    results = _render_grid(small, maps, stages, [float(s) for s in strengths])
+    if stages.scene_aware:
+        content, shadows = content_weights(small)
+        keys = np.array([log_average(y, content) for y in results])
+        by_key = _first_crossing(strengths, keys, KEY_SHARE * target)
+        area = float(shadows.mean())
+        presence = min(max((area - SHADOW_AREA[0]) / (SHADOW_AREA[1] - SHADOW_AREA[0]), 0), 1)
+        lows = np.array([log_average(y, shadows) for y in results])
+        by_shadows = _first_crossing(strengths, lows, SHADOW_SHARE * target * presence)
+        return round(max(by_key, by_shadows), 2)
+    was_not_white = small.amax(1) < PROTECT_BELOW
+    means = np.array([float(y.mean()) for y in results])
+    clipped = np.array(
+        [float(((y.amax(1) >= CLIP_LEVEL) & was_not_white).float().mean()) for y in results]
+    )
     by_brightness = _first_crossing(strengths, means, target)
     by_clipping = _first_crossing(strengths, clipped - clipped[0], CLIP_BUDGET + 1e-9)
     return round(min(by_brightness, by_clipping), 2)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox
 from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.enhancer import Cancelled, Enhancer
 from zdce_core.histogram import Histogram, luminance_histogram
-from zdce_core.pipeline import Enhanced, adjusted_maps
+from zdce_core.pipeline import Enhanced
 from zdce_core.preview import (
     Preview,
     PreviewCache,
@@ -22,6 +22,7 @@ from zdce_core.preview import (
     make_preview,
     render_preview,
 )
+from zdce_core.render_plan import planned_maps
 from zdce_gui.compare_view import to_qimage
 from zdce_gui.queue_model import RowState
 from zdce_gui.workers import Worker, WorkerPool
@@ -270,7 +271,7 @@ class PreviewController(QObject):
                 shown, maps = cached
             else:
                 shown = preview if quality is Quality.FULL else draft_of(preview)
-                maps = UpsampledMaps(adjusted_maps(shown.maps, adjustments))
+                maps = UpsampledMaps(planned_maps(shown.maps, adjustments))
             enhanced = render_preview(enhancer, shown, adjustments, maps)
             return quality, shown, maps, enhanced, luminance_histogram(enhanced.pixels)
 

@@ -1,0 +1,145 @@
+"""The scene-aware rendering with the shipped model, on scenes the tests make: a night street
+stays night, lit subjects keep their texture, greys stay neutral, a backlit subject is
+lifted, and every front end renders by the same plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import save_photo
+from zdce_core import pipeline
+from zdce_core.adjustments import Adjustments, Denoise
+from zdce_core.enhancer import Enhancer
+from zdce_core.evaluation import score_image
+from zdce_core.losses import LossWeights, ZeroReferenceLoss
+from zdce_core.model_store import open_model
+from zdce_core.pipeline import enhance_photo
+from zdce_core.preview import UpsampledMaps, make_preview, render_preview
+from zdce_core.render_plan import RenderPlan, planned_maps
+
+LUMA = np.array([0.299, 0.587, 0.114])
+
+
+@pytest.fixture(scope="module")
+def enhancer() -> Enhancer:
+    return Enhancer(open_model(None), "cpu")
+
+
+def luma(pixels: np.ndarray) -> np.ndarray:
+    return pixels.astype(np.float64) @ LUMA / 255.0
+
+
+def night_street(seed: int = 0) -> np.ndarray:
+    """160×160: a noisy near-black sky (70 %), a dim street (15 %) and a floodlit textured
+    facade (15 %, mean 0.45, stripes of ±0.1)."""
+    rng = np.random.default_rng(seed)
+    img = np.full((160, 160, 3), 3.0) + rng.normal(0, 1.5, (160, 160, 3))
+    img[112:136] = 20.0 + rng.normal(0, 2, (24, 160, 3))
+    stripes = 115.0 + 25.0 * np.sign(np.sin(np.arange(160) / 2.0))
+    img[136:] = stripes[None, :, None] + rng.normal(0, 2, (24, 160, 3))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_a_night_scene_stays_night_and_the_lit_facade_keeps_its_texture(enhancer):
+    photo = night_street()
+    out = enhance_photo(enhancer, photo, Adjustments()).pixels
+    sky, street, facade = (slice(0, 100), slice(114, 134), slice(140, 160))
+    assert luma(out[sky]).mean() <= 0.06  # dark, not a grey day (the input is 0.012)
+    assert luma(out[street]).mean() >= 2.5 * luma(photo[street]).mean()  # readable
+    kept = luma(out[facade]).std() / luma(photo[facade]).std()
+    assert kept >= 0.7
+    assert (luma(out[facade]) >= 240 / 255).mean() == 0.0  # not blown
+
+
+def test_a_neutral_grey_wall_stays_neutral(enhancer):
+    rng = np.random.default_rng(1)
+    wall = np.clip(0.15 * 255 + rng.normal(0, 1.0, (96, 96, 3)), 0, 255).astype(np.uint8)
+    out = enhance_photo(enhancer, wall, Adjustments()).pixels.astype(np.float64)
+    means = out.reshape(-1, 3).mean(axis=0)
+    assert means.mean() >= wall.mean() + 20  # lifted
+    assert means.max() - means.min() <= 2.0
+
+
+def test_a_backlit_subject_is_lifted_and_the_bright_field_left_alone(enhancer):
+    rng = np.random.default_rng(2)
+    photo = np.full((128, 128, 3), 0.75 * 255) + rng.normal(0, 2, (128, 128, 3))
+    photo[32:96, 40:88] = 0.06 * 255 + rng.normal(0, 2, (64, 48, 3))
+    photo = np.clip(photo, 0, 255).astype(np.uint8)
+    result = enhance_photo(enhancer, photo, Adjustments())
+    out = result.pixels
+    assert result.strength > 0
+    subject = (slice(40, 88), slice(48, 80))
+    assert luma(out[subject]).mean() >= 2 * luma(photo[subject]).mean()
+    field = np.ones((128, 128), bool)
+    field[32:96, 40:88] = False
+    assert abs(luma(out)[field].mean() - luma(photo)[field].mean()) < 0.03
+
+
+def test_strength_zero_leaves_the_photo_as_it_was(enhancer):
+    photo = night_street(3)
+    out = enhance_photo(enhancer, photo, Adjustments(strength=0.0)).pixels
+    assert np.abs(out.astype(int) - photo).max() <= 1
+
+
+def test_a_higher_target_gives_a_higher_strength(enhancer):
+    photo = night_street(4)
+    strengths = [
+        enhance_photo(enhancer, photo, Adjustments(target_brightness=t)).strength
+        for t in (0.3, 0.4, 0.5, 0.6)
+    ]
+    assert strengths == sorted(strengths) and strengths[0] < strengths[-1]
+
+
+SETTINGS = [
+    Adjustments(),
+    Adjustments(strength=3.5),
+    Adjustments(strength=8.0, denoise=Denoise.HIGH),
+    Adjustments(denoise=Denoise.OFF, protect_highlights=False),
+    Adjustments(scene_aware=False),
+    Adjustments(strength=6.0, scene_aware=False, denoise=Denoise.MEDIUM),
+]
+
+
+@pytest.mark.parametrize("adjustments", SETTINGS, ids=range(len(SETTINGS)))
+def test_the_preview_renders_what_the_batch_writes(tmp_path, enhancer, adjustments):
+    photo = night_street(5)  # smaller than a preview: the preview is the photo itself
+    preview = make_preview(enhancer, save_photo(tmp_path / "p.png", photo))
+    upsampled = UpsampledMaps(planned_maps(preview.maps, adjustments))
+    batch = enhance_photo(enhancer, photo, adjustments)
+    shown = render_preview(enhancer, preview, adjustments, upsampled)
+    assert (shown.strength, shown.stages) == (batch.strength, batch.stages)
+    assert np.abs(shown.pixels.astype(int) - batch.pixels).max() <= 1
+
+
+@pytest.mark.parametrize("adjustments", SETTINGS[:2] + SETTINGS[4:5], ids=range(3))
+def test_batch_preview_and_evaluate_render_by_the_same_plan(
+    tmp_path, enhancer, monkeypatch, adjustments
+):
+    plans: list[RenderPlan] = []
+    real = pipeline.plan_render
+
+    def recording(*args, **kwargs) -> RenderPlan:
+        plan = real(*args, **kwargs)
+        plans.append(plan)
+        return plan
+
+    monkeypatch.setattr(pipeline, "plan_render", recording)
+    photo = night_street(6)
+    path = save_photo(tmp_path / "p.png", photo)
+    enhance_photo(enhancer, photo, adjustments)
+    render_preview(enhancer, make_preview(enhancer, path), adjustments)
+    criterion = ZeroReferenceLoss(LossWeights.for_arch(enhancer.model.arch))
+    score_image(enhancer, criterion, path, 512, adjustments)
+    assert len(plans) == 3
+
+    def decided(plan: RenderPlan) -> tuple[object, ...]:
+        return (
+            plan.strength,
+            plan.auto,
+            plan.stages,
+            plan.guide is not None,
+            plan.luma_guide is not None,
+        )
+
+    assert decided(plans[0]) == decided(plans[1]) == decided(plans[2])

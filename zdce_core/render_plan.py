@@ -1,0 +1,133 @@
+"""The render plan: everything decided about rendering one photo, in one place.
+
+Scene analysis of the estimation copy produces a :class:`RenderPlan` — the strength (manual
+or auto exposure's), the maps as they will be applied (neutral, held back in bright
+regions), the stages that run before and after the curves, the denoise guide and the luma
+guide — and :meth:`zdce_core.enhancer.Enhancer.render` only carries it out. The batch, the
+previews, ``zdce evaluate``, training's pre-save check and the cluster all get their plans
+from :func:`plan_render`, so a preview shows what the batch writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import torch
+
+from zdce_core.adjustments import Adjustments, Denoise
+from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide
+from zdce_core.enhancer import CurveMaps, FullResMaps, MapSource
+from zdce_core.exposure import choose_strength, highlight_scale, render_small
+from zdce_core.tone import Stages, neutral_maps
+from zdce_core.upsample import upsample_rows, widen
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """How one image (a photo or its preview) of ``maps.height`` × ``maps.width`` is rendered.
+
+    ``strength``: curve iterations in [0, 8]; ``auto``: chosen by auto exposure; ``maps``:
+    the curve maps as applied; ``guide``: denoising before the curves (``None``: off);
+    ``luma_guide``: ``(1, 2, h, w)`` coefficients of the smoothed luma
+    (:func:`zdce_core.tone.luma_guide`), ``None`` unless ``stages.scene_aware``;
+    ``full_res``: the maps are estimated on the full-size image (slow: taller strips).
+    """
+
+    strength: float
+    auto: bool
+    stages: Stages
+    maps: MapSource
+    guide: DenoiseGuide | None = None
+    luma_guide: torch.Tensor | None = None
+    full_res: bool = False
+
+    @classmethod
+    def plain(cls, maps: MapSource, strength: float) -> RenderPlan:
+        """The model's curves at ``strength`` and nothing else (the reference rendering)."""
+        return cls(strength, False, Stages(scene_aware=False, protect=False), maps)
+
+
+def stages_of(adjustments: Adjustments) -> Stages:
+    """The stages ``adjustments`` ask for."""
+    return Stages(adjustments.scene_aware, adjustments.protect_highlights)
+
+
+def planned_maps(estimate: CurveMaps, adjustments: Adjustments) -> CurveMaps:
+    """``estimate``'s maps as they are applied: shared by the channels when scene-aware,
+    scaled down in bright regions with highlight protection. They do not depend on the
+    strength, so a preview upsamples them once."""
+    if estimate.source is None:
+        return estimate
+    small = estimate.small
+    with torch.inference_mode():
+        if adjustments.scene_aware:
+            small = neutral_maps(small)
+        if adjustments.protect_highlights:
+            small = small * highlight_scale(estimate.source).to(small.dtype)
+    return replace(estimate, small=small)
+
+
+class PlannedFullResMaps:
+    """A :class:`MapSource` of full-resolution maps made neutral and scaled like
+    :func:`planned_maps`: the ``(1, 1, h, w)`` factors are upsampled strip by strip."""
+
+    def __init__(self, maps: MapSource, scale: torch.Tensor | None, neutral: bool) -> None:
+        self.maps, self.scale, self.neutral = maps, scale, neutral
+        self.height, self.width = maps.height, maps.width
+
+    def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
+        factor = (
+            widen(upsample_rows(self.scale, self.height, r0, r1), self.width)
+            if self.scale is not None
+            else None
+        )
+        for a in self.maps.iteration_maps(r0, r1):
+            if self.neutral:
+                a = neutral_maps(a)
+            yield a * factor.to(a.device) if factor is not None else a
+
+
+def plan_render(
+    estimate: CurveMaps,
+    adjustments: Adjustments,
+    reduced: ReducedPhoto | None,
+    maps: MapSource | None = None,
+) -> RenderPlan:
+    """The plan for the image ``estimate`` is targeted at (``estimate.height`` × ``width``).
+
+    ``reduced``: :func:`~zdce_core.denoise.reduced_input` of the photo (needed to denoise
+    and for the scene-aware stages; ``None`` when neither is asked for); ``maps``: another
+    source of the maps to render with: full-resolution (:class:`FullResMaps`), or already
+    planned and upsampled (a preview's).
+    """
+    stages = stages_of(adjustments)
+    if reduced is None and (stages.scene_aware or adjustments.denoise is not Denoise.OFF):
+        raise ValueError("denoising and the scene-aware stages need the reduced photo")
+    planned = planned_maps(estimate, adjustments)
+    assert planned.source is not None
+    if adjustments.strength is not None:
+        strength = adjustments.strength
+    else:
+        strength = choose_strength(
+            planned.source, planned.small, adjustments.target_brightness, stages
+        )
+    full_res = isinstance(maps, FullResMaps)
+    if full_res:
+        scale = highlight_scale(planned.source) if stages.protect else None
+        maps = PlannedFullResMaps(maps, scale, stages.scene_aware)
+    guide = None
+    if reduced is not None and adjustments.denoise is not Denoise.OFF:
+        rendered = render_small(planned.source, planned.small, strength, stages)
+        guide = make_guide(
+            reduced,
+            planned.source.float().cpu(),
+            rendered,
+            estimate.height,
+            estimate.width,
+            adjustments.denoise,
+        )
+    luma_guide = reduced.luma_guide() if stages.scene_aware and reduced is not None else None
+    return RenderPlan(
+        strength, adjustments.auto, stages, maps or planned, guide, luma_guide, full_res
+    )
