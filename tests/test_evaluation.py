@@ -48,6 +48,7 @@ def test_evaluate_cli_compares_models(tmp_path, bright_model_file, model_file, c
     assert [r["model"] for r in rows] == ["bright.safetensors", "random.safetensors"]
     bright = rows[0]
     assert bright["images"] == 4 and bright["brightness"] > bright["input_brightness"] + 0.1
+    assert bright["near_white_growth_percent"] >= 0.0 and bright["grey_cast"] is not None
     assert "bright.safetensors" in capsys.readouterr().out
     assert main([*args, "--darker-than", "0.01"]) == 0
     assert json.loads(out.read_text())[0]["images"] == 0

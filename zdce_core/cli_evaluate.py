@@ -1,6 +1,7 @@
 """``zdce evaluate``: numbers (and a contact sheet) to compare models and settings on a
 folder of photos: brightness and clipped pixels before → after, lightness-order error,
-colour cast, the strengths chosen, and the model's zero-reference losses."""
+colour cast, near-white growth (lit subjects blown), black lift (night skies turned grey),
+cast on neutral greys, the strengths chosen, and the model's zero-reference losses."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from zdce_core.cli_common import (
     table,
 )
 from zdce_core.errors import WeightsError
+from zdce_core.photo_defects import defects_text
 from zdce_core.textbar import TextBar
 
 if TYPE_CHECKING:
@@ -44,6 +46,9 @@ def summary_row(report: ModelReport) -> dict[str, object]:
         min_strength=min(s.strength for s in report.scores),
         max_strength=report.max("strength"),
         auto=f"{auto}/{len(report.scores)}",
+        near_white_growth_percent=100 * (report.mean_defect("white_growth") or 0.0),
+        black_lift=report.mean_defect("black_lift"),
+        grey_cast=report.mean_defect("grey_cast"),
     )
     row.update({c: report.mean(c) for c in ("total", "spa", "exp", "col", "tv")})
     return row
@@ -99,6 +104,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                     f"{report.model}: {s.path.name}: strength {strength_label(s.strength, s.auto)}"
                     f", brightness {s.input_brightness:.3f} -> {s.brightness:.3f}, clipped "
                     f"{100 * s.input_clipped:.2f}% -> {100 * s.clipped:.2f}%, LOE {s.loe:.0f}"
+                    f", {defects_text(s.defects)}"
                 )
     if bar:
         bar.close()

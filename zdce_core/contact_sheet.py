@@ -12,15 +12,16 @@ from PIL import Image, ImageDraw
 from zdce_core.adjustments import strength_label
 from zdce_core.atomic import atomic_path
 from zdce_core.evaluation import THUMBNAIL, ModelReport
+from zdce_core.photo_defects import defects_text
 
-CAPTION = 28
+CAPTION = 40
 GAP = 6
 BACKGROUND = (32, 32, 32)
 TEXT = (230, 230, 230)
 
 
 def _tile(pixels: np.ndarray, caption: str) -> Image.Image:
-    """``pixels`` centred in a ``THUMBNAIL``² cell with ``caption`` (two lines) below."""
+    """``pixels`` centred in a ``THUMBNAIL``² cell with ``caption`` (up to three lines) below."""
     cell = Image.new("RGB", (THUMBNAIL, THUMBNAIL + CAPTION), BACKGROUND)
     img = Image.fromarray(pixels)
     cell.paste(img, ((THUMBNAIL - img.width) // 2, (THUMBNAIL - img.height) // 2))
@@ -52,8 +53,7 @@ def contact_sheet(reports: Sequence[ModelReport]) -> Image.Image:
                 _tile(
                     report.thumbnails[path][1],
                     f"{report.model[:28]}  strength {strength_label(s.strength, s.auto)}\n"
-                    f"brightness {s.brightness:.2f}, clipped {100 * s.clipped:.2f}%, "
-                    f"LOE {s.loe:.0f}",
+                    f"brightness {s.brightness:.2f}, LOE {s.loe:.0f}\n{defects_text(s.defects)}",
                 )
             )
         rows.append(tiles)

@@ -4,7 +4,8 @@ The numbers a user needs to compare models and settings on their own photos: the
 losses of the model's own full-strength output (reference weights for its architecture) and,
 of the result with the user's adjustments (auto exposure, highlight protection, denoise),
 the mean brightness, the clipped pixels and the colour cast before and after, the
-lightness-order error and the strength chosen. Photos are evaluated on a copy whose long side
+lightness-order error, the strength chosen and the defects a photographer sees (near-white
+growth, black lift, cast on neutral greys). Photos are evaluated on a copy whose long side
 is at most ``size`` pixels (``EVALUATION_SIZE``, 512: twice the estimation copy's).
 """
 
@@ -23,6 +24,7 @@ from zdce_core.curves import MAX_STRENGTH, apply_curves
 from zdce_core.enhancer import Enhancer, reduced_copy, to_unit_float
 from zdce_core.image_io import ImageReadError, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
+from zdce_core.photo_defects import Defects, measure_defects
 from zdce_core.pipeline import reduced_for, render_adjusted
 from zdce_core.tone import CLIP_LEVEL
 
@@ -38,6 +40,8 @@ class ImageScore:
 
     ``cast``: largest difference between channel means over the mean intensity (of the
     output; ``input_cast`` of the photo itself, since scenes have colours of their own).
+    ``defects``: near-white growth, black lift and cast on neutral greys
+    (:func:`~zdce_core.photo_defects.measure_defects`).
     """
 
     path: Path
@@ -51,6 +55,7 @@ class ImageScore:
     loe: float
     strength: float
     auto: bool
+    defects: Defects
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,13 @@ class ModelReport:
 
     def max(self, field: str) -> float:
         return float(np.max([getattr(s, field) for s in self.scores]))
+
+    def mean_defect(self, field: str) -> float | None:
+        """The mean of one of :class:`~zdce_core.photo_defects.Defects`' fields over the
+        photos it applies to (``None`` when none)."""
+        values = [getattr(s.defects, field) for s in self.scores]
+        present = [v for v in values if v is not None]
+        return float(np.mean(present)) if present else None
 
 
 def output_stats(enhanced: torch.Tensor) -> tuple[float, float, float]:
@@ -149,6 +161,7 @@ def score_image(
         lightness_order_error(small, result.pixels),
         result.strength,
         result.auto,
+        measure_defects(small, result.pixels),
     )
     return score, small, result.pixels
 

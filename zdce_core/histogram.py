@@ -11,16 +11,21 @@ from zdce_core.image_io import eight_bit
 BINS = 64
 CLIP_LEVEL = 254
 """A pixel whose luminance (0–255) reaches this is counted as clipped highlight."""
+NEAR_WHITE_LEVEL = 240
+"""A pixel whose luminance (0–255) reaches this has lost its texture to white (a facade at
+245 shows no columns though it is not clipped)."""
 
 
 @dataclass(frozen=True)
 class Histogram:
     """``counts``: ``BINS`` shares of the pixels (summing to 1) over luminance 0–255;
-    ``clipped``: the share of pixels at ``CLIP_LEVEL`` or above; ``mean``: in [0, 1]."""
+    ``clipped``: the share of pixels at ``CLIP_LEVEL`` or above; ``near_white``: at
+    ``NEAR_WHITE_LEVEL`` or above; ``mean``: in [0, 1]."""
 
     counts: np.ndarray
     clipped: float
     mean: float
+    near_white: float
 
 
 def luminance_histogram(rgb: np.ndarray, step: int = 4) -> Histogram:
@@ -35,4 +40,5 @@ def luminance_histogram(rgb: np.ndarray, step: int = 4) -> Histogram:
         counts=levels.reshape(BINS, -1).sum(axis=1) / total,
         clipped=float(levels[CLIP_LEVEL:].sum()) / total,
         mean=float(luma.mean()) / 255.0 if luma.size else 0.0,
+        near_white=float(levels[NEAR_WHITE_LEVEL:].sum()) / total,
     )

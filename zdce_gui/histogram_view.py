@@ -1,4 +1,5 @@
-"""Before/after luminance histograms under the preview, with a clipped-highlights warning."""
+"""Before/after luminance histograms under the preview, with a warning when the result
+pushes lit areas to near-white (luminance 240 or more: texture lost, clipped or not)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ if TYPE_CHECKING:
     from zdce_core.histogram import Histogram
 
 CLIP_WARNING = 0.001
-"""The clipped-highlights indicator lights up above this share of clipped pixels (0.1 %)."""
+"""The highlights indicator lights up when the near-white share grows by more than this (0.1
+percentage point)."""
 BEFORE_COLOUR, AFTER_COLOUR, CLIP_COLOUR = "#9e9e9e", "#42a5f5", "#e53935"
 
 
@@ -28,7 +30,10 @@ class HistogramView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.before: Histogram | None = None
         self.after: Histogram | None = None
-        self.setToolTip("Luminance: gray before, blue after; red: highlights clipped to white")
+        self.setToolTip(
+            "Luminance: gray before, blue after; red: lit areas pushed to near-white "
+            "(240 or more: their texture is lost)"
+        )
 
     def set_histograms(self, before: Histogram | None, after: Histogram | None) -> None:
         self.before, self.after = before, after
@@ -36,14 +41,19 @@ class HistogramView(QWidget):
 
     @property
     def clipping(self) -> bool:
-        return self.after is not None and self.after.clipped > CLIP_WARNING
+        """Whether the result's near-white share grew by more than ``CLIP_WARNING``."""
+        if self.after is None:
+            return False
+        was = self.before.near_white if self.before is not None else 0.0
+        return self.after.near_white - was > CLIP_WARNING
 
     def clip_text(self) -> str:
-        """``"clipped 1.2 % (was 0.1 %)"``: how much of the result is white, and before."""
+        """``"near-white 16.0 % (was 0.5 %)"``: how much of the result is near white, and
+        before."""
         if self.after is None:
             return ""
-        was = f" (was {100 * self.before.clipped:.1f} %)" if self.before is not None else ""
-        return f"clipped {100 * self.after.clipped:.1f} %{was}"
+        was = f" (was {100 * self.before.near_white:.1f} %)" if self.before is not None else ""
+        return f"near-white {100 * self.after.near_white:.1f} %{was}"
 
     def paintEvent(self, _event) -> None:
         p = QPainter(self)

@@ -86,3 +86,19 @@ def test_switching_modes_sends_the_new_fitted_zoom(qtbot):
     split_scale = view.current_scale()
     view.set_mode(ViewMode.SIDE_BY_SIDE)
     assert sent and sent[-1] == view.current_scale() < split_scale
+
+
+def test_the_highlights_warning_counts_near_white_not_only_clipped(qtbot, tmp_path):
+    from zdce_core.histogram import luminance_histogram
+    from zdce_gui.histogram_view import HistogramView
+
+    view = HistogramView()
+    qtbot.addWidget(view)
+    view.resize(320, 64)
+    facade = np.full((40, 40, 3), 150, np.uint8)
+    view.set_histograms(luminance_histogram(facade), luminance_histogram(facade + 95))
+    assert view.after is not None and view.after.clipped == 0.0  # 245: not clipped
+    assert view.clipping and view.clip_text() == "near-white 100.0 % (was 0.0 %)"
+    view.grab().save(str(tmp_path / "histogram.png"))
+    view.set_histograms(luminance_histogram(facade), luminance_histogram(facade + 40))
+    assert not view.clipping
