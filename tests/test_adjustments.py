@@ -7,7 +7,6 @@ import torch
 from tests.conftest import brightening_net, dark_rgb, noisy_edge_photo
 from zdce_core.adjustments import FIXED_FULL, Adjustments, Denoise
 from zdce_core.enhancer import Enhancer
-from zdce_core.exposure import BRIGHT_FLOOR, highlight_scale
 from zdce_core.pipeline import enhance_photo
 from zdce_core.render_plan import RenderPlan
 from zdce_core.tone import CLIP_LEVEL, PROTECT_BELOW, cap_highlights_
@@ -153,13 +152,14 @@ def test_cuda_default_adjustments_match_cpu():
     assert np.abs(cpu.pixels.astype(int) - gpu.pixels.astype(int)).max() <= 4
 
 
-def test_bright_surroundings_scale_the_curves_down():
-    source = torch.full((1, 3, 64, 96), 0.1)
-    source[:, :, :, 64:] = 0.97  # a bright window on the right
-    scale = highlight_scale(source)
-    assert float(scale[..., :40].min()) == pytest.approx(1.0)
-    assert float(scale[..., 80:].max()) == pytest.approx(BRIGHT_FLOOR)
-    assert bool((scale.diff(dim=3) <= 1e-6).all())  # a smooth, one-way transition
+def test_the_shoulder_leaves_a_bright_window_as_it_is(enhancer):
+    photo = flat(0.1, 96)
+    photo[:, 64:] = flat(0.8, 96)[:, 64:]  # a bright window on the right
+    out = enhance_photo(enhancer, photo, Adjustments(strength=8.0)).pixels.astype(int)
+    assert out[:, :48].mean() > photo[:, :48].mean() + 40  # the room is lifted
+    assert abs(out[:, 72:].mean() - photo[:, 72:].mean()) < 3  # the window is not
+    plain = enhance_photo(enhancer, photo, Adjustments(8.0, protect_highlights=False)).pixels
+    assert plain[:, 72:].mean() > photo[:, 72:].mean() + 20  # without protection it is
 
 
 def test_full_resolution_estimation_takes_the_same_adjustments():

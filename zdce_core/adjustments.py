@@ -33,8 +33,8 @@ class Denoise(Enum):
 class Adjustments:
     """``strength``: curve iterations in [0, 8], or ``None`` for auto exposure (chosen per
     photo, see :func:`zdce_core.exposure.choose_strength`). ``target_brightness``: the
-    brightness in (0, 1) auto exposure aims at. ``protect_highlights``: bright regions are
-    held back and no channel that was not nearly white is pushed into white.
+    brightness in (0, 1) auto exposure aims at. ``protect_highlights``: what is already bright is
+    left as it is and no channel that was not nearly white is pushed into white.
     ``scene_aware``: the stages of :mod:`zdce_core.tone` (neutral curves, clean blacks,
     texture in lit regions) and auto exposure by the key of the content; off, the model's
     per-channel curves as they are and auto exposure by the mean."""

@@ -1,5 +1,4 @@
-"""Scene analysis on the small estimation copy: where to hold the curves back (bright
-regions) and which strength a photo gets (auto exposure).
+"""Scene analysis on the small estimation copy: which strength a photo gets (auto exposure).
 
 Auto exposure renders the small copy (the maps are already estimated for it) at a grid of
 strengths, with the same stages as the full-size rendering (:mod:`zdce_core.tone`), and picks
@@ -29,10 +28,9 @@ from zdce_core.tone import (
     Stages,
     curve_input,
     finish,
-    guided_coefficients,
     luma,
     smoothstep,
-    weights,
+    toe,
 )
 
 CLIP_BUDGET = 0.003
@@ -54,31 +52,6 @@ SEARCH_SIZE = 128
 from those at 256 px by 0.03 on average (at most 0.1), at a quarter of the cost."""
 GRID_STEP = 0.5
 """Strengths tried: every full iteration and the half-way point of each."""
-
-BRIGHT_FROM, BRIGHT_TO, BRIGHT_FLOOR = 0.3, 0.6, 0.0
-"""Where the surroundings' lightness rises from ``BRIGHT_FROM`` to ``BRIGHT_TO``, the curves'
-effect is scaled down smoothly to ``BRIGHT_FLOOR``: lit regions keep their tones and texture."""
-BRIGHT_WINDOW = 15 / 512
-"""Side of the surroundings, as a fraction of the estimation copy's long side."""
-BRIGHT_EPS = 0.01
-"""Regulariser of the guided filter of the lightness: variations of a standard deviation
-under about 0.1 (texture) are smoothed, stronger edges kept."""
-
-
-def highlight_scale(source: torch.Tensor) -> torch.Tensor:
-    """``(1, 1, h, w)`` factors in [BRIGHT_FLOOR, 1] for the curve maps of ``source``
-    ``(1, 3, h, w)`` in [0, 1]: 1 in dark and mid-tone regions, smaller where the region is
-    already bright: lamps, windows, sky, lit facades. The region's lightness is the
-    lightness (max RGB) smoothed by an edge-preserving guided filter (windows a
-    ``BRIGHT_WINDOW`` of the long side wide): uniform over a textured facade, so its texture
-    is kept, but not spread across a lamp's or a roof line's edge, so no dark ring or
-    bright fringe is drawn beside it."""
-    radius = max(1, round(BRIGHT_WINDOW * max(source.shape[2:]) / 2))
-    lightness = source.float().amax(1, keepdim=True)
-    a, b = guided_coefficients(lightness, radius, 0.0, BRIGHT_EPS).unbind(1)
-    lightness = a.unsqueeze(1) * lightness + b.unsqueeze(1)
-    t = smoothstep((lightness - BRIGHT_FROM) / (BRIGHT_TO - BRIGHT_FROM))
-    return 1.0 - (1.0 - BRIGHT_FLOOR) * t
 
 
 def render_small(
@@ -128,7 +101,7 @@ def content_weights(x0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     ``(1, 3, h, w)`` in [0, 1]: the content is what the toe lifts (a black frame: every
     pixel), the shadows the part of it darker than ``SHADOW_FROM``–``SHADOW_TO``."""
     lum = luma(x0)
-    content = weights(lum, protect=False)
+    content = toe(lum)
     if float(content.sum()) < 1e-3 * content.numel():
         content = torch.ones_like(content)
     return content, content * (1.0 - smoothstep((lum - SHADOW_FROM) / (SHADOW_TO - SHADOW_FROM)))

@@ -1,11 +1,11 @@
 """The render plan: everything decided about rendering one photo, in one place.
 
 Scene analysis of the estimation copy produces a :class:`RenderPlan` — the strength (manual
-or auto exposure's), the maps as they will be applied (neutral, held back in bright
-regions), the stages that run before and after the curves, the denoise guide and the luma
-guide — and :meth:`zdce_core.enhancer.Enhancer.render` only carries it out. The batch, the
-previews, ``zdce evaluate``, training's pre-save check and the cluster all get their plans
-from :func:`plan_render`, so a preview shows what the batch writes.
+or auto exposure's), the maps as they will be applied (neutral), the stages that run after
+the curves, the denoise guide and the luma guide — and
+:meth:`zdce_core.enhancer.Enhancer.render` only carries it out. The batch, the previews,
+``zdce evaluate``, training's pre-save check and the cluster all get their plans from
+:func:`plan_render`, so a preview shows what the batch writes.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ import torch
 from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide
 from zdce_core.enhancer import CurveMaps, FullResMaps, MapSource
-from zdce_core.exposure import choose_strength, highlight_scale, render_small
+from zdce_core.exposure import choose_strength, render_small
 from zdce_core.tone import Stages, neutral_maps
-from zdce_core.upsample import upsample_rows, widen
 
 
 @dataclass(frozen=True)
@@ -54,38 +53,23 @@ def stages_of(adjustments: Adjustments) -> Stages:
 
 
 def planned_maps(estimate: CurveMaps, adjustments: Adjustments) -> CurveMaps:
-    """``estimate``'s maps as they are applied: shared by the channels when scene-aware,
-    scaled down in bright regions with highlight protection. They do not depend on the
-    strength, so a preview upsamples them once."""
-    if estimate.source is None:
+    """``estimate``'s maps as they are applied: shared by the channels when scene-aware.
+    They do not depend on the strength, so a preview upsamples them once."""
+    if not adjustments.scene_aware:
         return estimate
-    small = estimate.small
     with torch.inference_mode():
-        if adjustments.scene_aware:
-            small = neutral_maps(small)
-        if adjustments.protect_highlights:
-            small = small * highlight_scale(estimate.source).to(small.dtype)
-    return replace(estimate, small=small)
+        return replace(estimate, small=neutral_maps(estimate.small))
 
 
-class PlannedFullResMaps:
-    """A :class:`MapSource` of full-resolution maps made neutral and scaled like
-    :func:`planned_maps`: the ``(1, 1, h, w)`` factors are upsampled strip by strip."""
+class NeutralFullResMaps:
+    """A :class:`MapSource` of full-resolution maps made neutral like :func:`planned_maps`."""
 
-    def __init__(self, maps: MapSource, scale: torch.Tensor | None, neutral: bool) -> None:
-        self.maps, self.scale, self.neutral = maps, scale, neutral
+    def __init__(self, maps: MapSource) -> None:
+        self.maps = maps
         self.height, self.width = maps.height, maps.width
 
     def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
-        factor = (
-            widen(upsample_rows(self.scale, self.height, r0, r1), self.width)
-            if self.scale is not None
-            else None
-        )
-        for a in self.maps.iteration_maps(r0, r1):
-            if self.neutral:
-                a = neutral_maps(a)
-            yield a * factor.to(a.device) if factor is not None else a
+        return (neutral_maps(a) for a in self.maps.iteration_maps(r0, r1))
 
 
 def plan_render(
@@ -113,9 +97,8 @@ def plan_render(
             planned.source, planned.small, adjustments.target_brightness, stages
         )
     full_res = isinstance(maps, FullResMaps)
-    if full_res:
-        scale = highlight_scale(planned.source) if stages.protect else None
-        maps = PlannedFullResMaps(maps, scale, stages.scene_aware)
+    if full_res and stages.scene_aware:
+        maps = NeutralFullResMaps(maps)
     guide = None
     if reduced is not None and adjustments.denoise is not Denoise.OFF:
         rendered = render_small(planned.source, planned.small, strength, stages)

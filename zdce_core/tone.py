@@ -20,12 +20,17 @@ that is uniformly dark or bright.
   applied to ``L̃`` and its gain ``f(L̃)/L̃`` multiplies the pixel (a base/detail split): local
   contrast is scaled with the brightness instead of being compressed by the curve's
   shoulder, so a floodlit facade keeps its columns.
-- **Shoulder**: the curves' effect fades to ``SHOULDER_FLOOR`` from ``SHOULDER_FROM`` to
-  ``SHOULDER_TO`` of ``L̃``: what is already bright is left almost as it is.
+- **Shoulder** (with highlight protection): the lift of ``L̃`` is at most
+  ``ROOM_SLOPE·(LEAVE_ABOVE − L̃)``: what is already bright is left as it is, and the result
+  stays an increasing function of ``L̃`` (its slope is at least ``1 − ROOM_SLOPE``), so the
+  glow around a lamp keeps its order instead of turning into a dark ring around it. (Fading
+  the curves out by brightness, or scaling the maps by the brightness of the region on the
+  estimation copy, drew dark rings around lamps and bright fringes along roof lines.)
 At strength 0 every stage leaves the pixel as it is (except the cap of what is nearly white).
 - **Headroom** (with highlight protection): no channel gains more than ``HEADROOM_SHARE`` of
   its distance to white (a channel below 200/255 stays below 240/255: lit subjects keep
-  their texture), then :func:`cap_highlights_`.
+  their texture); the three channels' lift is shortened together, so a warm light keeps its
+  hue instead of turning orange; then :func:`cap_highlights_`.
 
 All tensors are ``(1, C, H, W)`` float32 in [0, 1]; ``L̃`` is ``(1, 1, H, W)``.
 """
@@ -45,16 +50,18 @@ BLACK_TO = 0.06
 """Smoothed luma up to which the curves' effect fades in (0 at black)."""
 RATIO_FROM, RATIO_TO = 0.12, 0.35
 """Smoothed luma over which the gain of the smoothed luma takes over from the curve."""
-SHOULDER_FROM, SHOULDER_TO, SHOULDER_FLOOR = 0.3, 0.7, 0.3
-"""Smoothed luma over which the curves' effect fades to ``SHOULDER_FLOOR``."""
+LEAVE_ABOVE, ROOM_SLOPE = 0.75, 0.65
+"""The lift of a smoothed luma ``L`` is at most ``ROOM_SLOPE·(LEAVE_ABOVE − L)``: 0 from
+0.75, 0.16 at 0.5, 0.42 at 0.1."""
 HEADROOM_SHARE = 0.75
 """A channel gains at most this share of its distance to white."""
 
 GUIDE_RADIUS = 2
 """Box radius of the luma guide, in pixels of the reduced copy (4 or 8 photo pixels each)."""
-GUIDE_EPS_RELATIVE, GUIDE_EPS_ABSOLUTE = 0.05, 1.5e-4
-"""Regulariser of the luma guide: ``0.05·mean² + 1.5e-4`` (a standard deviation of about
-3/255 at black): variations smaller than that are smoothed, larger edges kept."""
+GUIDE_EPS_RELATIVE, GUIDE_EPS_ABSOLUTE = 0.3, 1.5e-4
+"""Regulariser of the luma guide: ``0.3·mean² + 1.5e-4`` (a standard deviation of about
+3/255 at black, of 0.55 × the mean elsewhere): variations smaller than that (grain,
+texture) are smoothed, larger edges (a roof line against the sky, a lamp) kept."""
 
 CLIP_LEVEL = 253.5 / 255.0
 """An 8-bit channel at or above this rounds to 254 or 255: clipped, as photo metrics count it."""
@@ -66,7 +73,7 @@ HEADROOM = (1.0 - CLIP_LEVEL) / math.sqrt(1.0 - PROTECT_BELOW)
 class Stages:
     """Which stages a rendering runs. ``scene_aware``: neutral curves, clean blacks, texture,
     shoulder and chroma (off: the model's per-channel curves as they are); ``protect``:
-    highlight protection (the regional scale of the maps, the shoulder, headroom and cap)."""
+    highlight protection (the shoulder, headroom and cap)."""
 
     scene_aware: bool
     protect: bool
@@ -125,13 +132,20 @@ def smoothed_luma(x: torch.Tensor, coefficients: torch.Tensor) -> torch.Tensor:
     return torch.addcmul(coefficients[:, 1:2], coefficients[:, 0:1], luma(x)).clamp_(0.0, 1.0)
 
 
-def weights(smooth: torch.Tensor, protect: bool) -> torch.Tensor:
-    """How much of the curves' effect each pixel gets, from ``L̃``: the toe over black, and,
-    with highlight protection, the shoulder."""
-    toe = _ramp(smooth, 0.0, BLACK_TO)
-    if not protect:
-        return toe
-    return toe * (1.0 - (1.0 - SHOULDER_FLOOR) * _ramp(smooth, SHOULDER_FROM, SHOULDER_TO))
+def toe(smooth: torch.Tensor) -> torch.Tensor:
+    """How much of the curves' effect each pixel gets from ``L̃`` over black (0 at black,
+    1 from ``BLACK_TO``)."""
+    return _ramp(smooth, 0.0, BLACK_TO)
+
+
+def _limit_lift(x: torch.Tensor, y: torch.Tensor, limit: torch.Tensor) -> torch.Tensor:
+    """``y`` with its lift over ``x`` shortened, the same share for the three channels, so
+    that no channel exceeds ``limit`` (all ``(1, 3, H, W)``; ``limit ≥ x``)."""
+    lift = y - x
+    over = y > limit
+    room = torch.where(over, (limit - x) / lift.clamp(min=1e-6), torch.ones_like(y))
+    share = room.amin(dim=1, keepdim=True).clamp_(0.0, 1.0)
+    return x + share * lift
 
 
 def curve_input(x: torch.Tensor, smooth: torch.Tensor | None) -> torch.Tensor:
@@ -152,9 +166,13 @@ def finish(
     y, curved_smooth = curved[:, :3], curved[:, 3:]
     base = smooth.clamp(min=1e-3)
     y = torch.lerp(y, x * (curved_smooth / base), _ramp(smooth, RATIO_FROM, RATIO_TO))
-    y = torch.lerp(x, y, weights(smooth, protect))
+    weight = toe(smooth)
     if protect:
-        y = torch.minimum(y, x + HEADROOM_SHARE * (1.0 - x))
+        room = ROOM_SLOPE * (LEAVE_ABOVE - smooth).clamp(min=0.0)
+        weight = weight * (room / (curved_smooth - smooth).clamp(min=1e-4)).clamp(max=1.0)
+    y = torch.lerp(x, y, weight)
+    if protect:
+        y = _limit_lift(x, y, x + HEADROOM_SHARE * (1.0 - x))
         cap_highlights_(y, x)
     return y.clamp_(0.0, 1.0)
 
