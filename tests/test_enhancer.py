@@ -8,8 +8,9 @@ import torch.nn.functional as F
 from tests.conftest import dark_rgb, random_model
 from zdce_core import enhancer as enh
 from zdce_core.adjustments import FIXED_FULL
+from zdce_core.cancel import Cancelled
 from zdce_core.curves import apply_curves
-from zdce_core.enhancer import Cancelled, Enhancer
+from zdce_core.enhancer import Enhancer
 from zdce_core.parallel import compute_threads
 from zdce_core.pipeline import enhance_photo
 from zdce_core.render_plan import RenderPlan

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.atomic import TargetExists, remove_stale_temporaries
+from zdce_core.cancel import Cancelled
 from zdce_core.discovery import FoundFile
-from zdce_core.enhancer import Cancelled, Enhancer
+from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import ImageReadError, ImageWriteError, Photo, read_image, write_image
 from zdce_core.outputs import OutputOptions, output_format
 from zdce_core.pipeline import BrokenResult, check_result, enhance_photo

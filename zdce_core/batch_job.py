@@ -14,8 +14,9 @@ from pathlib import Path
 
 from zdce_core.adjustments import Adjustments
 from zdce_core.batch import BatchFinished, BatchSummary, ItemFinished, ItemStarted, iter_batch
+from zdce_core.cancel import Cancel
 from zdce_core.discovery import FoundFile, Ignored
-from zdce_core.enhancer import Cancel, Enhancer
+from zdce_core.enhancer import Enhancer
 from zdce_core.outputs import OutputOptions, plan
 from zdce_core.raw_io import WhiteBalance
 from zdce_core.textbar import format_duration

@@ -8,6 +8,14 @@ callable that another thread can set.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+
+Cancel = Callable[[], bool]
+"""A callable the work polls between steps; true means stop."""
+
+
+class Cancelled(Exception):
+    """Raised inside long work (rendering, previews) when the cancel callable returned True."""
 
 
 class CancelToken:

@@ -34,8 +34,8 @@ from zdce_core.batch import (
     process_one,
 )
 from zdce_core.batch_job import BatchEventSink, BatchJob, Progress
+from zdce_core.cancel import Cancel
 from zdce_core.discovery import FoundFile
-from zdce_core.enhancer import Cancel
 from zdce_core.errors import UserFacingError
 from zdce_core.outputs import OutputOptions
 from zdce_core.raw_io import WhiteBalance

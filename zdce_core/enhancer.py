@@ -2,7 +2,8 @@
 
 Estimation (the network) runs on a copy whose long side is at most ``estimate_size`` pixels;
 the maps are upsampled bilinearly, strip by strip, while the curves are applied at full
-resolution, so memory stays bounded however large the photo (DESIGN.md §2). ``full_res``
+resolution, so memory stays bounded however large the photo. The map types are in
+:mod:`zdce_core.curve_maps`, the pixel conversions in :mod:`zdce_core.pixels`. ``full_res``
 runs the network on the full image instead, in overlapping tiles. Estimation and rendering
 are separate calls: estimate once, render at many strengths. Both are split into independent
 pieces (bands of the estimation copy, strips of rows) for :mod:`zdce_core.parallel`'s worker
@@ -11,21 +12,19 @@ threads.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from PIL import Image
 
 from zdce_core.adjustments import DEFAULT_ESTIMATE_SIZE
-from zdce_core.curves import curve_schedule, map_channels
+from zdce_core.cancel import Cancel, Cancelled
+from zdce_core.curve_maps import FULL_RES_HALO, FULL_RES_TILE, CurveMaps
+from zdce_core.curves import curve_schedule
 from zdce_core.device import pick_device
-from zdce_core.image_io import eight_bit
-from zdce_core.nets import ITERATIONS, RECEPTIVE_RADIUS, infer
+from zdce_core.nets import ITERATIONS, infer
 from zdce_core.parallel import compute_threads, run_pieces, split_rows
+from zdce_core.pixels import max_value, pixels_as_tensor, reduced_copy, to_unit_float
 from zdce_core.tone import curve_input, finish, smoothed_luma
 from zdce_core.upsample import upsample_rows, widen
 from zdce_core.weights import LoadedModel
@@ -35,147 +34,6 @@ if TYPE_CHECKING:
 
 STRIP_ELEMENTS = 1 << 18
 """Target float count of one 3-channel strip (a piece for one worker thread)."""
-FULL_RES_TILE = 512
-FULL_RES_HALO = RECEPTIVE_RADIUS + 1
-
-Cancel = Callable[[], bool]
-
-
-class Cancelled(Exception):
-    """Raised inside rendering when the cancel callable returned True."""
-
-
-def _max_value(dtype: np.dtype) -> float:
-    return 65535.0 if dtype == np.uint16 else 255.0
-
-
-def pixels_as_tensor(pixels: np.ndarray) -> torch.Tensor:
-    """A ``(1, 3, H, W)`` view (channels_last strides) of ``(H, W, 3)`` pixels.
-
-    No copy, except for uint16 (widened: torch's uint16 support is partial) and read-only
-    arrays (torch tensors cannot be read-only).
-    """
-    if pixels.dtype == np.uint16:
-        pixels = pixels.astype(np.int32)
-    elif not pixels.flags.writeable:
-        pixels = pixels.copy()
-    return torch.from_numpy(pixels).permute(2, 0, 1).unsqueeze(0)
-
-
-def to_unit_float(
-    pixels: np.ndarray,
-    device: torch.device,
-    memory_format: torch.memory_format = torch.channels_last,
-) -> torch.Tensor:
-    """``(1, 3, H, W)`` float32 in [0, 1] from ``(H, W, 3)`` uint8/uint16 pixels."""
-    x = pixels_as_tensor(pixels).to(device=device, dtype=torch.float32, memory_format=memory_format)
-    return x.mul_(1.0 / _max_value(pixels.dtype))
-
-
-def reduced_copy(pixels: np.ndarray, size: int) -> np.ndarray:
-    """An 8-bit ``(h, w, 3)`` copy whose long side is at most ``size`` (antialiased); the
-    input itself when it is 8-bit and small enough."""
-    pixels = eight_bit(pixels)
-    h, w = pixels.shape[:2]
-    scale = size / max(h, w)
-    if scale >= 1.0:
-        return pixels
-    target = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(
-        Image.fromarray(pixels).resize(target, Image.Resampling.BILINEAR, reducing_gap=2.0)
-    )
-
-
-class MapSource(Protocol):
-    """Curve maps for an image of ``height`` × ``width`` pixels, delivered strip by strip."""
-
-    @property
-    def height(self) -> int: ...
-
-    @property
-    def width(self) -> int: ...
-
-    def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
-        """Maps ``(1, 3, r1 − r0, width)`` for rows [r0, r1), one per curve iteration."""
-        ...
-
-
-@dataclass
-class CurveMaps:
-    """Curve maps for one image of ``height`` × ``width`` pixels.
-
-    ``small``: ``(1, 3·k, h, w)`` float32 maps estimated on a downscaled copy (``k`` = 8 or 1),
-    upsampled bilinearly (align_corners=False) to full size strip by strip. ``source``: the
-    ``(1, 3, h, w)`` float32 copy in [0, 1] they were estimated on.
-    """
-
-    small: torch.Tensor
-    height: int
-    width: int
-    source: torch.Tensor | None = None
-
-    @property
-    def groups(self) -> int:
-        """Maps per image: 8 (one per iteration) or 1 (shared by the iterations)."""
-        return self.small.shape[1] // map_channels(self.small)
-
-    def for_size(self, height: int, width: int) -> CurveMaps:
-        """The same maps applied to an image of another size (e.g. a preview)."""
-        return CurveMaps(self.small, height, width, self.source)
-
-    def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
-        """Full-resolution maps ``(1, 3, r1 − r0, width)`` (contiguous) for rows [r0, r1),
-        one per curve iteration, computed lazily (a shared map repeats)."""
-        rows = upsample_rows(self.small, self.height, r0, r1)
-        return _per_iteration(rows, lambda m: widen(m, self.width))
-
-
-def _per_iteration(
-    rows: torch.Tensor, prepare: Callable[[torch.Tensor], torch.Tensor]
-) -> Iterator[torch.Tensor]:
-    """``prepare`` applied to each iteration's contiguous map of ``rows`` ``(1, 3·k or k, h, w)``
-    as needed; with ``k = 1`` the one map repeats for every iteration."""
-    c = map_channels(rows)
-    groups = rows.shape[1] // c
-    parts = (prepare(rows[:, c * g : c * g + c].contiguous()) for g in range(groups))
-    return itertools.repeat(next(parts)) if groups == 1 else parts
-
-
-@dataclass
-class FullResMaps:
-    """Curve maps estimated on the full-resolution image, strip by strip, when asked for.
-
-    Tiles of ``FULL_RES_TILE`` pixels with a halo of ``FULL_RES_HALO`` give the same maps as
-    one pass over the whole image (the network sees only ``RECEPTIVE_RADIUS`` pixels around
-    each output pixel), with bounded memory.
-    """
-
-    enhancer: Enhancer
-    pixels: np.ndarray
-
-    @property
-    def height(self) -> int:
-        return self.pixels.shape[0]
-
-    @property
-    def width(self) -> int:
-        return self.pixels.shape[1]
-
-    def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
-        """Like :meth:`CurveMaps.iteration_maps`."""
-        h, w = self.height, self.width
-        halo = FULL_RES_HALO
-        top, bottom = max(0, r0 - halo), min(h, r1 + halo)
-        parts = []
-        for c0 in range(0, w, FULL_RES_TILE):
-            c1 = min(w, c0 + FULL_RES_TILE)
-            left, right = max(0, c0 - halo), min(w, c1 + halo)
-            tile = self.pixels[top:bottom, left:right]
-            maps = self.enhancer.run_net(
-                to_unit_float(np.ascontiguousarray(tile), self.enhancer.device)
-            )
-            parts.append(maps[:, :, r0 - top : r1 - top, c0 - left : c1 - left])
-        return _per_iteration(torch.cat(parts, dim=3), lambda m: m)
 
 
 class Enhancer:
@@ -253,7 +111,7 @@ class Enhancer:
         h, w = pixels.shape[:2]
         if (maps.height, maps.width) != (h, w):
             raise ValueError("the maps were estimated for an image of another size")
-        top = _max_value(pixels.dtype)
+        top = max_value(pixels.dtype)
         guide = plan.guide.on(self.device) if plan.guide is not None else None
         luma_guide = plan.luma_guide.to(self.device) if plan.luma_guide is not None else None
         out = np.empty_like(pixels)

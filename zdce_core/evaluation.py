@@ -21,11 +21,12 @@ from PIL import Image
 
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.curves import MAX_STRENGTH, apply_curves
-from zdce_core.enhancer import Enhancer, reduced_copy, to_unit_float
+from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import ImageReadError, read_image
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
 from zdce_core.photo_defects import Defects, measure_defects
 from zdce_core.pipeline import reduced_for, render_adjusted
+from zdce_core.pixels import reduced_copy, to_unit_float
 from zdce_core.tone import CLIP_LEVEL
 
 THUMBNAIL = 320

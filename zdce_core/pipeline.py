@@ -13,10 +13,13 @@ import numpy as np
 import torch
 
 from zdce_core.adjustments import Adjustments, Denoise
+from zdce_core.cancel import Cancel
+from zdce_core.curve_maps import CurveMaps, FullResMaps, MapSource
 from zdce_core.denoise import ReducedPhoto, reduced_input
-from zdce_core.enhancer import Cancel, CurveMaps, Enhancer, FullResMaps, MapSource, to_unit_float
+from zdce_core.enhancer import Enhancer
 from zdce_core.errors import UserFacingError
 from zdce_core.image_io import eight_bit
+from zdce_core.pixels import to_unit_float
 from zdce_core.render_plan import plan_render
 from zdce_core.tone import Stages
 
@@ -109,7 +112,7 @@ def enhance_photo(
 ) -> Enhanced:
     """Enhance ``pixels`` ``(H, W, 3)`` uint8/uint16 with ``adjustments``.
 
-    Raises :class:`~zdce_core.enhancer.Cancelled` when ``cancel()`` turns true.
+    Raises :class:`~zdce_core.cancel.Cancelled` when ``cancel()`` turns true.
     """
     estimate = enhancer.estimate_downscaled(pixels)
     maps = FullResMaps(enhancer, pixels) if enhancer.full_res else None

@@ -14,10 +14,13 @@ import torch
 from PIL import Image
 
 from zdce_core.adjustments import Adjustments, Denoise
+from zdce_core.cancel import Cancelled
+from zdce_core.curve_maps import CurveMaps
 from zdce_core.denoise import ReducedPhoto, reduced_input
-from zdce_core.enhancer import Cancelled, CurveMaps, Enhancer, reduced_copy
+from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import Photo, read_image
 from zdce_core.pipeline import Enhanced, check_result, render_adjusted
+from zdce_core.pixels import reduced_copy
 
 PREVIEW_LONG_SIDE = 1600
 DRAFT_FACTOR = 2
@@ -59,7 +62,7 @@ def make_preview(
     average (1.7 with a full decode: rendering then reducing is not reducing then rendering).
 
     Raises :class:`~zdce_core.image_io.ImageReadError` for unreadable files and
-    :class:`~zdce_core.enhancer.Cancelled` when ``cancel()`` turns true between steps.
+    :class:`~zdce_core.cancel.Cancelled` when ``cancel()`` turns true between steps.
     """
     should_stop = cancel or (lambda: False)
     photo = photo or read_image(path, at_least=long_side)
@@ -92,7 +95,7 @@ class UpsampledMaps:
     """Every iteration's map of ``maps`` upsampled to full size once, for fast re-rendering.
 
     Memory: ``3·k`` floats per pixel (k = 8 for DCE-Net: 184 MB for a 1600×1200 preview), so
-    keep one, for the preview on screen. Implements :class:`~zdce_core.enhancer.MapSource`.
+    keep one, for the preview on screen. Implements :class:`~zdce_core.curve_maps.MapSource`.
     """
 
     def __init__(self, maps: CurveMaps) -> None:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 import torch
 
 from zdce_core.adjustments import Adjustments, Denoise
+from zdce_core.curve_maps import CurveMaps, FullResMaps, MapSource
 from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide
-from zdce_core.enhancer import CurveMaps, FullResMaps, MapSource
 from zdce_core.exposure import choose_strength, render_small
 from zdce_core.tone import Stages, neutral_maps
 

@@ -11,7 +11,8 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QCheckBox
 
 from zdce_core.adjustments import Adjustments, Denoise
-from zdce_core.enhancer import Cancelled, Enhancer
+from zdce_core.cancel import Cancelled
+from zdce_core.enhancer import Enhancer
 from zdce_core.histogram import Histogram, luminance_histogram
 from zdce_core.pipeline import Enhanced
 from zdce_core.preview import (
