@@ -17,7 +17,7 @@ the default model was trained at (whole scenes at 256²), costs a quarter of the
 time."""
 DEFAULT_TARGET_BRIGHTNESS = 0.5
 """Brightness (0–1) auto exposure aims at for a dark photo: the log-average luma of its
-content reaches 0.94 of it (the mean RGB value without the scene-aware rendering)."""
+content reaches it (the mean RGB value without the scene-aware rendering)."""
 
 
 class Denoise(Enum):

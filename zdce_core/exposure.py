@@ -5,7 +5,7 @@ strengths, with the same stages as the full-size rendering (:mod:`zdce_core.tone
 by linear interpolation on the grid the strength at which the photo's *key* reaches its aim.
 With the scene-aware rendering the key is the log-average luma of the content — the pixels
 the toe lifts, weighted by the toe, so a night sky at the noise floor does not count — and
-the aim is ``KEY_SHARE`` × the target brightness: a night street is lifted until the street
+the aim is the target brightness: a night street is lifted until the street
 is visible, not until the frame's mean (mostly sky) is 0.5. Large shadows (a backlit subject
 against a bright field) are also lifted until their own log-average reaches
 ``SHADOW_SHARE`` × the target, while the shoulder and the regional scale leave the bright
@@ -36,8 +36,6 @@ from zdce_core.tone import (
 CLIP_BUDGET = 0.003
 """Without the scene-aware rendering, at most this fraction of pixels (0.3 %) may become
 clipped by auto exposure."""
-KEY_SHARE = 0.94
-"""The log-average luma of the content aims at this share of the target brightness."""
 SHADOW_FROM, SHADOW_TO = 0.15, 0.3
 """Content darker than this (fading out over the range) counts as shadows."""
 SHADOW_SHARE = 0.5
@@ -134,7 +132,7 @@ def choose_strength(
     if stages.scene_aware:
         content, shadows = content_weights(small)
         keys = np.array([log_average(y, content) for y in results])
-        by_key = _first_crossing(strengths, keys, KEY_SHARE * target)
+        by_key = _first_crossing(strengths, keys, target)
         area = float(shadows.mean())
         presence = min(max((area - SHADOW_AREA[0]) / (SHADOW_AREA[1] - SHADOW_AREA[0]), 0), 1)
         lows = np.array([log_average(y, shadows) for y in results])

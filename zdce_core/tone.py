@@ -46,7 +46,7 @@ from zdce_core.boxfilter import box_mean
 
 LUMA = (0.299, 0.587, 0.114)
 
-BLACK_TO = 0.06
+BLACK_TO = 0.1
 """Smoothed luma up to which the curves' effect fades in (0 at black)."""
 RATIO_FROM, RATIO_TO = 0.12, 0.35
 """Smoothed luma over which the gain of the smoothed luma takes over from the curve."""
@@ -138,14 +138,13 @@ def toe(smooth: torch.Tensor) -> torch.Tensor:
     return _ramp(smooth, 0.0, BLACK_TO)
 
 
-def _limit_lift(x: torch.Tensor, y: torch.Tensor, limit: torch.Tensor) -> torch.Tensor:
-    """``y`` with its lift over ``x`` shortened, the same share for the three channels, so
-    that no channel exceeds ``limit`` (all ``(1, 3, H, W)``; ``limit ≥ x``)."""
-    lift = y - x
-    over = y > limit
-    room = torch.where(over, (limit - x) / lift.clamp(min=1e-6), torch.ones_like(y))
-    share = room.amin(dim=1, keepdim=True).clamp_(0.0, 1.0)
-    return x + share * lift
+def headroom_share(x: torch.Tensor, lift: torch.Tensor) -> torch.Tensor:
+    """``(1, 1, H, W)``: the largest share of ``lift`` (``(1, 3, H, W)``, added to ``x``) that
+    keeps every channel within ``HEADROOM_SHARE`` of its distance to white and under
+    :func:`cap_highlights_`'s cap; one share for the three channels keeps the hue."""
+    room = x.neg().add_(1.0)
+    allowed = torch.minimum(HEADROOM_SHARE * room, room - HEADROOM * room.sqrt())
+    return allowed.div_(lift.clamp(min=1e-6)).amin(dim=1, keepdim=True).clamp_(min=0.0)
 
 
 def curve_input(x: torch.Tensor, smooth: torch.Tensor | None) -> torch.Tensor:
@@ -158,23 +157,22 @@ def finish(
     x: torch.Tensor, curved: torch.Tensor, smooth: torch.Tensor | None, stages: Stages
 ) -> torch.Tensor:
     """The result ``(1, 3, H, W)`` from the input ``x``, the curves applied to
-    :func:`curve_input` (``curved``) and ``L̃`` (``None`` unless scene-aware)."""
+    :func:`curve_input` (``curved``, overwritten) and ``L̃`` (``None`` unless scene-aware).
+    The stages after the curves fold into one weight per pixel for the curves' lift, so the
+    three channels move together: a handful of passes over the strip."""
     if smooth is None:
         y = curved[:, :3]
         return cap_highlights_(y, x) if stages.protect else y
-    protect = stages.protect
     y, curved_smooth = curved[:, :3], curved[:, 3:]
-    base = smooth.clamp(min=1e-3)
-    y = torch.lerp(y, x * (curved_smooth / base), _ramp(smooth, RATIO_FROM, RATIO_TO))
+    gain = curved_smooth / smooth.clamp(min=1e-3)
+    y.lerp_(x * gain, _ramp(smooth, RATIO_FROM, RATIO_TO))
+    lift = y.sub_(x)
     weight = toe(smooth)
-    if protect:
+    if stages.protect:
         room = ROOM_SLOPE * (LEAVE_ABOVE - smooth).clamp(min=0.0)
         weight = weight * (room / (curved_smooth - smooth).clamp(min=1e-4)).clamp(max=1.0)
-    y = torch.lerp(x, y, weight)
-    if protect:
-        y = _limit_lift(x, y, x + HEADROOM_SHARE * (1.0 - x))
-        cap_highlights_(y, x)
-    return y.clamp_(0.0, 1.0)
+        weight = torch.minimum(weight, headroom_share(x, lift))
+    return torch.addcmul(x, weight, lift).clamp_(0.0, 1.0)
 
 
 def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
