@@ -138,12 +138,20 @@ def toe(smooth: torch.Tensor) -> torch.Tensor:
     return _ramp(smooth, 0.0, BLACK_TO)
 
 
+CAP_BINDS_ABOVE = 1.0 - 16.0 * HEADROOM * HEADROOM
+"""Below this (0.96) ``cap_highlights_``'s cap is above the headroom limit: only strips with a
+channel above it need the cap's square root."""
+
+
 def headroom_share(x: torch.Tensor, lift: torch.Tensor) -> torch.Tensor:
     """``(1, 1, H, W)``: the largest share of ``lift`` (``(1, 3, H, W)``, added to ``x``) that
     keeps every channel within ``HEADROOM_SHARE`` of its distance to white and under
     :func:`cap_highlights_`'s cap; one share for the three channels keeps the hue."""
     room = x.neg().add_(1.0)
-    allowed = torch.minimum(HEADROOM_SHARE * room, room - HEADROOM * room.sqrt())
+    if float(x.max()) > CAP_BINDS_ABOVE:
+        allowed = torch.minimum(HEADROOM_SHARE * room, room - HEADROOM * room.sqrt())
+    else:
+        allowed = room.mul_(HEADROOM_SHARE)
     return allowed.div_(lift.clamp(min=1e-6)).amin(dim=1, keepdim=True).clamp_(min=0.0)
 
 
