@@ -11,8 +11,7 @@ that is uniformly dark or bright.
 - **Neutral curves** (:func:`neutral_maps`): one map per iteration, the luma-weighted mean of
   the model's three, so a pixel's three channels go through the same curve and a neutral
   grey stays neutral (the per-channel maps turned white walls lavender).
-- **Clean blacks**: the curves' effect fades out below ``BLACK_TO`` (the toe of
-  :func:`weights`), so a sky at the sensor's noise floor stays dark instead of turning into
+- **Clean blacks**: the curves' effect fades out below ``BLACK_TO`` (:func:`toe`), so a sky at the sensor's noise floor stays dark instead of turning into
   grey grain. (Replacing the lifted blacks' luma by the smoothed luma and compressing the
   chroma were tried: they met the grain and cast measures, and blind judges called the
   results smeared and hazy.)
@@ -26,11 +25,12 @@ that is uniformly dark or bright.
   glow around a lamp keeps its order instead of turning into a dark ring around it. (Fading
   the curves out by brightness, or scaling the maps by the brightness of the region on the
   estimation copy, drew dark rings around lamps and bright fringes along roof lines.)
-At strength 0 every stage leaves the pixel as it is (except the cap of what is nearly white).
 - **Headroom** (with highlight protection): no channel gains more than ``HEADROOM_SHARE`` of
   its distance to white (a channel below 200/255 stays below 240/255: lit subjects keep
-  their texture); the three channels' lift is shortened together, so a warm light keeps its
-  hue instead of turning orange; then :func:`cap_highlights_`.
+  their texture) nor reaches :func:`cap_highlights_`'s cap; the three channels' lift is
+  shortened together (:func:`headroom_share`), so a warm light keeps its hue.
+
+All stages scale the curves' lift, so at strength 0 every pixel is left as it is.
 
 All tensors are ``(1, C, H, W)`` float32 in [0, 1]; ``L̃`` is ``(1, 1, H, W)``.
 """
