@@ -12,9 +12,9 @@ that is uniformly dark or bright.
   the model's three, so a pixel's three channels go through the same curve and a neutral
   grey stays neutral (the per-channel maps turned white walls lavender).
 - **Clean blacks**: the curves' effect fades out below ``BLACK_TO`` (:func:`toe`), so a
-  sky at the sensor's noise floor stays dark instead of turning into grey grain. (Replacing the lifted blacks' luma by the smoothed luma and compressing the
-  chroma were tried: they met the grain and cast measures, and blind judges called the
-  results smeared and hazy.)
+  sky at the sensor's noise floor stays dark instead of turning into grey grain. (Replacing
+  the lifted blacks' luma by the smoothed luma and compressing the chroma were tried: they
+  met the grain and cast measures, and blind judges called the results smeared and hazy.)
 - **Texture in lit regions**: from ``RATIO_FROM`` to ``RATIO_TO`` of ``L̃`` the curve is
   applied to ``L̃`` and its gain ``f(L̃)/L̃`` multiplies the pixel (a base/detail split): local
   contrast is scaled with the brightness instead of being compressed by the curve's
