@@ -143,17 +143,3 @@ def test_batch_preview_and_evaluate_render_by_the_same_plan(
         )
 
     assert decided(plans[0]) == decided(plans[1]) == decided(plans[2])
-
-
-def test_the_toe_ends_lower_in_a_photo_that_is_dark_throughout():
-    import torch
-
-    from zdce_core.tone import BLACK_RANGE, black_level
-
-    dark_street = torch.full((1, 3, 64, 64), 0.01)
-    dark_street[:, :, 32:] = 0.05  # people and pavement just above black
-    floodlit = dark_street.clone()
-    floodlit[:, :, 48:] = 0.5
-    assert BLACK_RANGE[0] <= black_level(dark_street) < black_level(floodlit)
-    assert black_level(floodlit) == BLACK_RANGE[1]
-    assert black_level(torch.zeros(1, 3, 8, 8)) == BLACK_RANGE[0]
