@@ -94,12 +94,12 @@ def _first_crossing(strengths: np.ndarray, values: np.ndarray, level: float) -> 
     return float(strengths[i - 1] + t * (strengths[i] - strengths[i - 1]))
 
 
-def content_weights(x0: torch.Tensor, black: float) -> tuple[torch.Tensor, torch.Tensor]:
+def content_weights(x0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(content, shadows)`` weights ``(1, 1, h, w)`` of the pixels of ``x0``
-    ``(1, 3, h, w)`` in [0, 1]: the content is what the toe (to ``black``) lifts (a black
-    frame: every pixel), the shadows the part of it darker than ``SHADOW_FROM``–``SHADOW_TO``."""
+    ``(1, 3, h, w)`` in [0, 1]: the content is what the toe lifts (a black frame: every
+    pixel), the shadows the part of it darker than ``SHADOW_FROM``–``SHADOW_TO``."""
     lum = luma(x0)
-    content = toe(lum, black)
+    content = toe(lum)
     if float(content.sum()) < 1e-3 * content.numel():
         content = torch.ones_like(content)
     return content, content * (1.0 - smoothstep((lum - SHADOW_FROM) / (SHADOW_TO - SHADOW_FROM)))
@@ -130,7 +130,7 @@ def choose_strength(
     strengths = np.arange(0.0, MAX_STRENGTH + GRID_STEP / 2, GRID_STEP)
     results = _render_grid(small, maps, stages, [float(s) for s in strengths])
     if stages.scene_aware:
-        content, shadows = content_weights(small, stages.black)
+        content, shadows = content_weights(small)
         keys = np.array([log_average(y, content) for y in results])
         by_key = _first_crossing(strengths, keys, target)
         area = float(shadows.mean())

@@ -19,7 +19,7 @@ from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.curve_maps import CurveMaps, FullResMaps, MapSource
 from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide
 from zdce_core.exposure import choose_strength, render_small
-from zdce_core.tone import BLACK_RANGE, Stages, black_level, neutral_maps
+from zdce_core.tone import Stages, neutral_maps
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,9 @@ class RenderPlan:
         return cls(strength, False, Stages(scene_aware=False, protect=False), maps)
 
 
-def stages_of(adjustments: Adjustments, source: torch.Tensor) -> Stages:
-    """The stages ``adjustments`` ask for, for the photo whose estimation copy is
-    ``source`` ``(1, 3, h, w)``."""
-    black = black_level(source) if adjustments.scene_aware else BLACK_RANGE[1]
-    return Stages(adjustments.scene_aware, adjustments.protect_highlights, black)
+def stages_of(adjustments: Adjustments) -> Stages:
+    """The stages ``adjustments`` ask for."""
+    return Stages(adjustments.scene_aware, adjustments.protect_highlights)
 
 
 def planned_maps(estimate: CurveMaps, adjustments: Adjustments) -> CurveMaps:
@@ -87,8 +85,7 @@ def plan_render(
     source of the maps to render with: full-resolution (:class:`FullResMaps`), or already
     planned and upsampled (a preview's).
     """
-    assert estimate.source is not None  # estimate_downscaled keeps its input
-    stages = stages_of(adjustments, estimate.source)
+    stages = stages_of(adjustments)
     if reduced is None and (stages.scene_aware or adjustments.denoise is not Denoise.OFF):
         raise ValueError("denoising and the scene-aware stages need the reduced photo")
     planned = planned_maps(estimate, adjustments)
