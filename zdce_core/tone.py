@@ -174,11 +174,13 @@ def finish(
     y, curved_smooth = curved[:, :3], curved[:, 3:]
     gain = curved_smooth / smooth.clamp(min=1e-3)
     y.lerp_(x * gain, _ramp(smooth, RATIO_FROM, RATIO_TO))
+    headroom_binds = stages.protect and float(y.max()) > HEADROOM_SHARE
     lift = y.sub_(x)
     weight = toe(smooth)
     if stages.protect:
         room = ROOM_SLOPE * (LEAVE_ABOVE - smooth).clamp(min=0.0)
         weight = weight * (room / (curved_smooth - smooth).clamp(min=1e-4)).clamp(max=1.0)
+    if headroom_binds:  # below 0.75 everywhere, no channel can pass x + 0.75·(1 − x)
         weight = torch.minimum(weight, headroom_share(x, lift))
     return torch.addcmul(x, weight, lift).clamp_(0.0, 1.0)
 
