@@ -98,12 +98,19 @@ def neutral_maps(maps: torch.Tensor) -> torch.Tensor:
 
 def smoothstep(t: torch.Tensor) -> torch.Tensor:
     """``3t² − 2t³`` of ``t`` clamped to [0, 1] (a new tensor)."""
-    t = t.clamp(0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
+    return _smoothstep_(t.clamp(0.0, 1.0))
+
+
+def _smoothstep_(t: torch.Tensor) -> torch.Tensor:
+    """:func:`smoothstep` of ``t`` already in [0, 1], in place (fewer allocations: on CPUs
+    each large temporary is a fresh mapping of memory)."""
+    square = t * t
+    return t.mul_(-2.0).add_(3.0).mul_(square)
 
 
 def _ramp(value: torch.Tensor, start: float, end: float) -> torch.Tensor:
-    return smoothstep((value - start) / (end - start))
+    """0 below ``start``, 1 above ``end``, :func:`smoothstep` between (a new tensor)."""
+    return _smoothstep_(value.sub(start).mul_(1.0 / (end - start)).clamp_(0.0, 1.0))
 
 
 def guided_coefficients(
@@ -172,17 +179,17 @@ def finish(
         y = curved[:, :3]
         return cap_highlights_(y, x) if stages.protect else y
     y, curved_smooth = curved[:, :3], curved[:, 3:]
-    gain = curved_smooth / smooth.clamp(min=1e-3)
+    gain = curved_smooth.div(smooth.clamp(min=1e-3))
     y.lerp_(x * gain, _ramp(smooth, RATIO_FROM, RATIO_TO))
     headroom_binds = stages.protect and float(y.max()) > HEADROOM_SHARE
     lift = y.sub_(x)
     weight = toe(smooth)
     if stages.protect:
-        room = ROOM_SLOPE * (LEAVE_ABOVE - smooth).clamp(min=0.0)
-        weight = weight * (room / (curved_smooth - smooth).clamp(min=1e-4)).clamp(max=1.0)
+        room = smooth.neg().add_(LEAVE_ABOVE).clamp_(min=0.0).mul_(ROOM_SLOPE)
+        weight.mul_(room.div_(curved_smooth.sub(smooth).clamp_(min=1e-4)).clamp_(max=1.0))
     if headroom_binds:  # below 0.75 everywhere, no channel can pass x + 0.75·(1 − x)
         weight = torch.minimum(weight, headroom_share(x, lift))
-    return torch.addcmul(x, weight, lift).clamp_(0.0, 1.0)
+    return lift.mul_(weight).add_(x).clamp_(0.0, 1.0)
 
 
 def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
