@@ -17,6 +17,7 @@ from zdce_core.batch import BatchFinished, BatchSummary, ItemFinished, ItemStart
 from zdce_core.cancel import Cancel
 from zdce_core.discovery import FoundFile, Ignored
 from zdce_core.enhancer import Enhancer
+from zdce_core.output_clashes import Renamed, give_distinct_outputs
 from zdce_core.outputs import OutputOptions, plan
 from zdce_core.raw_io import WhiteBalance
 from zdce_core.textbar import format_duration
@@ -31,6 +32,8 @@ class BatchJob:
     groups: dict[OutputOptions, Pairs] = field(default_factory=dict)
     ignored: list[Ignored] = field(default_factory=list)
     """Inputs left out while planning (earlier results inside an output folder)."""
+    renamed: list[Renamed] = field(default_factory=list)
+    """Inputs whose output got a distinct name because another input's had the same."""
 
     @property
     def total(self) -> int:
@@ -44,20 +47,25 @@ class BatchJob:
 def plan_job(
     files: Sequence[FoundFile], options_of: Callable[[FoundFile], OutputOptions]
 ) -> BatchJob:
-    """Group ``files`` by their output options and pair each with its output path.
+    """Group ``files`` by their output options and pair each with its output path; inputs
+    that would share an output file get distinct names
+    (:func:`~zdce_core.output_clashes.give_distinct_outputs`, listed in ``renamed``).
 
     Raises :class:`~zdce_core.outputs.PlanError` (a file or unwritable output folder, an
-    empty suffix into the input's folder); each output folder is checked once.
+    empty suffix into the input's folder, outputs no distinct name was found for); each
+    output folder is checked once. Nothing is written.
     """
     grouped: dict[OutputOptions, list[FoundFile]] = {}
     for found in files:
         grouped.setdefault(options_of(found), []).append(found)
+    planned: dict[OutputOptions, Pairs] = {}
     job = BatchJob()
     for opts, members in grouped.items():
         pairs, ignored = plan(members, opts)
         if pairs:
-            job.groups[opts] = pairs
+            planned[opts] = pairs
         job.ignored.extend(ignored)
+    job.groups, job.renamed = give_distinct_outputs(planned)
     return job
 
 

@@ -84,6 +84,8 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     say = (lambda _t: None) if args.quiet else (lambda t: print(t, file=sys.stderr))
     for item in [*ignored, *job.ignored]:
         say(f"skipped {item.path}: {item.reason}")
+    for renamed in job.renamed:
+        say(f"note {renamed.path}: {renamed.note}")
     named_but_unread = any(i.named for i in ignored)
     if not job.total:
         print("zdce: no images to enhance", file=sys.stderr)

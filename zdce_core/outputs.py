@@ -130,7 +130,8 @@ def plan(
     Raises :class:`PlanError` when the output folder is a file or not writable
     (:func:`check_output_folder`), or the suffix is empty and an output would land in its
     input's folder. Inputs inside the output folder (earlier results, when the output folder
-    lies within an input folder) are ignored with a reason.
+    lies within an input folder) are ignored with a reason. Two inputs may still share an
+    output here: :func:`zdce_core.batch_job.plan_job` gives them distinct names.
     """
     check_output_folder(opts.folder)
     pairs: list[tuple[FoundFile, Path]] = []

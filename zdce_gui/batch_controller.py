@@ -31,6 +31,8 @@ class BatchController(QObject):
         self.worker: Worker | None = None
         self.last_output: Path | None = None
         self.last_summary: BatchSummary | None = None
+        self.renamed: dict[Path, str] = {}
+        """Notes of the rows whose output got a distinct name (a clash with another row's)."""
 
     @property
     def running(self) -> bool:
@@ -71,11 +73,11 @@ class BatchController(QObject):
             self.ui.status_label.setText("Nothing to convert.")
             return
         queue = self.w.queue
+        self.renamed = {r.path: r.note for r in job.renamed}
         for pairs in job.groups.values():
             for found, _out in pairs:
-                queue.update(
-                    queue.row_of(found.path), status=RowState.QUEUED, reason="", output=None
-                )
+                row, reason = queue.row_of(found.path), self.renamed.get(found.path, "")
+                queue.update(row, status=RowState.QUEUED, reason=reason, output=None)
         preview = self.w.preview
         own = {
             i.path: preview.adjustments(i.strength) for i in queue.items if i.strength is not None
@@ -110,7 +112,8 @@ class BatchController(QObject):
             queue.update(row, status=RowState.WORKING, reason="")
             return
         output = event.output if event.status is ItemStatus.DONE else None
-        queue.update(row, status=RowState.of(event.status), reason=event.reason, output=output)
+        reason = "; ".join(r for r in (event.reason, self.renamed.get(event.path, "")) if r)
+        queue.update(row, status=RowState.of(event.status), reason=reason, output=output)
         if event.strength is not None:
             queue.update(row, chosen=(event.strength, event.auto))
         self.ui.progress.setValue(self.ui.progress.value() + 1)
