@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from PIL.ExifTags import Base
 
 from tests.conftest import dark_rgb
 from tests.test_image_io import gradient16
+from zdce_core.atomic import temporary_name
 from zdce_core.cli import main
 from zdce_core.deep_colour import write_png16
 from zdce_core.image_io import HEIF_AVAILABLE
@@ -139,6 +141,20 @@ REASONS = {
 }
 
 
+def plant_temporaries(out: Path) -> list[Path]:
+    """Hidden ``.part`` files in the output folder before the run: the user's own, two hours
+    old, which must stay, and one a killed run of ours left (its writer gone), which goes.
+    Returns the user's files."""
+    out.mkdir()
+    old = time.time() - 2 * 3600
+    users = [out / ".thesis.20240101.part", out / ".My Backup.download.part"]
+    for path in users:
+        path.write_bytes(b"the user's own")
+        os.utime(path, (old, old))
+    (out / temporary_name("x_enhanced.jpg", pid=2**22 + 1)).write_bytes(b"half a jpeg")
+    return users
+
+
 def digests(folder: Path) -> dict[str, str]:
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
@@ -150,12 +166,14 @@ def digests(folder: Path) -> dict[str, str]:
 def test_bad_and_odd_inputs(tmp_path, capsys):
     src, out = tmp_path / "in", tmp_path / "out"
     outcomes = make_corpus(src)
+    users = plant_temporaries(out)
     before = digests(src)
     assert main(["enhance", str(src), "-o", str(out), "--recursive", "--flat"]) == 1
     err = capsys.readouterr().err.splitlines()
     assert digests(src) == before  # no original touched
-    assert not list(out.glob(".*"))  # no temporary left
-    written = {p.name for p in out.iterdir()}
+    assert sorted(out.glob(".*")) == sorted(users)  # no temporary left; the user's files kept
+    assert all(p.read_bytes() == b"the user's own" for p in users)
+    written = {p.name for p in out.iterdir()} - {p.name for p in users}
     for name, outcome in outcomes.items():
         stem = Path(name).stem
         lines = [line for line in err if f"/{name}:" in line and "note" not in line]
@@ -169,7 +187,7 @@ def test_bad_and_odd_inputs(tmp_path, capsys):
                 assert REASONS[name] in lines[0], lines[0]
             assert "Traceback" not in lines[0] and "Errno" not in lines[0]
             assert not any(w.startswith(f"{stem}_enhanced") for w in written), name
-    for path in out.iterdir():  # every output decodes
+    for path in (out / name for name in written):  # every output decodes
         with Image.open(path) as img:
             img.load()
     assert len(written) == sum(o == "done" for o in outcomes.values())

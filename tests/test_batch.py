@@ -12,6 +12,7 @@ from tests.conftest import brightening_net, dark_rgb, darkening_net, save_photo
 from zdce_core import batch as batch_module
 from zdce_core import enhancer as enh
 from zdce_core.adjustments import FIXED_FULL
+from zdce_core.atomic import temporary_name
 from zdce_core.batch import BatchFinished, FailKind, ItemFinished, ItemStatus, iter_batch
 from zdce_core.batch_job import Progress, plan_job, run_job
 from zdce_core.cancel import CancelToken
@@ -272,19 +273,23 @@ def test_an_output_that_appears_meanwhile_is_kept(photos, tmp_path, enhancer, mo
 def test_stale_temporaries_of_a_killed_run_are_removed(photos, tmp_path, enhancer):
     out = tmp_path / "out"
     out.mkdir()
-    stale = out / ".a_enhanced.jpg.k3x9_q2z.part"
-    fresh = out / ".b_enhanced.jpg.a8d7e6f5.part"  # a write in progress elsewhere
-    other = out / ".notes.part"  # not ours
-    for path in (stale, fresh, other):
+    stale = out / temporary_name("a_enhanced.jpg", pid=2**22 + 1)  # its writer is gone
+    fresh = out / temporary_name("b_enhanced.jpg")  # a write in progress (this process)
+    others = [
+        out / ".notes.part",
+        out / ".thesis.20240101.part",
+        out / ".a_enhanced.jpg.k3x9_q2z.part",
+    ]
+    for path in (stale, fresh, *others):
         path.write_bytes(b"half a jpeg")
     old = time.time() - 2 * 3600
-    os.utime(stale, (old, old))
-    os.utime(other, (old, old))
+    for path in others:  # not ours, however old
+        os.utime(path, (old, old))
     opts = OutputOptions(folder=out)
     found, _ = discover([photos / "a.jpg"])
     pairs, _ = plan(found, opts)
     run(pairs, enhancer, opts)
-    assert not stale.exists() and fresh.exists() and other.exists()
+    assert not stale.exists() and fresh.exists() and all(p.exists() for p in others)
 
 
 def test_an_output_folder_that_is_a_file_is_refused_before_any_photo(photos, tmp_path):
@@ -340,9 +345,10 @@ def test_a_cancelled_job_stops_between_groups(photos, tmp_path, enhancer):
 def test_temporaries_of_given_outputs_are_removed_whatever_their_age(tmp_path):
     from zdce_core.atomic import remove_temporaries_of
 
-    for name in (".a.png.abcd1234.part", ".b.png.abcd1234.part", ".a.png.notes", "a.png"):
+    ours_a, ours_b = temporary_name("a.png", pid=1), temporary_name("b.png", pid=1)
+    for name in (ours_a, ours_b, ".a.png.abcd1234.part", ".a.png.notes", "a.png"):
         (tmp_path / name).write_text("x")
     removed = remove_temporaries_of([tmp_path / "a.png", tmp_path / "gone" / "c.png"])
-    assert [p.name for p in removed] == [".a.png.abcd1234.part"]
+    assert [p.name for p in removed] == [ours_a]
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == [".a.png.notes", ".b.png.abcd1234.part", "a.png"]
+    assert left == sorted([".a.png.abcd1234.part", ".a.png.notes", ours_b, "a.png"])

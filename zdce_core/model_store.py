@@ -12,7 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zdce_core.atomic import atomic_path
+from zdce_core.atomic import atomic_path, remove_stale_temporaries
 from zdce_core.errors import ModelFileError, WeightsError
 from zdce_core.resources import resource_path, user_data_dir
 
@@ -165,7 +165,8 @@ def import_model(path: str | os.PathLike[str]) -> Path:
     """Check that ``path`` loads as a model, then copy it into the user model folder
     (atomically; an existing model of that name is not replaced). Returns the new path.
     Raises ``WeightsError`` for a broken model and :class:`ModelFileError` for a name clash
-    or a folder that cannot be written."""
+    or a folder that cannot be written. Temporaries left there by a killed import or training
+    are removed first."""
     from zdce_core.weights import load_model
 
     source = Path(path)
@@ -177,6 +178,7 @@ def import_model(path: str | os.PathLike[str]) -> Path:
         raise ModelFileError(f"a model named {target.stem!r} exists already; rename one of them")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target.parent)
         with atomic_path(target, replace=False) as tmp:
             shutil.copyfile(source, tmp)
     except OSError as exc:
@@ -185,10 +187,12 @@ def import_model(path: str | os.PathLike[str]) -> Path:
 
 
 def export_model(entry: ModelEntry, target: str | os.PathLike[str]) -> Path:
-    """Copy ``entry``'s file to ``target`` (atomically: a half-copied file never appears)."""
+    """Copy ``entry``'s file to ``target`` (atomically: a half-copied file never appears);
+    temporaries a killed export left in that folder are removed first."""
     target = Path(target)
     if target.suffix.lower() != entry.path.suffix.lower():
         target = target.with_name(target.name + entry.path.suffix)
+    remove_stale_temporaries(target.parent)
     try:
         with atomic_path(target) as tmp:
             shutil.copyfile(entry.path, tmp)

@@ -10,7 +10,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from zdce_core.atomic import atomic_path
+from zdce_core.atomic import atomic_path, remove_stale_temporaries
 from zdce_core.resources import user_data_dir
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -48,10 +48,11 @@ def run_dir_for(name: str) -> Path:
 
 def write_run(run_dir: Path, checkpoint: dict, info: RunInfo) -> Path:
     """Write the checkpoint (``torch.save``) and ``run.json``, each atomically; returns the
-    checkpoint's path."""
+    checkpoint's path. Temporaries a killed run left in ``run_dir`` are removed first."""
     import torch
 
     run_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(run_dir)
     path = run_dir / CHECKPOINT_NAME
     with atomic_path(path) as tmp:
         torch.save(checkpoint, tmp)

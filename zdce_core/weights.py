@@ -19,7 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from zdce_core import nets
-from zdce_core.atomic import atomic_path
+from zdce_core.atomic import atomic_path, remove_stale_temporaries
 from zdce_core.errors import WeightsError
 from zdce_core.model_store import read_metadata
 
@@ -182,7 +182,8 @@ def save_model(
     """Write ``net`` as safetensors with metadata, atomically (temp file, then rename).
 
     Metadata values are stored as strings (non-strings as JSON); ``arch``, ``iterations`` and
-    ``format_version`` are always set.
+    ``format_version`` are always set. Temporaries a killed save left in that folder are
+    removed first.
     """
     path = Path(path)
     meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
@@ -190,6 +191,7 @@ def save_model(
     state = {k: v.detach().float().contiguous().cpu() for k, v in net.state_dict().items()}
     zero_subnormals_(state)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
     with atomic_path(path) as tmp:
         save_file(state, tmp, metadata=meta)
     return path
