@@ -15,6 +15,7 @@ from PIL import Image
 from PIL.ExifTags import Base
 
 from tests.conftest import dark_rgb
+from tests.test_discovery import refuse_listing
 from tests.test_image_io import gradient16
 from zdce_core.atomic import temporary_name
 from zdce_core.cli import main
@@ -126,6 +127,9 @@ def make_corpus(folder: Path) -> dict[str, str]:
         outcomes["link.jpg"] = "done"
         (folder / "sub").mkdir()
         (folder / "sub" / "back").symlink_to(folder, target_is_directory=True)  # a folder loop
+    (folder / "locked").mkdir()  # refused by the test: "skipped …/locked: permission denied"
+    (folder / "locked" / "hidden from us.jpg").write_bytes(good_jpeg)
+    outcomes["locked"] = "skipped"
     return outcomes
 
 
@@ -138,6 +142,7 @@ REASONS = {
     "animated.gif": "not an image",
     "animated gif.jpg": "GIF",
     "corrupt.heic": "corrupt or truncated image",
+    "locked": "permission denied",
 }
 
 
@@ -163,9 +168,10 @@ def digests(folder: Path) -> dict[str, str]:
     }
 
 
-def test_bad_and_odd_inputs(tmp_path, capsys):
+def test_bad_and_odd_inputs(tmp_path, capsys, monkeypatch):
     src, out = tmp_path / "in", tmp_path / "out"
     outcomes = make_corpus(src)
+    refuse_listing(monkeypatch, src / "locked")  # as for a user without read permission
     users = plant_temporaries(out)
     before = digests(src)
     assert main(["enhance", str(src), "-o", str(out), "--recursive", "--flat"]) == 1
@@ -211,3 +217,26 @@ def test_unreadable_paths_named_directly_are_one_line_each_and_fail_the_run(tmp_
         lines = [line for line in err if f"/{name}:" in line]
         assert len(lines) == 1 and lines[0].startswith("skipped ") and reason in lines[0], lines
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["good_enhanced.jpg"]
+
+
+def test_unreadable_folders_are_one_line_each_and_fail_the_run(tmp_path, capsys, monkeypatch):
+    """A folder the system will not list, met under ``-r`` or named directly: one line with
+    the reason, the other photos done, exit 1, no traceback (issue 20, item 7)."""
+    src = (tmp_path / "in").resolve()
+    for name in ("a.jpg", "open/b.jpg", "locked/c.jpg"):
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_bytes(jpeg_bytes(dark_rgb(48, 64)))
+    refuse_listing(monkeypatch, src / "locked")
+    out = tmp_path / "out"
+    assert main(["enhance", str(src), "-o", str(out), "--recursive"]) == 1
+    err = capsys.readouterr().err
+    assert f"skipped {src / 'locked'}: permission denied" in err.splitlines()
+    assert "Traceback" not in err and "Errno" not in err
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["a_enhanced.jpg", "open/b_enhanced.jpg"]
+    for recursive in ([], ["--recursive"]):
+        assert main(["enhance", str(src / "locked"), "-o", str(out), *recursive]) == 1
+        assert capsys.readouterr().err.splitlines() == [
+            f"skipped {src / 'locked'}: permission denied",
+            "zdce: no images to enhance",
+        ]
