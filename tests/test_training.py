@@ -129,7 +129,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(data, tmp_path, monke
         return real(self, batch)
 
     monkeypatch.setattr(Trainer, "step_on", poisoned)
-    with pytest.raises(TrainingError, match=r"became nan at epoch 2, step 1.*epoch 1"):
+    with pytest.raises(TrainingError, match=r"became NaN at epoch 2, step 1.*epoch 1"):
         train(config(data, epochs=3), run_dir=tmp_path / "run")
     ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
     assert ckpt["epoch"] == 1
@@ -139,7 +139,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(data, tmp_path, monke
 def test_nan_loss_in_the_first_epoch_says_there_is_no_checkpoint(data, tmp_path, monkeypatch):
     real = Trainer.step_on
     monkeypatch.setattr(Trainer, "step_on", lambda self, b: real(self, b * float("nan")))
-    with pytest.raises(TrainingError, match="became nan at epoch 1, step 1") as stopped:
+    with pytest.raises(TrainingError, match="became NaN at epoch 1, step 1") as stopped:
         train(config(data, epochs=2), run_dir=tmp_path / "run")
     assert "no checkpoint to resume from" in str(stopped.value)
     assert "checkpoint.pt" not in str(stopped.value)

@@ -58,6 +58,9 @@ DARKENING = 0.02
 
 
 def _mean_parts(parts: list[LossParts]) -> LossParts:
+    """The mean of each loss over ``parts`` (at least one)."""
+    if not parts:
+        raise ValueError("no losses to average")
     return LossParts(
         *(float(np.mean([getattr(p, f) for p in parts])) for f in LossParts.__dataclass_fields__)
     )
@@ -163,7 +166,9 @@ class Trainer:
         self.net.train()
         loss, parts = self._losses(self._to_device(batch))
         if not math.isfinite(parts.total):
-            raise TrainingError(f"the loss became {parts.total}")
+            raise TrainingError(
+                f"the loss became {'NaN' if math.isnan(parts.total) else 'infinite'}"
+            )
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
@@ -180,12 +185,20 @@ class Trainer:
         return parts
 
     def validate(self, report: Callable[[Progress], None] = lambda _p: None) -> LossParts | None:
-        """Mean losses on the validation files (centre squares at the crop size)."""
+        """Mean losses on the validation files (centre squares at the crop size); ``None``
+        when none is held out or none can be read (a warning says so, once)."""
         if not self.data.val_files:
             return None
         if self._val_batches is None:
             loaded = (self._load(p, report) for p in self.data.val_files)
             images = [center_square(img, self.config.crop) for img in loaded if img is not None]
+            if not images:
+                report(
+                    TrainWarning(
+                        f"none of the {len(self.data.val_files)} validation photos can be "
+                        "read: the run has no validation losses"
+                    )
+                )
             bs = self.config.batch_size
             self._val_batches = [torch.stack(images[i : i + bs]) for i in range(0, len(images), bs)]
         self.net.eval()
@@ -201,7 +214,17 @@ class Trainer:
         batches = [files[i : i + bs] for i in range(0, len(files), bs)]
         return gen, batches
 
+    def _kept(self, epochs_done: int) -> str:
+        """What the run keeps when it stops during epoch ``epochs_done + 1``."""
+        if self.checkpoint_path.is_file():
+            return (
+                f"The last good checkpoint (epoch {epochs_done}) is kept at {self.checkpoint_path}"
+            )
+        return "No epoch had finished, so there is no checkpoint to resume from"
+
     def save_checkpoint(self, epochs_done: int) -> Path:
+        """Write the checkpoint after ``epochs_done`` epochs (atomically: the previous one
+        stays whole until the new one is complete)."""
         state = {
             "format": 1,
             "arch": self.net.arch,
@@ -227,6 +250,7 @@ class Trainer:
         report = on_progress or (lambda _p: None)
         should_stop = cancel or (lambda: False)
         step_times: list[float] = []
+        self.data.require_readable(lambda path: self._load(path, report), self._unreadable)
         for epoch in range(self.start_epoch, cfg.epochs):
             t_epoch = time.perf_counter()
             gen, batches = self._epoch_batches(epoch)
@@ -247,15 +271,9 @@ class Trainer:
                 try:
                     parts.append(self.step_on(torch.stack(crops)))
                 except TrainingError as exc:
-                    kept = (
-                        f"The last good checkpoint (epoch {epoch}) is kept at "
-                        f"{self.checkpoint_path}"
-                        if self.checkpoint_path.is_file()
-                        else "No epoch had finished, so there is no checkpoint to resume from"
-                    )
                     raise TrainingError(
-                        f"{exc} at epoch {epoch + 1}, step {step}; training stopped. {kept}; "
-                        "try a lower --lr"
+                        f"{exc} at epoch {epoch + 1}, step {step}; training stopped. "
+                        f"{self._kept(epoch)}; try a lower learning rate (--lr)"
                     ) from exc
                 step_times.append((time.perf_counter() - t0) / len(crops))
                 per_image = float(np.mean(step_times[-20:]))
@@ -272,6 +290,16 @@ class Trainer:
                         1.0 / per_image,
                         remaining * per_image,
                     )
+                )
+            if not parts:  # every photo became unreadable since the run started
+                raise TrainingError(
+                    f"epoch {epoch + 1}: {self.data.unreadable_message(self._unreadable)}; "
+                    f"training stopped. {self._kept(epoch)}"
+                )
+            if not all(bool(torch.isfinite(p).all()) for p in self.net.parameters()):
+                raise TrainingError(
+                    f"the weights became NaN or infinite at epoch {epoch + 1}; training "
+                    f"stopped. {self._kept(epoch)}; try a lower learning rate (--lr)"
                 )
             train_mean = _mean_parts(parts)
             val = self.validate(report)
@@ -297,7 +325,8 @@ class Trainer:
         """Raise :class:`TrainingError` when the trained network, at full strength, crushes
         the validation photos (the first training photos when none are held out) to black
         or white, or darkens them: such a model is not saved."""
-        files = (self.data.val_files or self.data.train_files)[:CHECK_PHOTOS]
+        readable = [p for p in self.data.val_files if p not in self._unreadable]
+        files = (readable or self.data.train_files)[:CHECK_PHOTOS]
         kept = f"it was not saved (the run's checkpoint is kept at {self.checkpoint_path})"
         enhancer = snapshot_enhancer(self.net)  # one copy of the network for all the photos
         before, after = [], []
@@ -384,7 +413,8 @@ def train(
     checkpoint (model, optimiser, epoch, RNG state, history) is written atomically to
     ``run_dir``. ``cancel()`` is checked before every step; a cancelled run keeps the last
     completed epoch's checkpoint for ``resume=True``. Raises :class:`TrainingError` for too few
-    images, a missing checkpoint on resume, or a NaN/inf loss.
+    images or none that can be read, a missing checkpoint on resume, a NaN/inf loss or
+    weights (nothing is saved).
     """
     trainer = Trainer(config, run_dir=run_dir, resume=resume)
     with torch_threads(available_cores()):  # large convolutions with gradients: intra-op

@@ -5,8 +5,8 @@ Tensors are ``(3, H, W)`` float32 in [0, 1]; Pillow images are 8-bit RGB.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +83,8 @@ class Dataset:
     train_files: list[Path]
     val_files: list[Path]
     skipped: list[tuple[Path, str]]
+    folders: list[str] = field(default_factory=list)
+    """The folders (or files) the photos were found in, as the user named them."""
 
     @classmethod
     def from_folders(cls, folders: Sequence[str], val_every: int | None) -> Dataset:
@@ -95,7 +97,49 @@ class Dataset:
                 f"training needs at least {MIN_IMAGES}"
             )
         train, val = split_files(files, val_every or validation_every(len(files)))
-        return cls(train, val, skipped)
+        return cls(train, val, skipped, [str(f) for f in folders])
+
+    def require_readable(
+        self, load: Callable[[Path], object | None], unreadable: Mapping[Path, str]
+    ) -> None:
+        """Raise :class:`TrainingError` unless at least one training photo can be read.
+
+        ``load(path)`` reads a photo, or returns ``None`` for one it cannot read after
+        recording why in ``unreadable`` (and warning the user once). Training photos are
+        tried in order until one is read, so a normal run reads one photo more than it
+        would; when none can be read, the validation photos are tried too, so that the
+        message counts every unreadable file.
+        """
+        if any(load(path) is not None for path in self.train_files):
+            return
+        for path in self.val_files:
+            load(path)
+        raise TrainingError(self.unreadable_message(unreadable))
+
+    def unreadable_message(self, unreadable: Mapping[Path, str]) -> str:
+        """One line for a run with no photo to train on: where, how many of the files could
+        not be read, and the first one's reason."""
+        files = sorted([*self.train_files, *self.val_files])
+        bad = [p for p in files if p in unreadable]
+        where = ", ".join(self.folders) or "the training folders"
+        if not bad:
+            return f"no photo to train on in {where}"
+        first = bad[0]
+        return (
+            f"no photo in {where} can be read: {len(bad)} of {len(files)} files are "
+            f"unreadable (first: {_shown(first, self.folders)}: {unreadable[first]})"
+        )
+
+
+def _shown(path: Path, folders: Sequence[str]) -> str:
+    """``path`` relative to the folder it was found in, when it is inside one."""
+    for folder in folders:
+        try:
+            inside = path.relative_to(folder)
+        except ValueError:
+            continue
+        return str(inside) if inside.parts else path.name
+    return str(path)
 
 
 DARK_BELOW = 0.3
