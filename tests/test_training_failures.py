@@ -1,15 +1,20 @@
 """Training that cannot go on stops with one clear line and saves nothing it should not:
-no readable photo, a NaN loss or NaN weights (issue 20, item 5)."""
+no readable photo, a NaN loss or NaN weights, a full disk (issue 20, items 5 and 9)."""
 
 from __future__ import annotations
 
+import errno
+import shutil
+import types
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from safetensors import SafetensorError
 
+import zdce_core.weights
 from tests.conftest import dark_rgb, save_photo
 from zdce_core.cli import main
 from zdce_core.losses import LossParts, ZeroReferenceLoss
@@ -22,6 +27,9 @@ from zdce_core.training_config import (
     TrainingError,
     TrainWarning,
 )
+
+ENFORCE_FAIL = "[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534"
+"""What torch 2.x says when ``torch.save`` hits a full disk (no errno, no reason)."""
 
 
 def random_bytes_jpegs(folder: Path, names: list[str]) -> None:
@@ -147,3 +155,112 @@ def test_weights_that_become_nan_in_the_last_step_are_never_saved(data, tmp_path
         train(tiny(data), run_dir=tmp_path / "run", save_as=out)
     assert len(steps) == 2
     assert not out.exists() and not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+# item 9: a full disk
+
+
+def failing_second_save(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """``torch.save`` to a file works once, then writes half a file and raises ``error``."""
+    real = torch.save
+    calls: list[object] = []
+
+    def save(obj, f, *args, **kw):
+        if not isinstance(f, (str, Path)):
+            return real(obj, f, *args, **kw)  # in memory
+        calls.append(f)
+        if len(calls) < 2:
+            return real(obj, f, *args, **kw)
+        Path(f).write_bytes(b"PK\x03\x04 half a checkpoint")
+        raise error
+
+    monkeypatch.setattr(torch, "save", save)
+
+
+def run_two_epochs(data: Path, run_dir: Path) -> tuple[bytes, TrainingError]:
+    """Train for two epochs; the checkpoint's bytes after the first, and the error."""
+    first: list[bytes] = []
+
+    def keep(p: object) -> None:
+        if isinstance(p, EpochDone) and p.epoch == 1:
+            first.append((run_dir / "checkpoint.pt").read_bytes())
+
+    with pytest.raises(TrainingError) as stopped:
+        train(tiny(data, epochs=2), on_progress=keep, run_dir=run_dir)
+    return first[0], stopped.value
+
+
+def test_enospc_saving_a_checkpoint_keeps_the_previous_one(data, tmp_path, user_home, monkeypatch):
+    failing_second_save(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
+    run = tmp_path / "run"
+    before, error = run_two_epochs(data, run)
+    assert str(error) == (
+        f"cannot save the checkpoint to {run}: no space left on device; "
+        f"the checkpoint of epoch 1 is kept at {run / 'checkpoint.pt'}"
+    )
+    assert (run / "checkpoint.pt").read_bytes() == before
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.pt", "run.json"]  # no .part
+    assert torch.load(run / "checkpoint.pt", weights_only=True)["epoch"] == 1
+    assert not (user_home / "models").exists() or not any((user_home / "models").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("free", "reason"),
+    [(100, "no space left on device"), (10**12, f"the write failed ({ENFORCE_FAIL})")],
+)
+def test_torchs_enforce_fail_is_told_apart_by_the_free_space(
+    data, tmp_path, monkeypatch, free, reason
+):
+    failing_second_save(monkeypatch, RuntimeError(ENFORCE_FAIL))
+    real_usage = shutil.disk_usage
+    asked: list[Path] = []
+
+    def usage(path):
+        asked.append(Path(path))
+        return types.SimpleNamespace(total=10**12, used=0, free=free)
+
+    monkeypatch.setattr(shutil, "disk_usage", usage)
+    run = tmp_path / "run"
+    before, error = run_two_epochs(data, run)
+    monkeypatch.setattr(shutil, "disk_usage", real_usage)
+    assert str(error).startswith(f"cannot save the checkpoint to {run}: {reason}; ")
+    assert asked == [run] and (run / "checkpoint.pt").read_bytes() == before
+
+
+def test_other_errors_while_saving_are_not_disguised(data, tmp_path, monkeypatch):
+    failing_second_save(monkeypatch, RuntimeError("some bug"))
+    with pytest.raises(RuntimeError, match="some bug") as raised:
+        train(tiny(data, epochs=2), run_dir=tmp_path / "run")
+    assert not isinstance(raised.value, TrainingError)
+
+
+def test_a_denied_checkpoint_folder_says_so(data, tmp_path, monkeypatch):
+    def denied(*_a, **_k):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "run"))
+
+    monkeypatch.setattr(torch, "save", denied)
+    with pytest.raises(TrainingError) as stopped:
+        train(tiny(data), run_dir=tmp_path / "run")
+    assert str(stopped.value) == (
+        f"cannot save the checkpoint to {tmp_path / 'run'}: permission denied; "
+        "no checkpoint was written yet"
+    )
+
+
+def test_a_full_disk_saving_the_model_keeps_the_checkpoint(data, tmp_path, monkeypatch):
+    def full(*_a, **_k):
+        raise SafetensorError(
+            "Error while serializing: I/O error: No space left on device (os error 28)"
+        )
+
+    monkeypatch.setattr(zdce_core.weights, "save_file", full)
+    out = tmp_path / "models" / "m.safetensors"
+    with pytest.raises(TrainingError) as stopped:
+        train(tiny(data), run_dir=tmp_path / "run", save_as=out)
+    assert str(stopped.value) == (
+        f"cannot save the model to {out.parent}: no space left on device; the run's "
+        f"checkpoint is kept at {tmp_path / 'run' / 'checkpoint.pt'} (resume the run to save "
+        "the model)"
+    )
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["epoch"] == 1

@@ -9,7 +9,12 @@ in :mod:`zdce_core.training_runs`.
 from __future__ import annotations
 
 import copy
+import errno
+import io
 import math
+import os
+import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -19,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from safetensors import SafetensorError
 
 from zdce_core import nets
 from zdce_core.adjustments import FIXED_FULL
@@ -224,7 +230,8 @@ class Trainer:
 
     def save_checkpoint(self, epochs_done: int) -> Path:
         """Write the checkpoint after ``epochs_done`` epochs (atomically: the previous one
-        stays whole until the new one is complete)."""
+        stays whole until the new one is complete). Raises :class:`TrainingError` when it
+        cannot be written (a full disk, no permission)."""
         state = {
             "format": 1,
             "arch": self.net.arch,
@@ -237,7 +244,22 @@ class Trainer:
             "history": self.history,
         }
         info = RunInfo(self.run_dir, epochs_done, asdict(self.config), list(self.history))
-        return write_run(self.run_dir, state, info)
+        before = _identity(self.checkpoint_path)
+        try:
+            return write_run(self.run_dir, state, info)
+        except (OSError, RuntimeError, SafetensorError) as exc:
+            reason = _write_failure(exc, self.run_dir, lambda: _serialized_size(state))
+            if reason is None:
+                raise
+            after = _identity(self.checkpoint_path)
+            if after is None:
+                kept = "no checkpoint was written yet"
+            else:  # the checkpoint is written before run.json: it may be the new one
+                epoch = epochs_done - 1 if after == before else epochs_done
+                kept = f"the checkpoint of epoch {epoch} is kept at {self.checkpoint_path}"
+            raise TrainingError(
+                f"cannot save the checkpoint to {self.run_dir}: {reason}; {kept}"
+            ) from exc
 
     def run(
         self,
@@ -375,7 +397,76 @@ class Trainer:
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "trained_with": "zdce train",
         }
-        return save_model(self.net, path or user_models_dir() / f"{cfg.name}.safetensors", metadata)
+        target = path or user_models_dir() / f"{cfg.name}.safetensors"
+        try:
+            return save_model(self.net, target, metadata)
+        except (OSError, SafetensorError) as exc:
+            reason = _write_failure(exc, target.parent, lambda: 0)
+            if reason is None:
+                raise
+            kept = (
+                f"; the run's checkpoint is kept at {self.checkpoint_path} (resume the run to "
+                "save the model)"
+                if self.checkpoint_path.is_file()
+                else ""
+            )
+            raise TrainingError(
+                f"cannot save the model to {target.parent}: {reason}{kept}"
+            ) from exc
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """Which file is at ``path`` (device, inode, modification time), or ``None``."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns
+
+
+def _serialized_size(state: dict) -> int:
+    """The size in bytes of ``state`` as ``torch.save`` writes it."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getbuffer().nbytes
+
+
+def _os_reason(code: int | None, text: str) -> str:
+    """An OS error in words for the user: ``no space left on device`` for ENOSPC, else
+    the system's text for ``code`` (``text`` when there is none), starting lower case."""
+    if code == errno.ENOSPC:
+        return "no space left on device"
+    words = os.strerror(code) if code else text
+    return words[:1].lower() + words[1:]
+
+
+def _write_failure(exc: BaseException, folder: Path, size: Callable[[], int]) -> str | None:
+    """Why writing a file of ``size()`` bytes into ``folder`` failed with ``exc``, in words
+    for the user, or ``None`` when ``exc`` is not a failed write (a bug: let it propagate).
+
+    Only :class:`OSError` carries an errno. safetensors and torch report the OS error in
+    their message alone, so recognising them by their text is unavoidable here: safetensors
+    ends it with ``(os error N)``; torch's archive writer gives no reason at all
+    (``[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534`` on a full
+    disk), so a full disk is told from the free space left in ``folder``.
+    """
+    if isinstance(exc, OSError):
+        return _os_reason(exc.errno, exc.strerror or str(exc))
+    message = str(exc)
+    if isinstance(exc, SafetensorError):
+        found = re.search(r"\(os error (\d+)\)", message)
+        if found:
+            return _os_reason(int(found[1]), message)
+        return f"the write failed ({message})"
+    if isinstance(exc, RuntimeError) and (
+        "inline_container" in message or "PytorchStreamWriter" in message
+    ):
+        try:
+            full = shutil.disk_usage(folder).free < size()
+        except OSError:
+            full = False
+        return _os_reason(errno.ENOSPC, "") if full else f"the write failed ({message})"
+    return None
 
 
 def export_checkpoint(run_dir: Path, path: Path | None = None) -> Path:
@@ -414,7 +505,8 @@ def train(
     ``run_dir``. ``cancel()`` is checked before every step; a cancelled run keeps the last
     completed epoch's checkpoint for ``resume=True``. Raises :class:`TrainingError` for too few
     images or none that can be read, a missing checkpoint on resume, a NaN/inf loss or
-    weights (nothing is saved).
+    weights (nothing is saved), or a checkpoint or model that cannot be written (a full disk:
+    the previous checkpoint is kept whole).
     """
     trainer = Trainer(config, run_dir=run_dir, resume=resume)
     with torch_threads(available_cores()):  # large convolutions with gradients: intra-op
