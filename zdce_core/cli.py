@@ -37,23 +37,29 @@ def _parts_text(p: LossParts) -> str:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from zdce_core.model_store import list_models
+    """``zdce models``: a line per model with its architecture, epochs and date, or
+    ``unreadable: REASON`` for a file that is not a usable model (a named pipe is never
+    opened). Names, metadata and paths are printed with control characters escaped."""
+    from zdce_core.model_store import list_models, printable
 
     entries = list_models()
     if not entries:
         print("no models installed (the bundled default model is missing)")
         return EXIT_OK
     for entry in entries:
-        meta = entry.metadata()
-        arch = meta.get(
-            "arch", "reference checkpoint" if entry.path.suffix != ".safetensors" else "?"
-        )
-        details = [arch]
-        if "epochs" in meta:
-            details.append(f"{meta['epochs']} epochs")
-        if "date" in meta:
-            details.append(meta["date"])
-        print(f"{entry.name:24s} {entry.source.value:8s} {', '.join(details):40s} {entry.path}")
+        info = entry.info()
+        if not info.readable:
+            details = [info.status]
+        else:
+            meta = info.metadata
+            pth = entry.path.suffix.lower() != ".safetensors"
+            details = [meta.get("arch", "reference checkpoint" if pth else "?")]
+            if "epochs" in meta:
+                details.append(f"{meta['epochs']} epochs")
+            if "date" in meta:
+                details.append(meta["date"])
+        name, text = printable(entry.name), printable(", ".join(details))
+        print(f"{name:24s} {entry.source.value:8s} {text:40s} {printable(str(entry.path))}")
     return EXIT_OK
 
 

@@ -155,7 +155,8 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
         if not path.is_file():
             raise WeightsError("no such file")
         if path.suffix.lower() == ".safetensors":
-            return model_from_state(load_file(path), read_metadata(path), path)
+            metadata = read_metadata(path)  # first: says why a hostile header is unreadable
+            return model_from_state(load_file(path), metadata, path)
         try:
             with warnings.catch_warnings():  # torch warns about pickle protocols on stderr
                 warnings.simplefilter("ignore")

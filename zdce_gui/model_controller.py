@@ -10,7 +10,7 @@ from PySide6.QtGui import QDesktopServices
 
 from zdce_core.device import describe_devices
 from zdce_core.enhancer import Enhancer
-from zdce_core.model_store import import_model, list_models, user_models_dir
+from zdce_core.model_store import import_model, list_models, printable, user_models_dir
 from zdce_core.weights import WeightsError, load_model
 from zdce_gui.model_manager import ModelManager
 from zdce_gui.training_dialog import TrainingDialog
@@ -52,18 +52,23 @@ class ModelController(QObject):
         combo.blockSignals(False)
 
     def refresh(self, select: Path | None = None) -> None:
-        """List the models again, keeping (or choosing) ``select`` or the current one."""
+        """List the models again, keeping (or choosing) ``select`` or the current one.
+
+        Files that are not usable models (a named pipe, a broken header: see
+        :meth:`~zdce_core.model_store.ModelEntry.info`, which never opens a non-regular file)
+        are left out; Model → Manage… lists them with the reason."""
         combo = self.ui.model_combo
         current = select or combo.currentData()
         combo.blockSignals(True)
         combo.clear()
         for entry in list_models():
-            combo.addItem(entry.label, str(entry.path))
+            if entry.info().readable:
+                combo.addItem(entry.label, str(entry.path))
         current = None if current is None else str(current)
         if current is not None and not Path(current).is_file():
-            current = None  # renamed or deleted meanwhile
+            current = None  # renamed or deleted meanwhile (or not a regular file)
         if current is not None and combo.findData(current) < 0:
-            combo.addItem(Path(current).name, current)
+            combo.addItem(printable(Path(current).name), current)
         index = combo.findData(current) if current is not None else 0
         combo.setCurrentIndex(max(index, 0))
         combo.blockSignals(False)

@@ -1,5 +1,7 @@
 """Model → Manage…: the bundled and the user's models with their model cards; rename, delete
-and export the user's."""
+and export the user's. A file that is not a usable model (a named pipe, a broken header) is
+listed greyed with the reason and can be deleted; listing never opens a file that is not a
+regular file, so nothing here can block the GUI thread."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -22,10 +25,12 @@ from PySide6.QtWidgets import (
 
 from zdce_core.model_store import (
     ModelEntry,
+    ModelInfo,
     ModelSource,
     delete_model,
     export_model,
     list_models,
+    printable,
     rename_model,
 )
 from zdce_gui.dialogs import Asker
@@ -50,10 +55,19 @@ CARD_FIELDS = (
 )
 
 
-def model_card_html(entry: ModelEntry) -> str:
-    """The metadata of ``entry`` as an HTML table (losses shown by component)."""
-    meta = entry.metadata()
-    rows = [f"<tr><td><b>File</b></td><td>{html.escape(str(entry.path))}</td></tr>"]
+def _cell(text: str) -> str:
+    return html.escape(printable(text))
+
+
+def model_card_html(entry: ModelEntry, info: ModelInfo | None = None) -> str:
+    """The metadata of ``entry`` as an HTML table (losses shown by component), or why its
+    file cannot be read; ``info``: :meth:`ModelEntry.info`, when already read. Control
+    characters in names and values are shown escaped."""
+    info = info or entry.info()
+    meta = info.metadata
+    rows = [f"<tr><td><b>File</b></td><td>{_cell(str(entry.path))}</td></tr>"]
+    if not info.readable:
+        rows.append(f"<tr><td><b>Unreadable</b></td><td>{_cell(info.reason)}</td></tr>")
     for key, label in CARD_FIELDS:
         if key not in meta:
             continue
@@ -64,13 +78,16 @@ def model_card_html(entry: ModelEntry) -> str:
                 value = ", ".join(
                     f"{LOSS_NAMES.get(k, k)} {float(v):.4f}" for k, v in parts.items()
                 )
-            except (ValueError, TypeError, AttributeError):
+            except (ValueError, TypeError, AttributeError, RecursionError):
                 pass
-        rows.append(f"<tr><td><b>{label}</b></td><td>{html.escape(str(value))}</td></tr>")
+        rows.append(f"<tr><td><b>{label}</b></td><td>{_cell(str(value))}</td></tr>")
     kind = "bundled with the app" if entry.source is ModelSource.BUNDLED else "yours"
-    return (
-        f"<h3>{html.escape(entry.name)} ({kind})</h3><table cellpadding=3>{''.join(rows)}</table>"
-    )
+    return f"<h3>{_cell(entry.name)} ({kind})</h3><table cellpadding=3>{''.join(rows)}</table>"
+
+
+def item_text(entry: ModelEntry, info: ModelInfo) -> str:
+    """A list row: ``"night (yours)"``, or ``"x (yours) — unreadable: REASON"``."""
+    return entry.label if info.readable else f"{entry.label} — {printable(info.status)}"
 
 
 class ModelManager(QDialog):
@@ -111,10 +128,17 @@ class ModelManager(QDialog):
         self.refresh()
 
     def refresh(self, select: str | None = None) -> None:
+        """List the models again (reading each header: only regular files are opened)."""
         self.entries = list_models()
+        self.infos = [entry.info() for entry in self.entries]
+        grey = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         self.list.clear()
-        for entry in self.entries:
-            self.list.addItem(QListWidgetItem(entry.label))
+        for entry, info in zip(self.entries, self.infos, strict=True):
+            item = QListWidgetItem(item_text(entry, info))
+            if not info.readable:
+                item.setForeground(grey)
+                item.setToolTip(printable(info.status))
+            self.list.addItem(item)
         names = [e.name for e in self.entries]
         self.list.setCurrentRow(names.index(select) if select in names else 0)
         self.show_card()
@@ -123,13 +147,19 @@ class ModelManager(QDialog):
         row = self.list.currentRow()
         return self.entries[row] if 0 <= row < len(self.entries) else None
 
+    def selected_info(self) -> ModelInfo | None:
+        row = self.list.currentRow()
+        return self.infos[row] if 0 <= row < len(self.infos) else None
+
     def show_card(self) -> None:
-        entry = self.selected()
-        self.card.setHtml(model_card_html(entry) if entry else "No models installed.")
+        """The selected model's card; rename and delete for the user's models (readable or
+        not), export for readable ones."""
+        entry, info = self.selected(), self.selected_info()
+        self.card.setHtml(model_card_html(entry, info) if entry else "No models installed.")
         mine = entry is not None and entry.source is ModelSource.USER
         self.rename_button.setEnabled(mine)
         self.delete_button.setEnabled(mine)
-        self.export_button.setEnabled(entry is not None)
+        self.export_button.setEnabled(info is not None and info.readable)
 
     def ask_rename(self) -> None:
         entry = self.selected()
@@ -141,18 +171,25 @@ class ModelManager(QDialog):
 
     def rename(self, entry: ModelEntry, new_name: str) -> None:
         self._run(
-            lambda: rename_model(entry.name, new_name).stem,
+            lambda: rename_model(entry, new_name).stem,
             "Cannot rename",
             done=lambda stem: (self.refresh(select=stem), self.models_changed.emit()),
         )
 
     def ask_delete(self) -> None:
-        entry = self.selected()
-        if entry is not None and self.asker.confirm(
-            "Delete model", f"Delete the model “{entry.name}”? This cannot be undone."
-        ):
+        """Delete the selected user model after asking (an unreadable file as well)."""
+        entry, info = self.selected(), self.selected_info()
+        if entry is None or info is None:
+            return
+        question = (
+            f"Delete the model “{printable(entry.name)}”? This cannot be undone."
+            if info.readable
+            else f"Delete the unreadable file “{printable(entry.path.name)}” "
+            f"({printable(info.reason)})? This cannot be undone."
+        )
+        if self.asker.confirm("Delete model", question):
             self._run(
-                lambda: delete_model(entry.name),
+                lambda: delete_model(entry),
                 "Cannot delete",
                 done=lambda _r: (self.refresh(), self.models_changed.emit()),
             )

@@ -1,0 +1,130 @@
+"""Model → Manage… with hostile files in the model folder (issue 20, item 12): they are listed
+greyed with the reason, can be deleted with the real Delete button, and a named pipe never
+blocks the GUI thread."""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+
+from tests.conftest import brightening_net
+from zdce_core.model_store import user_models_dir
+from zdce_core.weights import save_model
+from zdce_gui.dialogs import ScriptedAsker
+from zdce_gui.model_manager import ModelManager
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+
+
+@pytest.fixture(autouse=True)
+def no_hang() -> Iterator[None]:
+    """A test that blocks (a named pipe opened on the GUI thread) dumps its stacks and ends the
+    run instead of hanging it."""
+    faulthandler.dump_traceback_later(60, exit=True, file=sys.stderr)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture
+def hostile_folder(user_home: Path) -> Path:
+    """A good model, a safetensors header that is a JSON list, and (where possible) a FIFO."""
+    folder = user_models_dir()
+    save_model(brightening_net(), folder / "good.safetensors", {"date": "2024\x1b[2J"})
+    raw = json.dumps([1, 2]).encode()
+    (folder / "list.safetensors").write_bytes(len(raw).to_bytes(8, "little") + raw)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(folder / "x.safetensors")
+    return folder
+
+
+class RecordingAsker(ScriptedAsker):
+    """A :class:`ScriptedAsker` that also keeps the questions' text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.questions: list[str] = []
+
+    def confirm(self, title: str, question: str) -> bool:
+        self.questions.append(question)
+        return super().confirm(title, question)
+
+
+def open_manager(qtbot, asker: ScriptedAsker) -> ModelManager:
+    manager = ModelManager(asker=asker)
+    qtbot.addWidget(manager)
+    manager.show()
+    return manager
+
+
+def row_of(manager: ModelManager, name: str) -> int:
+    return next(i for i, e in enumerate(manager.entries) if e.name == name)
+
+
+def delete_with_button(manager: ModelManager, qtbot, name: str) -> None:
+    manager.list.setCurrentRow(row_of(manager, name))
+    assert manager.delete_button.isEnabled()
+    manager.asker.answers.append(True)  # type: ignore[attr-defined]
+    with qtbot.waitSignal(manager.models_changed, timeout=10_000):
+        qtbot.mouseClick(manager.delete_button, Qt.MouseButton.LeftButton)
+
+
+@needs_fifo
+def test_unreadable_files_are_listed_greyed_and_deleted_with_the_button(hostile_folder, qtbot):
+    asker = RecordingAsker()
+    manager = open_manager(qtbot, asker)
+    texts = [manager.list.item(i).text() for i in range(manager.list.count())]
+    grey = manager.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+    fifo_row, list_row = row_of(manager, "x"), row_of(manager, "list")
+    assert texts[fifo_row] == "x (yours) — unreadable: not a file but a named pipe (FIFO)"
+    assert texts[list_row] == "list (yours) — unreadable: the header is a list, not a JSON object"
+    for row in (fifo_row, list_row):
+        assert manager.list.item(row).foreground().color() == grey
+    assert "unreadable" not in texts[row_of(manager, "good")]
+
+    manager.list.setCurrentRow(fifo_row)
+    assert "named pipe" in manager.card.toPlainText()
+    assert not manager.export_button.isEnabled()
+    assert manager.rename_button.isEnabled()
+    delete_with_button(manager, qtbot, "x")
+    assert asker.questions[-1].startswith(
+        "Delete the unreadable file “x.safetensors” (not a file but a named pipe (FIFO))?"
+    )
+    assert not (hostile_folder / "x.safetensors").exists()
+    delete_with_button(manager, qtbot, "list")
+    assert not (hostile_folder / "list.safetensors").exists()
+    assert [e.name for e in manager.entries if e.source.value == "user"] == ["good"]
+    assert asker.shown == []  # no error box
+
+    manager.list.setCurrentRow(row_of(manager, "good"))
+    card = manager.card.toPlainText()
+    assert "2024\\x1b[2J" in card and "\x1b" not in card
+    assert manager.export_button.isEnabled()
+
+
+def test_a_declined_delete_keeps_the_file(hostile_folder, qtbot):
+    manager = open_manager(qtbot, ScriptedAsker())
+    manager.list.setCurrentRow(row_of(manager, "list"))
+    manager.asker.answers.append(False)  # type: ignore[attr-defined]
+    qtbot.mouseClick(manager.delete_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(50)
+    assert (hostile_folder / "list.safetensors").exists()
+
+
+@needs_fifo
+def test_the_main_window_offers_only_readable_models(hostile_folder, make_window):
+    window = make_window()
+    combo = window.ui.model_combo
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    assert "good (yours)" in labels and "bright (yours)" in labels
+    assert not any(label.startswith(("x ", "list ")) for label in labels)
+    window.ui.manage_action.trigger()
+    manager = next(m for m in window.findChildren(ModelManager) if m.isVisible())
+    assert any(e.name == "x" for e in manager.entries)
