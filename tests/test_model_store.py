@@ -1,5 +1,6 @@
-"""Hostile files in the model folder (issue 20, item 12): listed as "unreadable: reason",
-never blocking on a named pipe, printed with control characters escaped."""
+"""Hostile files in the model folder (issue 20, item 12) and the one rule for model names
+(issue 20, item 14): listed as "unreadable: reason", never blocking on a named pipe, printed
+with control characters escaped; a bad name refused by every front end with the rule."""
 
 from __future__ import annotations
 
@@ -13,21 +14,27 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import brightening_net
+from zdce_core import training
 from zdce_core.cli import main
 from zdce_core.errors import ModelFileError, WeightsError
 from zdce_core.model_store import (
+    MODEL_NAME_RULE,
     ModelSource,
     ModelState,
     UnreadableModelError,
+    check_model_name,
     delete_model,
     export_model,
+    import_model,
     list_models,
     open_model,
     printable,
     read_metadata,
+    rename_model,
     resolve_model,
     user_models_dir,
 )
+from zdce_core.training_config import Preset, preset_config
 from zdce_core.weights import save_model
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
@@ -188,6 +195,102 @@ def test_printable_escapes_only_controls():
         printable("a\nb\tc\x00\x7f\x85\u2028\u2066") == "a\\x0ab\\x09c\\x00\\x7f\\x85\\u2028\\u2066"
     )
     assert printable("\udcff") == "\\xff"
+
+
+# -- item 14: one rule for names ------------------------------------------------------------------
+
+BAD_NAMES = [
+    ("../../../escape", "path separator '/'"),
+    ("/tmp/anywhere", "path separator '/'"),
+    ("sub/dir", "path separator '/'"),
+    ("sub\\dir", "path separator '\\'"),
+    (".hidden", "starts with a dot"),
+    ("..evil", "starts with a dot"),
+    ("a..b", "holds '..'"),
+    ("", "empty"),
+    ("   ", "empty"),
+    ("x" * 300, "300 characters"),
+    ("夜" * 90, "too long for a file name"),
+    ("tab\there", "'\\x09'"),
+    ("clear\x1b[2J", "'\\x1b'"),
+    ("a:b", "':'"),
+    ("con", "device name on Windows"),
+]
+GOOD_NAMES = ["night", "Night shots 2024", "Nacht-über_Köln", "夜景", "हिंदी", "v1.2 (b)", "a+b,c"]
+
+
+@pytest.mark.parametrize(("name", "why"), BAD_NAMES, ids=lambda v: repr(v)[:16])
+def test_bad_model_names_are_refused_with_the_rule(name, why):
+    with pytest.raises(ModelFileError) as caught:
+        check_model_name(name)
+    message = str(caught.value)
+    assert why in message and MODEL_NAME_RULE in message and "\x1b" not in message
+    assert len(message) < 400  # a 300-character name is not repeated
+
+
+@pytest.mark.parametrize("name", GOOD_NAMES)
+def test_good_model_names_are_kept(name):
+    assert check_model_name(f"  {name} ") == name
+
+
+def test_names_are_composed_unicode():
+    assert check_model_name("Ko\u0308ln") == "K\u00f6ln"
+
+
+@pytest.mark.parametrize(("name", "why"), BAD_NAMES, ids=lambda v: repr(v)[:16])
+def test_train_refuses_a_bad_name_before_any_work(tmp_path, monkeypatch, capsys, name, why):
+    def no_training(*_a, **_k):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(training, "train", no_training)
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    assert main(["train", str(tmp_path), "--name", name]) == 2
+    err = capsys.readouterr().err
+    assert "--name:" in err and why in err and MODEL_NAME_RULE in err
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_the_training_configuration_refuses_a_bad_name():
+    for name, _why in BAD_NAMES:
+        with pytest.raises(ModelFileError, match="not a usable model name"):
+            preset_config(Preset.FINE_TUNE, ["x"], name).validate()
+    with pytest.raises(ValueError, match="spaces at its ends"):
+        preset_config(Preset.FINE_TUNE, ["x"], " night").validate()
+    preset_config(Preset.FINE_TUNE, ["x"], "Nacht über Köln").validate()
+
+
+def test_import_refuses_a_file_whose_name_is_not_a_model_name(user_home, tmp_path):
+    for file_name in ("..evil.safetensors", ".hidden.safetensors", "a\x1b[2J.safetensors"):
+        source = save_model(brightening_net(), tmp_path / file_name)
+        with pytest.raises(ModelFileError, match="rename the file first") as caught:
+            import_model(source)
+        assert MODEL_NAME_RULE in str(caught.value) and "\x1b" not in str(caught.value)
+    (tmp_path / "model.bin").write_bytes(b"x")
+    with pytest.raises(ModelFileError, match=r"ends in \.safetensors"):
+        import_model(tmp_path / "model.bin")
+    assert not user_models_dir().exists() or not any(user_models_dir().iterdir())
+    assert import_model(save_model(brightening_net(), tmp_path / "Köln 2.safetensors")).is_file()
+
+
+def test_rename_refuses_bad_names_without_a_raw_os_error(user_home):
+    path = save_model(brightening_net(), user_models_dir() / "night.safetensors")
+    for name, why in BAD_NAMES:
+        with pytest.raises(ModelFileError, match="not a usable model name") as caught:
+            rename_model("night", name)
+        assert why in str(caught.value)
+    assert path.is_file() and sorted(p.name for p in user_models_dir().iterdir()) == [path.name]
+    assert rename_model("night", "Nacht (Köln)").name == "Nacht (Köln).safetensors"
+
+
+def test_export_refuses_a_name_that_would_not_import_back(user_home, tmp_path):
+    save_model(brightening_net(), user_models_dir() / "night.safetensors")
+    entry = user_entry("night")
+    for name in (".hidden", "..evil.safetensors", "x" * 150):
+        with pytest.raises(ModelFileError, match="cannot export as"):
+            export_model(entry, tmp_path / name)
+    assert sorted(tmp_path.iterdir()) == []
+    assert export_model(entry, tmp_path / "night copy").name == "night copy.safetensors"
 
 
 def test_entries_name_the_exact_file(user_home):

@@ -190,11 +190,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         if key not in ("spa", "exp", "col", "tv") or not value:
             raise UsageError(f"--loss-weight wants spa|exp|col|tv=NUMBER, got {item!r}")
         weights[key] = float(value)
+    from zdce_core.model_store import check_model_name
+
+    try:
+        name = check_model_name(args.name)  # before any work: it names files and folders
+    except ValueError as exc:
+        raise UsageError(f"--name: {exc}") from exc
     preset = Preset.REFERENCE if args.from_scratch else Preset(args.preset)
     config = preset_config(
         preset,
         data=[str(Path(d)) for d in args.folders],
-        name=args.name,
+        name=name,
         arch=args.arch,
         base=args.base,
         epochs=args.epochs,

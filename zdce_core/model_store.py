@@ -7,6 +7,9 @@ built to crash a parser, names and metadata with terminal escapes. Listing never
 that is not a regular file (a FIFO would block), reading a header turns every failure into an
 "unreadable: reason" state (:class:`ModelInfo`), and :func:`printable` escapes control
 characters before a name or a metadata value reaches a terminal.
+
+One rule for model names (:func:`check_model_name`) serves the command line, the app, imports,
+renames and exports: a name becomes a file name in the model folder, so it must stay there.
 """
 
 from __future__ import annotations
@@ -70,13 +73,60 @@ def printable(text: str) -> str:
     )
 
 
+# -- model names --------------------------------------------------------------------------------
+
+MAX_NAME_CHARS = 100
+MAX_NAME_BYTES = 200
+"""A name's UTF-8 bytes: with the extension and the folder's temporaries it stays well within
+the 255-byte limit of file systems."""
+NAME_PUNCTUATION = "-_.,()+"
+MODEL_NAME_RULE = (
+    f"a model name has 1 to {MAX_NAME_CHARS} letters, digits, spaces and "
+    f"{' '.join(NAME_PUNCTUATION)}, and does not start with a dot or hold '..'"
+)
+_WINDOWS_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)]
+)
+
+
+def _name_problem(name: str) -> str | None:
+    """Why ``name`` (stripped, NFC) cannot be a model name, or ``None`` when it can."""
+    if not name:
+        return "it is empty"
+    if len(name) > MAX_NAME_CHARS:
+        return f"it is {len(name)} characters long"
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > MAX_NAME_BYTES:
+        return f"it is too long for a file name ({size} bytes in UTF-8, at most {MAX_NAME_BYTES})"
+    for c in name:
+        if not (c == " " or c in NAME_PUNCTUATION or unicodedata.category(c)[0] in "LMN"):
+            what = "a path separator" if c in "/\\" else "the character"
+            return f"it holds {what} '{printable(c)}'"
+    if name.startswith("."):
+        return "it starts with a dot"
+    if ".." in name:
+        return "it holds '..'"
+    if name.split(".")[0].upper().rstrip() in _WINDOWS_RESERVED:
+        return f"{name.split('.')[0]!r} is a device name on Windows"
+    return None
+
+
+def _shown_name(name: str) -> str:
+    """``name`` quoted for a message: control characters escaped, a long one cut."""
+    return "'" + printable(name if len(name) <= 40 else name[:40] + "…") + "'"
+
+
 def check_model_name(name: str) -> str:
-    """``name`` stripped, if usable as a file name; raises :class:`ModelFileError`
-    (a ``ValueError``) otherwise."""
-    name = name.strip()
-    if not name or name.startswith(".") or any(c in name for c in '/\\:*?"<>|\0'):
-        raise ModelFileError(f"{name!r} is not a usable model name")
-    return name
+    """``name`` without spaces at its ends and in composed Unicode form (NFC), if usable as a
+    model name (see :data:`MODEL_NAME_RULE`); raises :class:`ModelFileError` (a
+    ``ValueError``) whose message says why not and which names are allowed."""
+    cleaned = unicodedata.normalize("NFC", name.strip())
+    problem = _name_problem(cleaned)
+    if problem:
+        raise ModelFileError(
+            f"{_shown_name(cleaned)} is not a usable model name ({problem}): {MODEL_NAME_RULE}"
+        )
+    return cleaned
 
 
 # -- reading a model file's kind and header -----------------------------------------------------
@@ -357,12 +407,25 @@ def delete_model(model: str | ModelEntry) -> None:
 def import_model(path: str | os.PathLike[str]) -> Path:
     """Check that ``path`` loads as a model, then copy it into the user model folder
     (atomically; an existing model of that name is not replaced). Returns the new path.
-    Raises ``WeightsError`` for a broken model and :class:`ModelFileError` for a name clash
-    or a folder that cannot be written. Temporaries left there by a killed import or training
-    are removed first."""
+    Raises ``WeightsError`` for a broken model and :class:`ModelFileError` for a file name
+    that is not a usable model name (see :func:`check_model_name`), an extension other than
+    ``.safetensors``, ``.pth`` or ``.pt``, a name clash or a folder that cannot be written.
+    Temporaries left there by a killed import or training are removed first."""
     from zdce_core.weights import load_model
 
     source = Path(path)
+    if source.suffix.lower() not in MODEL_SUFFIXES:
+        raise ModelFileError(
+            f"cannot import {printable(source.name)}: a model file ends in "
+            f"{', '.join(MODEL_SUFFIXES)}"
+        )
+    try:
+        check_model_name(source.stem)
+    except ModelFileError as exc:
+        raise ModelFileError(
+            f"cannot import {printable(source.name)} under its file name; rename the file "
+            f"first: {exc}"
+        ) from None
     load_model(source)  # refuses broken, hostile or saturated weights with the reason
     target = user_models_dir() / source.name
     if target.exists():
@@ -381,11 +444,16 @@ def import_model(path: str | os.PathLike[str]) -> Path:
 
 def export_model(entry: ModelEntry, target: str | os.PathLike[str]) -> Path:
     """Copy ``entry``'s file to ``target`` (atomically: a half-copied file never appears);
-    temporaries a killed export left in that folder are removed first; an unreadable model
-    is not exported."""
+    temporaries a killed export left in that folder are removed first. The exported file's
+    name must be a usable model name (:func:`check_model_name`), so that it imports back
+    under that name; an unreadable model is not exported."""
     target = Path(target)
     if target.suffix.lower() != entry.path.suffix.lower():
         target = target.with_name(target.name + entry.path.suffix)
+    try:
+        check_model_name(target.stem)
+    except ModelFileError as exc:
+        raise ModelFileError(f"cannot export as {printable(target.name)}: {exc}") from None
     info = entry.info()
     if not info.readable:
         raise ModelFileError(f"cannot export {printable(entry.path.name)}: {info.status}")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zdce_core.errors import UserFacingError
+from zdce_core.model_store import check_model_name
 
 if TYPE_CHECKING:
     from zdce_core.losses import LossParts
@@ -78,7 +79,10 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` for values that make no sense or would wreck the model
-        (a learning rate of 1000 trains a model that blacks out every photo)."""
+        (a learning rate of 1000 trains a model that blacks out every photo), and
+        :class:`~zdce_core.errors.ModelFileError` (a ``ValueError``) for a name that
+        :func:`~zdce_core.model_store.check_model_name` refuses: the name becomes a file in the
+        model folder and a training-run folder."""
         for name, value, low, high in (
             ("epochs", self.epochs, 1, 100_000),
             ("batch size", self.batch_size, 1, 1024),
@@ -95,6 +99,11 @@ class TrainConfig:
                 raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
         if self.crop % 16:
             raise ValueError(f"crop must be a multiple of 16, got {self.crop}")
+        if check_model_name(self.name) != self.name:  # raises for an unusable name
+            raise ValueError(
+                f"the model name {self.name!r} has spaces at its ends or is not in composed "
+                f"Unicode form: use {check_model_name(self.name)!r}"
+            )
 
 
 @dataclass(frozen=True)

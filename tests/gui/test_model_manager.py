@@ -1,6 +1,6 @@
-"""Model → Manage… with hostile files in the model folder (issue 20, item 12): they are listed
-greyed with the reason, can be deleted with the real Delete button, and a named pipe never
-blocks the GUI thread."""
+"""Model → Manage… with hostile files in the model folder (issue 20, items 12 and 14): they are
+listed greyed with the reason, can be deleted with the real Delete button, and a named pipe
+never blocks the GUI thread; renames to a bad name say which names are allowed."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 
 from tests.conftest import brightening_net
-from zdce_core.model_store import user_models_dir
+from zdce_core.model_store import MODEL_NAME_RULE, user_models_dir
 from zdce_core.weights import save_model
 from zdce_gui.dialogs import ScriptedAsker
 from zdce_gui.model_manager import ModelManager
@@ -116,6 +116,20 @@ def test_a_declined_delete_keeps_the_file(hostile_folder, qtbot):
     qtbot.mouseClick(manager.delete_button, Qt.MouseButton.LeftButton)
     qtbot.wait(50)
     assert (hostile_folder / "list.safetensors").exists()
+
+
+def test_renaming_to_a_bad_name_says_which_names_are_allowed(hostile_folder, qtbot):
+    asker = ScriptedAsker()
+    manager = open_manager(qtbot, asker)
+    for bad in ("../../escape", ".hidden", "x" * 300):
+        manager.list.setCurrentRow(row_of(manager, "good"))
+        asker.answers.append(bad)
+        qtbot.mouseClick(manager.rename_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(asker.shown), timeout=10_000)
+        title, message = asker.shown.pop()
+        assert title == "Cannot rename" and MODEL_NAME_RULE in message
+    assert (hostile_folder / "good.safetensors").is_file()
+    assert not (hostile_folder.parent / "escape.safetensors").exists()
 
 
 @needs_fifo
