@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, TiffImagePlugin, UnidentifiedImageError
 
 from zdce_core.atomic import TargetExists, atomic_path
 from zdce_core.deep_colour import orient, read_deep, write_png16, write_tiff16
@@ -212,9 +212,7 @@ def read_image(
             with Image.open(path) as img:
                 if img.format not in READ_FORMATS:
                     raise ImageReadError(f"unsupported image format {img.format}")
-                reduced = img.mode in ("RGB", "RGBA") and any(
-                    "16" in str(tile.args) for tile in img.tile
-                )
+                reduced = _sixteen_bit_colour(img)
                 in_file = img.size
                 if at_least is not None and img.format == "JPEG":
                     scale = at_least / max(in_file)
@@ -276,6 +274,27 @@ def _reason(exc: BaseException) -> str:
     """The decoder's message on one line, or the exception's name when it has none."""
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
+
+
+PNG_16BIT_RAWMODES = frozenset({"RGB;16B", "RGBA;16B"})
+"""Pillow's raw modes for a 16-bit RGB(A) PNG, which it decodes at 8 bits."""
+TIFF_BITS_PER_SAMPLE = 258
+
+
+def _sixteen_bit_colour(img: ImageFile.ImageFile) -> bool:
+    """Whether ``img`` is a 16-bit RGB(A) PNG or TIFF that Pillow decodes at 8 bits (then
+    :func:`_full_depth` reads it again). Decided by format and the file's own bit depth:
+    PNG by Pillow's raw mode of the pixel data, TIFF by its BitsPerSample tag."""
+    if img.mode not in ("RGB", "RGBA") or not img.tile:
+        return False
+    if img.format == "PNG":
+        args = img.tile[0].args
+        rawmode = args if isinstance(args, str) else args[0] if args else None
+        return rawmode in PNG_16BIT_RAWMODES
+    if isinstance(img, TiffImagePlugin.TiffImageFile):
+        bits = img.tag_v2.get(TIFF_BITS_PER_SAMPLE)
+        return 16 in (bits if isinstance(bits, tuple) else (bits,))
+    return False
 
 
 def _full_depth(path: Path, fmt: str, orientation: int) -> tuple[np.ndarray | None, list[str]]:
