@@ -125,7 +125,11 @@ def write_tiff16(
     dpi: tuple[float, float] | None = None,
 ) -> None:
     """Write ``pixels`` as a 16-bit, zlib-compressed TIFF with its colour profile,
-    resolution and capture metadata (camera, lens, date, exposure) in the first directory."""
+    resolution and capture metadata (camera, lens, date, exposure) in the first directory.
+
+    ``software=False``: tifffile otherwise writes its own Software tag (305) and logs "not
+    writing extratag 305" when the photo's EXIF brings one; the photo's own is kept instead.
+    """
     tifffile.imwrite(
         path,
         np.ascontiguousarray(pixels),
@@ -137,4 +141,5 @@ def write_tiff16(
         resolutionunit="INCH" if dpi else None,
         extratags=_tiff_tags(exif),
         metadata=None,
+        software=False,
     )
