@@ -3,4 +3,5 @@
 This package never imports Qt or ``zdce_gui``.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+"""The version, in this one place (pyproject.toml and build.spec read it)."""
