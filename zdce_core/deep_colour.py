@@ -14,6 +14,7 @@ import struct
 import zlib
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import imagecodecs
 import numpy as np
@@ -39,13 +40,14 @@ TIFF_EP_TAGS = {  # tag: (tifffile dtype, where it lives in a Pillow Exif: 0 = I
 """The capture metadata copied into a 16-bit TIFF's first directory."""
 
 
-def read_deep(path: Path, fmt: str) -> np.ndarray:
-    """The pixels of a 16-bit RGB(A) ``fmt`` (``"PNG"`` or ``"TIFF"``) file at full depth,
-    first image only, as stored (orientation not applied)."""
+def read_deep(source: BinaryIO, fmt: str) -> np.ndarray:
+    """The pixels of a 16-bit RGB(A) ``fmt`` (``"PNG"`` or ``"TIFF"``) file open as
+    ``source`` at full depth, first image only, as stored (orientation not applied)."""
+    source.seek(0)
     if fmt == "PNG":
-        pixels = imagecodecs.png_decode(path.read_bytes())
+        pixels = imagecodecs.png_decode(source.read())
     else:
-        pixels = tifffile.imread(path, key=0)
+        pixels = tifffile.imread(source, key=0)
     if pixels.ndim != 3 or pixels.shape[2] not in (3, 4) or pixels.dtype != np.uint16:
         raise ValueError(f"expected 16-bit RGB(A), got {pixels.dtype} {pixels.shape}")
     return pixels

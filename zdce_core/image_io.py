@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, TiffImagePlugin, UnidentifiedImageError
@@ -168,13 +171,57 @@ def _to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None, bool]:
     return np.asarray(img if mode == "RGB" else img.convert("RGB")), None, False
 
 
-def _read_raw(path: Path, at_least: int | None, white_balance: WhiteBalance) -> Photo:
-    """A camera RAW file as a 16-bit :class:`Photo` (see :mod:`zdce_core.raw_io`); previews
-    (``at_least``) use LibRaw's half-size decode when it is still that long."""
-    pixels, full = decode_raw(path, at_least is not None, white_balance)
+FILE_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+"""What a path that is not a regular file is, as the reason says it."""
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` open for reading in binary, checked to be a regular file at the moment it is
+    opened; raises :class:`ImageReadError` ("not a regular file (a named pipe)", "file not
+    found", "permission denied") otherwise.
+
+    The open is non-blocking, so a file swapped for a FIFO after discovery (which would block
+    an ordinary open until a writer came) is refused at once; the descriptor's ``fstat``, not
+    the path's, decides, so nothing can be swapped between the check and the read. Regular
+    files ignore ``O_NONBLOCK``; it is cleared all the same before the file is handed on."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError as exc:
+        raise ImageReadError("file not found") from exc
+    except PermissionError as exc:
+        raise ImageReadError("permission denied") from exc
+    except OSError as exc:
+        raise ImageReadError(f"cannot be opened ({exc.strerror or _reason(exc)})") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in FILE_KINDS if test(mode)), "a special file")
+            raise ImageReadError(f"not a regular file ({kind})")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        source = os.fdopen(fd, "rb")
+        source.raw.name = os.fspath(path)  # type: ignore[attr-defined]  # readers want a name
+        return source
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_raw(source: BinaryIO, at_least: int | None, white_balance: WhiteBalance) -> Photo:
+    """A camera RAW file, open as ``source``, as a 16-bit :class:`Photo` (see
+    :mod:`zdce_core.raw_io`); previews (``at_least``) use LibRaw's half-size decode when it
+    is still that long."""
+    pixels, full = decode_raw(source, at_least is not None, white_balance)
     if at_least is not None and max(pixels.shape[:2]) < min(at_least, max(full)):
-        pixels, full = decode_raw(path, False, white_balance)
-    exif = capture_exif(path)
+        pixels, full = decode_raw(source, False, white_balance)
+    exif = capture_exif(source)
     return Photo(
         pixels=pixels,
         alpha=None,
@@ -204,12 +251,13 @@ def read_image(
     """
     path = Path(path)
     if is_raw(path):
-        return _read_raw(path, at_least, white_balance)
+        with open_regular(path) as source:
+            return _read_raw(source, at_least, white_balance)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with open_regular(path) as source, Image.open(source) as img:
                 if img.format not in READ_FORMATS:
                     raise ImageReadError(f"unsupported image format {img.format}")
                 reduced = _sixteen_bit_colour(img)
@@ -228,7 +276,9 @@ def read_image(
                     file_size = (in_file[0], in_file[1]) if turned else (in_file[1], in_file[0])
                 # exif_transpose also drops the orientation from the XMP kept in ``info``
                 upright = ImageOps.exif_transpose(img) if orientation != 1 else img
-                deep, notes = _full_depth(path, img.format, orientation) if reduced else (None, [])
+                deep, notes = (
+                    _full_depth(source, img.format, orientation) if reduced else (None, [])
+                )
                 if deep is not None:  # Pillow decoded 16-bit colour at 8 bits: use the full one
                     rgb = np.ascontiguousarray(deep[:, :, :3])
                     alpha = deep[:, :, 3].copy() if deep.shape[2] == 4 else None
@@ -297,11 +347,13 @@ def _sixteen_bit_colour(img: ImageFile.ImageFile) -> bool:
     return False
 
 
-def _full_depth(path: Path, fmt: str, orientation: int) -> tuple[np.ndarray | None, list[str]]:
-    """The 16-bit colour pixels of ``path`` upright, or ``None`` and the reason they could
-    not be decoded (the 8-bit decode is used then)."""
+def _full_depth(
+    source: BinaryIO, fmt: str, orientation: int
+) -> tuple[np.ndarray | None, list[str]]:
+    """The 16-bit colour pixels of the file open as ``source`` upright, or ``None`` and
+    the reason they could not be decoded (the 8-bit decode is used then)."""
     try:
-        return orient(read_deep(path, fmt), orientation), []
+        return orient(read_deep(source, fmt), orientation), []
     except (*DECODER_ERRORS, ImportError) as exc:
         return None, [f"16-bit colour read at 8 bits ({exc})"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import rawpy
@@ -72,11 +73,14 @@ def _exif_value(value: object) -> object:
     return value.value if isinstance(value, Enum) else value  # tifffile's IntEnum codes
 
 
-def capture_exif(path: Path) -> bytes | None:
-    """EXIF bytes (Pillow's format) with the :data:`CAPTURE_TAGS` of a TIFF-based RAW file,
-    or ``None`` when the file is not TIFF-based or holds none of them."""
+def capture_exif(source: Path | BinaryIO) -> bytes | None:
+    """EXIF bytes (Pillow's format) with the :data:`CAPTURE_TAGS` of a TIFF-based RAW file
+    (a path, or the file open in binary), or ``None`` when the file is not TIFF-based or
+    holds none of them."""
     try:
-        with tifffile.TiffFile(path) as tif:
+        if not isinstance(source, Path):
+            source.seek(0)
+        with tifffile.TiffFile(source) as tif:
             page = tif.pages.first
             found = {tag.code: tag.value for tag in page.tags}
             exif_ifd = found.get(EXIF_IFD)
@@ -97,15 +101,20 @@ def capture_exif(path: Path) -> bytes | None:
 
 
 def decode_raw(
-    path: Path, half_size: bool = False, white_balance: WhiteBalance = WhiteBalance.CAMERA
+    source: Path | BinaryIO,
+    half_size: bool = False,
+    white_balance: WhiteBalance = WhiteBalance.CAMERA,
 ) -> tuple[np.ndarray, tuple[int, int]]:
-    """``(pixels (H, W, 3) uint16 sRGB, (height, width) of the full image)``, upright.
+    """``(pixels (H, W, 3) uint16 sRGB, (height, width) of the full image)``, upright;
+    ``source`` is a path or the file open in binary (read from its start).
 
     ``half_size``: one pixel per 2×2 Bayer block, no demosaicing (4× fewer pixels, several
     times faster: for previews). Raises :class:`ImageReadError`.
     """
     try:
-        with rawpy.imread(str(path)) as raw:
+        if not isinstance(source, Path):
+            source.seek(0)
+        with rawpy.imread(str(source) if isinstance(source, Path) else source) as raw:
             sizes = raw.sizes
             pixels = raw.postprocess(
                 use_camera_wb=white_balance is WhiteBalance.CAMERA,
