@@ -1,7 +1,9 @@
 """The ``zdce`` command: enhance photos, list models, train.
 
 Exit codes: 0 success, 1 some file failed (or training stopped on an error), 2 usage error,
-130 interrupted (Ctrl+C).
+128 + the signal when stopped: 130 Ctrl+C (SIGINT), 143 SIGTERM, 129 SIGHUP. A stop signal
+during a batch or a training run lets the photo or step in progress end cleanly (finished
+outputs kept, no temporary left); one during start-up ends at once; either way with one line.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from zdce_core import __version__
 from zdce_core.adjustments import DEFAULT_ESTIMATE_SIZE, strength_label
 from zdce_core.cli_common import (
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    StopSignals,
     UsageError,
     add_adjustment_options,
     adjustments_from_args,
+    interrupted_exit_code,
 )
 from zdce_core.cli_evaluate import add_evaluate_parser
 from zdce_core.errors import WeightsError
@@ -126,18 +129,32 @@ def cmd_enhance(args: argparse.Namespace) -> int:
             report(f"skipped {event.path}: {event.reason}")
 
     white_balance = WhiteBalance(args.white_balance)
+    stop: StopSignals = args.stop
     try:
-        if enhancer is not None:
-            summary = run_job(job, enhancer, adjustments, show, white_balance=white_balance)
-        else:
-            summary = _run_on_cluster(args, job, model.path, adjustments, show, white_balance)
-    except KeyboardInterrupt:
+        with stop.cancellable() as cancel:
+            if enhancer is not None:
+                summary = run_job(
+                    job, enhancer, adjustments, show, cancel, white_balance=white_balance
+                )
+            else:
+                summary = _run_on_cluster(
+                    args, job, model.path, adjustments, show, white_balance, cancel
+                )
+    except KeyboardInterrupt as exc:  # raised by the work itself (a cluster job, a test)
         if bar:
             bar.close()
         print("zdce: interrupted; finished outputs are kept, none is half-written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return interrupted_exit_code(exc)
     if bar:
         bar.close()
+    if summary.cancelled or stop.signum is not None:
+        print(
+            f"zdce: interrupted: {summary.done} enhanced, {summary.skipped} skipped, "
+            f"{summary.failed} failed of {summary.total}; finished outputs are kept in "
+            f"{opts.folder}, none is half-written",
+            file=sys.stderr,
+        )
+        return stop.exit_code
     chosen = summary.auto_strengths
     if chosen:
         print(
@@ -154,7 +171,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     return EXIT_FAILED if summary.failed or named_but_unread else EXIT_OK
 
 
-def _run_on_cluster(args, job, model_path, adjustments, show, white_balance):
+def _run_on_cluster(args, job, model_path, adjustments, show, white_balance, cancel):
     """``zdce enhance --cluster``: the same job on Ray (:mod:`zdce_core.cluster`)."""
     from zdce_core.cluster import ClusterError, ClusterOptions, ModelSpec, run_job_on_ray
 
@@ -169,7 +186,9 @@ def _run_on_cluster(args, job, model_path, adjustments, show, white_balance):
         device = "cuda" if args.gpus_per_worker > 0 else "cpu"
     spec = ModelSpec(model_path, device, args.estimate_size, args.full_res)
     try:
-        return run_job_on_ray(job, spec, adjustments, show, options, white_balance=white_balance)
+        return run_job_on_ray(
+            job, spec, adjustments, show, options, cancel, white_balance=white_balance
+        )
     except ClusterError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -241,24 +260,35 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
 
     from zdce_core.training import train
+    from zdce_core.training_config import RunStatus
 
+    stop: StopSignals = args.stop
+    resume_line = "zdce train: interrupted; run again with --resume to continue"
     try:
-        result = train(
-            config,
-            on_progress=report,
-            run_dir=Path(args.run_dir) if args.run_dir else None,
-            resume=args.resume,
-            save_as=Path(args.output) if args.output else None,
-        )
+        with stop.cancellable() as cancel:
+            result = train(
+                config,
+                on_progress=report,
+                cancel=cancel,
+                run_dir=Path(args.run_dir) if args.run_dir else None,
+                resume=args.resume,
+                save_as=Path(args.output) if args.output else None,
+            )
     except (TrainingError, WeightsError, ValueError) as exc:
         bar.close()
         print(f"zdce train: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         bar.close()
-        print("zdce train: interrupted; run again with --resume to continue", file=sys.stderr)
-        return EXIT_FAILED
+        print(resume_line, file=sys.stderr)
+        return interrupted_exit_code(exc)
     bar.close()
+    if result.status is RunStatus.CANCELLED:
+        print(
+            f"{resume_line} ({result.epochs_done} epochs done, kept in {result.run_dir})",
+            file=sys.stderr,
+        )
+        return stop.exit_code
     print(f"saved model {result.model_path} after {result.epochs_done} epochs")
     if args.history_json:
         Path(args.history_json).write_text(json.dumps(result.history, indent=1))
@@ -372,18 +402,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.threads > 0:
-        from zdce_core.parallel import set_compute_threads  # imports torch: not for --help
-
-        set_compute_threads(args.threads)
+    """Run the ``zdce`` command line ``argv`` (default: ``sys.argv[1:]``); returns the exit
+    code. SIGINT, SIGTERM and SIGHUP are handled as :class:`StopSignals` says while it runs."""
+    stop = StopSignals()
+    stop.install()
     try:
-        return args.func(args)
-    except UsageError as exc:
-        parser.print_usage(sys.stderr)
-        print(f"zdce: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        args.stop = stop
+        if args.threads > 0:
+            from zdce_core.parallel import set_compute_threads  # imports torch: not for --help
+
+            set_compute_threads(args.threads)
+        try:
+            return args.func(args)
+        except UsageError as exc:
+            parser.print_usage(sys.stderr)
+            print(f"zdce: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    except KeyboardInterrupt as exc:  # start-up, discovery, loading: nothing written yet
+        print("zdce: interrupted", file=sys.stderr)
+        return interrupted_exit_code(exc)
+    finally:
+        stop.restore()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,16 @@
-"""What the ``zdce`` subcommands share: exit codes, usage errors, result tables and the
-options for the look of a result (``zdce enhance`` and ``zdce evaluate``)."""
+"""What the ``zdce`` subcommands share: exit codes, usage errors, result tables, the
+options for the look of a result (``zdce enhance`` and ``zdce evaluate``) and stop signals
+(Ctrl+C, SIGTERM, SIGHUP)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
 
 from zdce_core.adjustments import (
     DEFAULT_ADJUSTMENTS,
@@ -11,6 +18,7 @@ from zdce_core.adjustments import (
     Adjustments,
     Denoise,
 )
+from zdce_core.cancel import CancelToken
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -97,3 +105,102 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
         help="apply the model's per-channel curves as they are (no neutral colours, clean "
         "blacks or texture keeping) and let auto exposure aim at the mean brightness",
     )
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal (SIGINT, SIGTERM, SIGHUP) that arrived outside cancellable work
+    (start-up, discovery, loading a model): it unwinds like Ctrl+C; :attr:`signum` says
+    which signal, for the exit code ``128 + signum``."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def interrupted_exit_code(exc: BaseException | None = None) -> int:
+    """``128 + signum`` for an :class:`Interrupted`, else 130 (a plain ``KeyboardInterrupt``)."""
+    if isinstance(exc, Interrupted):
+        return 128 + exc.signum
+    return EXIT_INTERRUPTED
+
+
+STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""The signals that ask ``zdce`` to stop, where the platform has them."""
+
+
+class StopSignals:
+    """Turns SIGINT, SIGTERM and SIGHUP into one way of stopping.
+
+    Inside :meth:`cancellable` (a batch, a training run) the first signal sets
+    :attr:`token`, which the work polls: the photo (or step) in progress stops, finished
+    outputs stay, no temporary is left, and no exception meets the worker threads. Outside it
+    (start-up, discovery) the first signal raises :class:`Interrupted` in the main thread.
+    Later signals are ignored (the first repeat prints one "still stopping" line), so a
+    double Ctrl+C cannot tear the process down while threads run; once a signal came, the
+    stop signals stay ignored until the process has ended (:meth:`restore`), so none
+    arrives during interpreter shutdown either.
+    """
+
+    def __init__(self) -> None:
+        self.token = CancelToken()
+        self.signum: int | None = None
+        """The first stop signal received, if any."""
+        self._cancellable = False
+        self._repeated = False
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def exit_code(self) -> int:
+        """``128 + signum`` of the first signal (130 when none came)."""
+        return EXIT_INTERRUPTED if self.signum is None else 128 + self.signum
+
+    def install(self) -> bool:
+        """Install the handlers (only possible in the main thread); returns whether it did."""
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        for sig in STOP_SIGNALS:
+            self._previous[sig] = signal.signal(sig, self._on_signal)
+        return True
+
+    def restore(self) -> None:
+        """Put the previous handlers back, unless a signal came: then the stop signals are
+        ignored from here on (``SIG_IGN``, which Python keeps through interpreter shutdown,
+        where it would put back the default action for a handler of its own), so a repeated
+        Ctrl+C cannot kill the process while it ends."""
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler if self.signum is None else signal.SIG_IGN)
+        self._previous.clear()
+
+    @contextmanager
+    def cancellable(self) -> Iterator[CancelToken]:
+        """Inside the block a stop signal sets the yielded token instead of raising; a
+        signal that came before the block sets it at once."""
+        if self.signum is not None:
+            self.token.cancel()
+        self._cancellable = True
+        try:
+            yield self.token
+        finally:
+            self._cancellable = False
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self.signum is not None:
+            if not self._repeated:
+                self._repeated = True
+                _say("zdce: still stopping; finished outputs are kept\n")
+            return
+        self.signum = signum
+        if self._cancellable:
+            self.token.cancel()
+            _say("zdce: stopping…\n")
+            return
+        raise Interrupted(signum)
+
+
+def _say(text: str) -> None:
+    """Write ``text`` to stderr without Python's buffered stream, which a signal handler may
+    have interrupted in the middle of a write."""
+    with suppress(OSError):
+        os.write(2, text.encode("utf-8", "replace"))
