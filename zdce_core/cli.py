@@ -25,7 +25,10 @@ from zdce_core.cli_common import (
     UsageError,
     add_adjustment_options,
     adjustments_from_args,
+    check_output_file,
     interrupted_exit_code,
+    write_failure,
+    write_text_atomically,
 )
 from zdce_core.cli_evaluate import add_evaluate_parser
 from zdce_core.errors import WeightsError
@@ -240,6 +243,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         config.validate()
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    history_json = (
+        check_output_file(args.history_json, "--history-json") if args.history_json else None
+    )
     bar = TextBar()
 
     def report(p: object) -> None:
@@ -290,8 +296,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         return stop.exit_code
     print(f"saved model {result.model_path} after {result.epochs_done} epochs")
-    if args.history_json:
-        Path(args.history_json).write_text(json.dumps(result.history, indent=1))
+    if history_json is not None:
+        try:
+            write_text_atomically(history_json, json.dumps(result.history, indent=1))
+        except OSError as exc:
+            print(f"zdce train: {write_failure(history_json, exc)}", file=sys.stderr)
+            return EXIT_FAILED
     return EXIT_OK
 
 

@@ -1,6 +1,6 @@
 """What the ``zdce`` subcommands share: exit codes, usage errors, result tables, the
-options for the look of a result (``zdce enhance`` and ``zdce evaluate``) and stop signals
-(Ctrl+C, SIGTERM, SIGHUP)."""
+options for the look of a result (``zdce enhance`` and ``zdce evaluate``), stop signals
+(Ctrl+C, SIGTERM, SIGHUP) and the checks and atomic writes of extra output files."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 from zdce_core.adjustments import (
@@ -18,6 +19,7 @@ from zdce_core.adjustments import (
     Adjustments,
     Denoise,
 )
+from zdce_core.atomic import atomic_path
 from zdce_core.cancel import CancelToken
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -204,3 +206,32 @@ def _say(text: str) -> None:
     have interrupted in the middle of a write."""
     with suppress(OSError):
         os.write(2, text.encode("utf-8", "replace"))
+
+
+def check_output_file(path: str, option: str) -> Path:
+    """``path`` of an extra output (``--history-json``, ``--json``, ``--sheet``), checked
+    before any work: its folder exists and is writable, and it is not a folder itself.
+    Raises :class:`UsageError` with one line otherwise."""
+    target = Path(path).expanduser()
+    folder = target.parent
+    if target.is_dir():
+        raise UsageError(f"{option} {target} is a folder; name a file")
+    if not folder.exists():
+        raise UsageError(f"{option} {target}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise UsageError(f"{option} {target}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {target}: the folder {folder} is not writable")
+    return target
+
+
+def write_text_atomically(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` completely or not at all (a temporary renamed into
+    place): a full disk leaves the previous file, or none, never an empty one."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_failure(target: Path, exc: OSError) -> str:
+    """One line for an extra output that could not be written."""
+    return f"cannot write {target}: {(exc.strerror or str(exc)).lower()}"

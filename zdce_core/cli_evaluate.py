@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zdce_core.cli_common import (
@@ -17,7 +16,10 @@ from zdce_core.cli_common import (
     EXIT_USAGE,
     add_adjustment_options,
     adjustments_from_args,
+    check_output_file,
     table,
+    write_failure,
+    write_text_atomically,
 )
 from zdce_core.errors import WeightsError
 from zdce_core.photo_defects import defects_text
@@ -66,6 +68,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from zdce_core.training_data import split_files
 
     adjustments = adjustments_from_args(args)
+    json_path = check_output_file(args.json, "--json") if args.json else None
+    sheet = check_output_file(args.sheet, "--sheet") if args.sheet else None
     found, _ = discover(args.folders, recursive=True)
     files = sorted(f.path for f in found)
     if args.val_every:
@@ -110,11 +114,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         bar.close()
     rows = [summary_row(r) for r in reports]
     print(table(rows))
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2))
-    if args.sheet:
-        write_contact_sheet(reports, Path(args.sheet).expanduser())
-        print(f"contact sheet: {args.sheet}", file=sys.stderr)
+    for target, write in (
+        (json_path, lambda t: write_text_atomically(t, json.dumps(rows, indent=2))),
+        (sheet, lambda t: write_contact_sheet(reports, t)),
+    ):
+        if target is None:
+            continue
+        try:
+            write(target)
+        except OSError as exc:
+            print(f"zdce evaluate: {write_failure(target, exc)}", file=sys.stderr)
+            return EXIT_FAILED
+    if sheet is not None:
+        print(f"contact sheet: {sheet}", file=sys.stderr)
     return EXIT_OK
 
 
