@@ -67,13 +67,16 @@ CLIP_LEVEL = 253.5 / 255.0
 """An 8-bit channel at or above this rounds to 254 or 255: clipped, as photo metrics count it."""
 PROTECT_BELOW = 251.5 / 255.0
 HEADROOM = (1.0 - CLIP_LEVEL) / math.sqrt(1.0 - PROTECT_BELOW)
+CAP_BINDS_ABOVE = 1.0 - 16.0 * HEADROOM * HEADROOM
+"""Below this (0.96) ``cap_highlights_``'s cap is above the headroom limit: only strips with a
+channel above it need the cap's square root."""
 
 
 @dataclass(frozen=True)
 class Stages:
-    """Which stages a rendering runs. ``scene_aware``: neutral curves, clean blacks, texture,
-    shoulder and chroma (off: the model's per-channel curves as they are); ``protect``:
-    highlight protection (the shoulder, headroom and cap)."""
+    """Which stages a rendering runs. ``scene_aware``: neutral curves, the toe over black and
+    texture in lit regions (off: the model's per-channel curves as they are); ``protect``:
+    highlight protection (with ``scene_aware`` the shoulder and headroom limit, and the cap)."""
 
     scene_aware: bool
     protect: bool
@@ -143,11 +146,6 @@ def toe(smooth: torch.Tensor) -> torch.Tensor:
     """How much of the curves' effect each pixel gets from ``L̃`` over black (0 at black,
     1 from ``BLACK_TO``)."""
     return _ramp(smooth, 0.0, BLACK_TO)
-
-
-CAP_BINDS_ABOVE = 1.0 - 16.0 * HEADROOM * HEADROOM
-"""Below this (0.96) ``cap_highlights_``'s cap is above the headroom limit: only strips with a
-channel above it need the cap's square root."""
 
 
 def headroom_share(x: torch.Tensor, lift: torch.Tensor) -> torch.Tensor:
