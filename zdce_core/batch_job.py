@@ -18,7 +18,7 @@ from zdce_core.cancel import Cancel
 from zdce_core.discovery import FoundFile, Ignored
 from zdce_core.enhancer import Enhancer
 from zdce_core.output_clashes import Renamed, give_distinct_outputs
-from zdce_core.outputs import OutputOptions, plan
+from zdce_core.outputs import OutputOptions, PlanError, plan
 from zdce_core.raw_io import WhiteBalance
 from zdce_core.textbar import format_duration
 
@@ -66,7 +66,25 @@ def plan_job(
             planned[opts] = pairs
         job.ignored.extend(ignored)
     job.groups, job.renamed = give_distinct_outputs(planned)
+    _check_no_output_replaces_an_input(job)
     return job
+
+
+def _check_no_output_replaces_an_input(job: BatchJob) -> None:
+    """Raise :class:`~zdce_core.outputs.PlanError` when a planned output is one of the
+    planned inputs (e.g. ``a.jpg`` and ``a_enhanced.jpg`` both named, written beside the
+    originals): no original is ever replaced, and this is found before any work."""
+    pairs = [pair for group in job.groups.values() for pair in group]
+    inputs = {found.path.resolve(): found.path for found, _ in pairs}
+    clashes = [
+        (found.path, inputs[out.resolve()]) for found, out in pairs if out.resolve() in inputs
+    ]
+    if clashes:
+        listed = "; ".join(f"{source} -> {target}" for source, target in clashes)
+        raise PlanError(
+            f"an output would replace an input ({listed}): choose another suffix or output "
+            "folder, or leave those inputs out"
+        )
 
 
 @dataclass

@@ -71,7 +71,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_enhance(args: argparse.Namespace) -> int:
     adjustments = adjustments_from_args(args)  # before the heavy imports: usage errors are fast
-    from zdce_core.batch import ItemFinished, ItemStarted, ItemStatus
+    from zdce_core.batch import ItemFinished, ItemStarted, ItemStatus, SkipKind
     from zdce_core.batch_job import Progress, plan_job, run_job
     from zdce_core.discovery import discover
     from zdce_core.enhancer import Enhancer
@@ -99,6 +99,13 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     for renamed in job.renamed:
         say(f"note {renamed.path}: {renamed.note}")
     named_but_unread = any(i.named for i in ignored)
+    if not job.total and job.ignored:  # every photo found was left out by the options
+        print(
+            f"zdce: nothing to enhance: all {len(job.ignored)} photos found are earlier "
+            f"results or inside the output folder {opts.folder} (see the lines above)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     if not job.total:
         print("zdce: no images to enhance", file=sys.stderr)
         return EXIT_FAILED if named_but_unread else EXIT_OK
@@ -115,7 +122,12 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     bar = TextBar() if not args.quiet else None
     report = bar.line if bar else (lambda t: print(t, file=sys.stderr))
 
+    all_outputs_existed = True
+
     def show(event: ItemStarted | ItemFinished, progress: Progress) -> None:
+        nonlocal all_outputs_existed
+        if isinstance(event, ItemFinished) and event.skip is not SkipKind.OUTPUT_EXISTS:
+            all_outputs_existed = False
         if bar:
             bar.update(progress.ended, progress.total, f"{progress.text()} · {event.path.name}")
         if isinstance(event, ItemStarted):
@@ -158,6 +170,12 @@ def cmd_enhance(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return stop.exit_code
+    if summary.total and summary.skipped == summary.total and all_outputs_existed:
+        # Exit 0: what was asked for (every output) is there; re-running a script is no error.
+        print(
+            f"zdce: all {summary.total} outputs exist (use --overwrite to replace them)",
+            file=sys.stderr,
+        )
     chosen = summary.auto_strengths
     if chosen:
         print(

@@ -64,6 +64,10 @@ class OutputOptions:
             raise PlanError(f"the suffix {self.suffix!r} may not contain path separators")
 
 
+_KEPT_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp")
+"""Input extensions an output of the same format keeps (BMP, HEIC and RAW change format)."""
+
+
 def output_format(source: Path, opts: OutputOptions) -> str:
     """The output format name for ``source`` under ``opts``."""
     if opts.format != "same":
@@ -76,18 +80,23 @@ def output_path(found: FoundFile, opts: OutputOptions) -> Path:
     input's extension spelling (``.JPG`` stays ``.JPG``)."""
     fmt = output_format(found.path, opts)
     src_ext = found.path.suffix
-    same = _FORMAT_BY_EXTENSION.get(src_ext.lower()) == fmt and src_ext.lower() in (
-        ".jpg",
-        ".jpeg",
-        ".jpe",
-        ".png",
-        ".tif",
-        ".tiff",
-        ".webp",
-    )
-    ext = src_ext if same else OUTPUT_FORMATS[fmt]
+    ext = src_ext if keeps_format(found.path, opts) else OUTPUT_FORMATS[fmt]
     relative_dir = found.relative.parent if opts.mirror else Path()
     return opts.folder / relative_dir / f"{found.path.stem}{opts.suffix}{ext}"
+
+
+def keeps_format(source: Path, opts: OutputOptions) -> bool:
+    """Whether ``source``'s output is written in the input's own file format (a JPEG as
+    JPEG, a PNG as PNG…; never a BMP, HEIC or camera RAW file, whose format changes)."""
+    ext = source.suffix.lower()
+    return ext in _KEPT_EXTENSIONS and _FORMAT_BY_EXTENSION[ext] == output_format(source, opts)
+
+
+def can_copy_unchanged(source: Path, opts: OutputOptions) -> bool:
+    """Whether a photo left unchanged (strength 0) may be written as a byte-for-byte copy of
+    ``source``: its output keeps the input's format and the metadata is kept, so a copy is
+    what re-encoding would give, without the loss and size change of encoding again."""
+    return opts.keep_metadata and keeps_format(source, opts)
 
 
 def sibling_output_folder(found: FoundFile) -> Path:
@@ -122,6 +131,16 @@ def check_output_folder(folder: Path) -> None:
         raise PlanError(f"cannot create the output folder {folder}: {existing} is not writable")
 
 
+def _is_earlier_result(found: FoundFile, out: Path, suffix: str) -> bool:
+    """Whether ``found`` looks like an output of an earlier run written beside its original:
+    its output lands in its own folder and its name already ends in the suffix."""
+    return (
+        bool(suffix)
+        and found.path.stem.endswith(suffix)
+        and out.parent.resolve() == found.path.parent.resolve()
+    )
+
+
 def plan(
     files: Sequence[FoundFile], opts: OutputOptions
 ) -> tuple[list[tuple[FoundFile, Path]], list[Ignored]]:
@@ -129,15 +148,26 @@ def plan(
 
     Raises :class:`PlanError` when the output folder is a file or not writable
     (:func:`check_output_folder`), or the suffix is empty and an output would land in its
-    input's folder. Inputs inside the output folder (earlier results, when the output folder
-    lies within an input folder) are ignored with a reason. Two inputs may still share an
-    output here: :func:`zdce_core.batch_job.plan_job` gives them distinct names.
+    input's folder. Ignored with a reason (kind ``INSIDE_OUTPUT``), for inputs found in a
+    folder: those inside an output folder that lies within their input folder (earlier
+    results), and, when outputs are written beside the originals (the output folder is the
+    input folder), those whose name already ends in the suffix (earlier results of this
+    kind of run, never enhanced again). Two inputs may still share an output here:
+    :func:`zdce_core.batch_job.plan_job` gives them distinct names and checks that no
+    output replaces an input.
     """
     check_output_folder(opts.folder)
+    folder = opts.folder.resolve()
     pairs: list[tuple[FoundFile, Path]] = []
     ignored: list[Ignored] = []
     for found in files:
-        if found.root is not None and _is_within(found.path, opts.folder):
+        beside = found.root is not None and found.root.resolve() == folder
+        if (
+            found.root is not None
+            and not beside
+            and _is_within(opts.folder, found.root)
+            and _is_within(found.path, opts.folder)
+        ):
             ignored.append(
                 Ignored(found.path, IgnoreKind.INSIDE_OUTPUT, "inside the output folder")
             )
@@ -148,5 +178,9 @@ def plan(
                 "an empty suffix is only allowed when the output folder differs from the "
                 f"input's ({found.path.parent})"
             )
+        if found.root is not None and _is_earlier_result(found, out, opts.suffix):
+            reason = f"an earlier result (its name ends in the suffix {opts.suffix})"
+            ignored.append(Ignored(found.path, IgnoreKind.INSIDE_OUTPUT, reason))
+            continue
         pairs.append((found, out))
     return pairs, ignored
