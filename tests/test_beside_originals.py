@@ -84,3 +84,17 @@ def test_output_folder_inside_the_input_folder_still_skips_it(
     args = [str(photos), "-o", str(out)] + (["-r"] if recursive else [])
     assert enhance(*args, model=bright_model_file) == 0
     assert "all 1 outputs exist" in capsys.readouterr().err
+
+
+def test_the_skip_line_names_the_overwrite_option(tmp_path, bright_model_file, capsys):
+    """The core says why in neutral words (no flag); the CLI names ``--overwrite``."""
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    save_photo(photos / "x.jpg")
+    save_photo(out / "x_enhanced.jpg")
+    assert enhance(str(photos), "-o", str(out), model=bright_model_file) == 0
+    lines = capsys.readouterr().err.splitlines()
+    skipped = [line for line in lines if line.startswith("skipped ")]
+    assert skipped == [
+        f"skipped {photos / 'x.jpg'}: the output exists (use --overwrite to replace it)"
+    ]
+    assert not any("use overwrite" in line for line in lines)

@@ -202,9 +202,12 @@ def iter_batch(
 
 
 SKIP_REASONS = {
-    SkipKind.OUTPUT_EXISTS: "output exists (use overwrite)",
-    SkipKind.OUTPUT_APPEARED: "the output appeared meanwhile (use overwrite)",
+    SkipKind.OUTPUT_EXISTS: "the output exists",
+    SkipKind.OUTPUT_APPEARED: "the output appeared meanwhile",
 }
+"""Why an input was skipped, in neutral words: each front end adds how to replace the output
+in its own terms (the CLI names ``--overwrite``, the app its Overwrite box), by
+:attr:`ItemFinished.skip`, never by this text."""
 
 
 def _skipped(index: int, total: int, found: FoundFile, out: Path, kind: SkipKind) -> ItemFinished:

@@ -123,6 +123,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     report = bar.line if bar else (lambda t: print(t, file=sys.stderr))
 
     all_outputs_existed = True
+    replaceable = {SkipKind.OUTPUT_EXISTS, SkipKind.OUTPUT_APPEARED}
 
     def show(event: ItemStarted | ItemFinished, progress: Progress) -> None:
         nonlocal all_outputs_existed
@@ -141,7 +142,8 @@ def cmd_enhance(args: argparse.Namespace) -> int:
                 label = strength_label(event.strength, event.auto)
                 report(f"done {event.path} -> {event.output} (strength {label})")
         elif bar:
-            report(f"skipped {event.path}: {event.reason}")
+            hint = " (use --overwrite to replace it)" if event.skip in replaceable else ""
+            report(f"skipped {event.path}: {event.reason}{hint}")
 
     white_balance = WhiteBalance(args.white_balance)
     stop: StopSignals = args.stop

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 
-from zdce_core.batch import BatchSummary, ItemFinished, ItemStarted, ItemStatus
+from zdce_core.batch import BatchSummary, ItemFinished, ItemStarted, ItemStatus, SkipKind
 from zdce_core.batch_job import BatchJob, plan_job, run_job
 from zdce_core.discovery import FoundFile
 from zdce_core.outputs import OutputOptions, PlanError, sibling_output_folder
@@ -112,7 +112,10 @@ class BatchController(QObject):
             queue.update(row, status=RowState.WORKING, reason="")
             return
         output = event.output if event.status is ItemStatus.DONE else None
-        reason = "; ".join(r for r in (event.reason, self.renamed.get(event.path, "")) if r)
+        said = event.reason
+        if event.skip in (SkipKind.OUTPUT_EXISTS, SkipKind.OUTPUT_APPEARED):
+            said = f"{said} (tick Overwrite to replace it)"
+        reason = "; ".join(r for r in (said, self.renamed.get(event.path, "")) if r)
         queue.update(row, status=RowState.of(event.status), reason=reason, output=output)
         if event.strength is not None:
             queue.update(row, chosen=(event.strength, event.auto))
