@@ -8,6 +8,7 @@ reported with the file, its kind and the reason, and the batch goes on.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -17,12 +18,19 @@ from enum import Enum
 from pathlib import Path
 
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
-from zdce_core.atomic import TargetExists, remove_stale_temporaries
+from zdce_core.atomic import TargetExists, atomic_path, remove_stale_temporaries
 from zdce_core.cancel import Cancelled
 from zdce_core.discovery import FoundFile
 from zdce_core.enhancer import Enhancer
-from zdce_core.image_io import ImageReadError, ImageWriteError, Photo, read_image, write_image
-from zdce_core.outputs import OutputOptions, output_format
+from zdce_core.image_io import (
+    ImageReadError,
+    ImageWriteError,
+    Photo,
+    open_regular,
+    read_image,
+    write_image,
+)
+from zdce_core.outputs import OutputOptions, can_copy_unchanged, output_format
 from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
 from zdce_core.raw_io import WhiteBalance
 
@@ -68,7 +76,9 @@ class ItemFinished:
 
     ``reason`` says it in words for the user (or notes a compromise on a done item);
     ``megapixels`` and ``seconds`` are 0 for items that were not processed. ``strength``:
-    the strength a done item was rendered at (``auto``: chosen by auto exposure).
+    the strength a done item was rendered at (``auto``: chosen by auto exposure). ``copied``:
+    a done item left unchanged (strength 0) whose output is a byte-for-byte copy of the input
+    (:data:`COPIED_NOTE`), not a re-encoding.
     """
 
     index: int
@@ -83,6 +93,11 @@ class ItemFinished:
     auto: bool = False
     skip: SkipKind | None = None
     failure: FailKind | None = None
+    copied: bool = False
+
+
+COPIED_NOTE = "unchanged: copied"
+"""How a front end notes a done item whose output is a copy of its input (``copied``)."""
 
 
 @dataclass
@@ -279,20 +294,28 @@ def _process(
     notes = list(loaded.problems)
     try:
         result = enhance_photo(enhancer, loaded.pixels, adjustments, should_stop)
-        check_result(loaded.pixels, result.pixels)
-        output = loaded.with_pixels(result.pixels)
-        del loaded  # the input's pixels are not needed to encode (174 MP: 2.07 -> 1.94 GB)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_image(
-            out,
-            output,
-            output_format(found.path, opts),
-            opts.quality,
-            opts.keep_metadata,
-            replace=opts.overwrite,
-        )
+        copied = result.strength == 0 and can_copy_unchanged(found.path, opts)
+        if copied:
+            del loaded
+            out.parent.mkdir(parents=True, exist_ok=True)
+            copy_unchanged(found.path, out, replace=opts.overwrite)
+        else:
+            check_result(loaded.pixels, result.pixels)
+            output = loaded.with_pixels(result.pixels)
+            del loaded  # the input's pixels are not needed to encode (174 MP: 2.07 -> 1.94 GB)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            write_image(
+                out,
+                output,
+                output_format(found.path, opts),
+                opts.quality,
+                opts.keep_metadata,
+                replace=opts.overwrite,
+            )
     except Cancelled:
         raise
+    except ImageReadError as exc:  # the input, read again to be copied
+        return failed(FailKind.UNREADABLE, str(exc))
     except TargetExists:
         return _skipped(index, total, found, out, SkipKind.OUTPUT_APPEARED)
     except BrokenResult as exc:
@@ -321,4 +344,20 @@ def _process(
         seconds,
         result.strength,
         result.auto,
+        copied=copied,
     )
+
+
+def copy_unchanged(source: Path, out: Path, replace: bool) -> None:
+    """Write ``out`` as a byte-for-byte copy of ``source``, atomically (complete or not at
+    all); ``source`` is only read, and refused when it is no longer a regular file.
+
+    Raises :class:`~zdce_core.image_io.ImageReadError` (the source), :class:`TargetExists`
+    (``out`` appeared and ``replace`` is false) or ``OSError`` (writing).
+    """
+    with (
+        open_regular(source) as src,
+        atomic_path(out, replace=replace) as tmp,
+        open(tmp, "wb") as dst,
+    ):
+        shutil.copyfileobj(src, dst, 1 << 20)

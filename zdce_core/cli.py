@@ -71,7 +71,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_enhance(args: argparse.Namespace) -> int:
     adjustments = adjustments_from_args(args)  # before the heavy imports: usage errors are fast
-    from zdce_core.batch import ItemFinished, ItemStarted, ItemStatus, SkipKind
+    from zdce_core.batch import COPIED_NOTE, ItemFinished, ItemStarted, ItemStatus, SkipKind
     from zdce_core.batch_job import Progress, plan_job, run_job
     from zdce_core.discovery import discover
     from zdce_core.enhancer import Enhancer
@@ -140,7 +140,8 @@ def cmd_enhance(args: argparse.Namespace) -> int:
                 report(f"note {event.path}: {event.reason}")
             if args.verbose and event.strength is not None:
                 label = strength_label(event.strength, event.auto)
-                report(f"done {event.path} -> {event.output} (strength {label})")
+                copied = f"; {COPIED_NOTE}" if event.copied else ""
+                report(f"done {event.path} -> {event.output} (strength {label}{copied})")
         elif bar:
             hint = " (use --overwrite to replace it)" if event.skip in replaceable else ""
             report(f"skipped {event.path}: {event.reason}{hint}")

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 
-from zdce_core.batch import BatchSummary, ItemFinished, ItemStarted, ItemStatus, SkipKind
+from zdce_core.batch import (
+    COPIED_NOTE,
+    BatchSummary,
+    ItemFinished,
+    ItemStarted,
+    ItemStatus,
+    SkipKind,
+)
 from zdce_core.batch_job import BatchJob, plan_job, run_job
 from zdce_core.discovery import FoundFile
 from zdce_core.outputs import OutputOptions, PlanError, sibling_output_folder
@@ -115,6 +122,8 @@ class BatchController(QObject):
         said = event.reason
         if event.skip in (SkipKind.OUTPUT_EXISTS, SkipKind.OUTPUT_APPEARED):
             said = f"{said} (tick Overwrite to replace it)"
+        if event.copied:
+            said = "; ".join(r for r in (said, COPIED_NOTE) if r)
         reason = "; ".join(r for r in (said, self.renamed.get(event.path, "")) if r)
         queue.update(row, status=RowState.of(event.status), reason=reason, output=output)
         if event.strength is not None:
