@@ -1,7 +1,7 @@
 """Weight files: our safetensors format with metadata, and reference ``.pth`` checkpoints.
 
 Every load zeroes subnormal floats: weight decay drives many weights toward zero, and
-subnormal operands make CPU convolutions ~28× slower (DESIGN.md §2) for no change in output.
+subnormal operands make CPU convolutions ~28× slower for no change in output.
 """
 
 from __future__ import annotations
