@@ -26,7 +26,7 @@ from benchmarks.bench_speed import run_enhance
 from benchmarks.model import default_or_random_model
 from benchmarks.photos import make_photos, photo_like
 from benchmarks.report import report
-from tests.raw_samples import BLACK, WHITE
+from tests.synthetic import BLACK, WHITE
 from zdce_core.image_io import read_image
 
 ZDCE = [sys.executable, "-m", "zdce_core.cli"]
@@ -34,7 +34,7 @@ ZDCE = [sys.executable, "-m", "zdce_core.cli"]
 
 def write_photo_dng(path: Path, width: int, height: int, seed: int) -> Path:
     """A DNG whose mosaic samples a photo-like image (as linear light)."""
-    from tests.raw_samples import write_dng
+    from tests.synthetic import write_dng
 
     write_dng(path, 16, 16)  # the tags; the pixels are replaced below
     linear = (photo_like(width, height, seed=seed).astype(np.float32) / 255.0) ** 2.2

@@ -8,6 +8,7 @@ from PIL import Image, ImageCms
 from PIL.ExifTags import IFD, Base
 
 from tests.conftest import dark_rgb, save_photo
+from tests.synthetic import gradient16  # also imported from here by older tests
 from zdce_core.deep_colour import write_png16, write_tiff16
 from zdce_core.image_io import ImageReadError, ImageWriteError, Photo, read_image, write_image
 
@@ -179,13 +180,6 @@ def test_destination_that_is_not_a_folder(tmp_path):
     (tmp_path / "blocker").write_text("a file where a folder should be")
     with pytest.raises(ImageWriteError, match="cannot write"):
         write_image(tmp_path / "blocker" / "o.png", photo, "png")
-
-
-def gradient16(height: int = 32, width: int = 600) -> np.ndarray:
-    """A smooth dark 16-bit RGB ramp: 0 to about 16 % of full scale, a colour tint."""
-    ramp = np.linspace(0.0, 10_000.0, width)
-    rgb = np.stack([ramp, ramp * 0.9, ramp * 0.8], axis=1)
-    return np.repeat(rgb[None], height, axis=0).round().astype(np.uint16)
 
 
 @pytest.mark.parametrize("fmt", ["png", "tiff"])
