@@ -104,6 +104,7 @@ def test_resume_continues_exactly(data, tmp_path):
         on_progress=lambda p: isinstance(p, EpochDone) and epochs.append(p),
         run_dir=tmp_path / "b",
         cancel=lambda: bool(epochs),  # after the first epoch
+        replace=True,  # the model "tiny" that the straight run saved
     )
     assert stopped.epochs_done == 1
     resumed = train(config(data, epochs=3), run_dir=tmp_path / "b", resume=True)

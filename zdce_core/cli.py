@@ -36,6 +36,7 @@ from zdce_core.textbar import TextBar, format_duration
 
 if TYPE_CHECKING:
     from zdce_core.losses import LossParts
+    from zdce_core.training_runs import NameInUse
 
 
 def _parts_text(p: LossParts) -> str:
@@ -217,6 +218,22 @@ def _run_on_cluster(args, job, model_path, adjustments, show, white_balance, can
         raise UsageError(str(exc)) from exc
 
 
+def _name_in_use_line(exc: NameInUse) -> str:
+    """What exists and the flags that continue or replace it, for ``zdce train``."""
+    from zdce_core.training_runs import RunState
+
+    existing = exc.existing
+    if existing.resumable:
+        flags = "use --resume to continue it or --replace to start over"
+    elif existing.run_state is RunState.FINISHED:
+        flags = "use --resume with more --epochs to continue it or --replace to start over"
+    elif existing.run_state is RunState.UNREADABLE:
+        flags = "use --replace to start over"
+    else:
+        flags = "use --replace to replace it or another --name"
+    return f"{existing.describe()}: {flags}"
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from zdce_core.training_config import (
         EpochDone,
@@ -288,6 +305,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from zdce_core.training import train
     from zdce_core.training_config import RunStatus
+    from zdce_core.training_runs import NameInUse, RunLocked
 
     stop: StopSignals = args.stop
     resume_line = "zdce train: interrupted; run again with --resume to continue"
@@ -300,7 +318,16 @@ def cmd_train(args: argparse.Namespace) -> int:
                 run_dir=Path(args.run_dir) if args.run_dir else None,
                 resume=args.resume,
                 save_as=Path(args.output) if args.output else None,
+                replace=args.replace,
             )
+    except NameInUse as exc:  # before any work: a usage error, in one line
+        bar.close()
+        print(f"zdce train: {_name_in_use_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except RunLocked as exc:
+        bar.close()
+        print(f"zdce train: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (TrainingError, WeightsError, ValueError) as exc:
         bar.close()
         print(f"zdce train: {exc}", file=sys.stderr)
@@ -423,7 +450,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--resume", action="store_true", help="continue the interrupted run")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--resume", action="store_true", help="continue the interrupted run")
+    start.add_argument(
+        "--replace",
+        action="store_true",
+        help="start over although a run or model of this name exists (they are replaced when "
+        "the new run saves)",
+    )
     p.add_argument("--run-dir", help="checkpoint folder (default: in the user data folder)")
     p.add_argument("--output", help="model file to write (default: the user model folder)")
     p.add_argument("--history-json", help="also write the per-epoch losses to this JSON file")

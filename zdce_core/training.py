@@ -8,6 +8,7 @@ in :mod:`zdce_core.training_runs`.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import errno
 import io
@@ -16,7 +17,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,7 +50,10 @@ from zdce_core.training_config import (
 from zdce_core.training_data import Dataset, center_square, load_training_image, random_crop
 from zdce_core.training_runs import (
     CHECKPOINT_NAME,
+    NameInUse,
     RunInfo,
+    existing_work,
+    lock_run,
     read_checkpoint,
     read_run_info,
     run_dir_for,
@@ -397,7 +401,7 @@ class Trainer:
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "trained_with": "zdce train",
         }
-        target = path or user_models_dir() / f"{cfg.name}.safetensors"
+        target = model_target(cfg, path)
         try:
             return save_model(self.net, target, metadata)
         except (OSError, SafetensorError) as exc:
@@ -490,6 +494,37 @@ def enhance_with(net: nets.CurveNet, pixels: np.ndarray) -> np.ndarray:
     return enhance_photo(snapshot_enhancer(net), pixels, FIXED_FULL).pixels
 
 
+def model_target(config: TrainConfig, save_as: Path | None = None) -> Path:
+    """The model file a training of ``config`` saves (``save_as``, else the user model)."""
+    return Path(save_as) if save_as else user_models_dir() / f"{config.name}.safetensors"
+
+
+@contextlib.contextmanager
+def claim_run(
+    config: TrainConfig,
+    run_dir: Path | None = None,
+    resume: bool = False,
+    replace: bool = False,
+    save_as: Path | None = None,
+) -> Iterator[Path]:
+    """Lock the run folder of ``config`` for one training and check what it would replace;
+    yields the run folder. Nothing is removed here: with ``replace``, the old checkpoint is
+    overwritten (atomically) when the new run completes an epoch, and the old model when the
+    new one is saved.
+
+    Raises :class:`~zdce_core.training_runs.RunLocked` when another live process trains that
+    run, and :class:`~zdce_core.training_runs.NameInUse` when, neither resuming nor replacing,
+    the run folder holds a run or the model file exists.
+    """
+    folder = Path(run_dir) if run_dir else run_dir_for(config.name)
+    with lock_run(folder, config.name):
+        if not resume and not replace:
+            existing = existing_work(config.name, folder, model_target(config, save_as))
+            if existing.any:
+                raise NameInUse(existing)
+        yield folder
+
+
 def train(
     config: TrainConfig,
     on_progress: Callable[[Progress], None] | None = None,
@@ -497,8 +532,12 @@ def train(
     run_dir: Path | None = None,
     resume: bool = False,
     save_as: Path | None = None,
+    replace: bool = False,
 ) -> TrainResult:
     """Train (or resume) a model and save it as a named model when all epochs are done.
+
+    The run folder is locked while it trains, and a new training of a name whose run or
+    model exists is refused unless ``resume`` or ``replace`` (see :func:`claim_run`).
 
     Progress: a :class:`StepProgress` per step and an :class:`EpochDone` per epoch, after its
     checkpoint (model, optimiser, epoch, RNG state, history) is written atomically to
@@ -506,8 +545,10 @@ def train(
     completed epoch's checkpoint for ``resume=True``. Raises :class:`TrainingError` for too few
     images or none that can be read, a missing checkpoint on resume, a NaN/inf loss or
     weights (nothing is saved), or a checkpoint or model that cannot be written (a full disk:
-    the previous checkpoint is kept whole).
+    the previous checkpoint is kept whole); :class:`~zdce_core.training_runs.RunLocked` and
+    :class:`~zdce_core.training_runs.NameInUse` (both :class:`TrainingError`) before any work.
     """
-    trainer = Trainer(config, run_dir=run_dir, resume=resume)
-    with torch_threads(available_cores()):  # large convolutions with gradients: intra-op
-        return trainer.run(on_progress, cancel, save_as)
+    with claim_run(config, run_dir, resume, replace, save_as) as folder:
+        trainer = Trainer(config, run_dir=folder, resume=resume)
+        with torch_threads(available_cores()):  # large convolutions with gradients: intra-op
+            return trainer.run(on_progress, cancel, save_as)

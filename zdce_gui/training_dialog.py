@@ -7,6 +7,7 @@ The settings start from the core's presets (:mod:`zdce_core.training_config`), t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -23,22 +24,41 @@ from PySide6.QtWidgets import (
 )
 
 from zdce_core.textbar import format_duration
-from zdce_core.training import Trainer, enhance_with, export_checkpoint
+from zdce_core.training import Trainer, claim_run, enhance_with, export_checkpoint, model_target
 from zdce_core.training_config import (
     MIN_IMAGES,
     EpochDone,
     RunStatus,
     StepProgress,
+    TrainConfig,
     TrainResult,
     TrainWarning,
 )
-from zdce_core.training_runs import RunInfo, discard_run, list_runs, read_run_info, run_dir_for
+from zdce_core.training_runs import RunInfo, list_runs, read_run_info, run_dir_for
 from zdce_gui.compare_view import CompareView, ViewMode, to_qimage
 from zdce_gui.dialogs import Asker
 from zdce_gui.loss_chart import LOSS_NAMES, LossChart
 from zdce_gui.training_photos import TrainingPhotos
 from zdce_gui.training_settings import TrainingSettings
 from zdce_gui.workers import Worker, WorkerPool
+
+
+class StartChoice(Enum):
+    """How Start goes on when the name's run or model exists (the same choices, with the
+    same meaning, as ``zdce train --resume`` / ``--replace``)."""
+
+    NEW = "new"
+    """Nothing of that name exists."""
+    RESUME = "resume"
+    """Continue the earlier run from its checkpoint."""
+    REPLACE = "replace"
+    """Start over: the old checkpoint and model are replaced when the new run saves."""
+    CANCEL = "cancel"
+    """Do nothing."""
+
+
+RESUME_TITLE = "Resume the earlier run?"
+REPLACE_TITLE = "Start over and replace?"
 
 
 @dataclass(frozen=True)
@@ -178,12 +198,12 @@ class TrainingDialog(QDialog):
             self.asker.warn("Cannot start", str(exc))
             return
         earlier = self.runs.get(config.name)
-        discard = not resume and earlier is not None
-        if discard and not self.asker.confirm(
-            "Start over?",
-            f"An earlier run of “{config.name}” can be resumed. Start over and discard it?",
-        ):
-            return
+        replace = False
+        if not resume:
+            choice = self.ask_start(config, earlier)
+            if choice is StartChoice.CANCEL:
+                return
+            resume, replace = choice is StartChoice.RESUME, choice is StartChoice.REPLACE
         run_dir = run_dir_for(config.name)
         self.chart.clear()
         if resume and earlier is not None:
@@ -192,17 +212,16 @@ class TrainingDialog(QDialog):
         self.last_model, self.last_result = None, None
 
         def work(report, cancelled):
-            if discard:
-                discard_run(run_dir)
-            trainer = Trainer(config, run_dir=run_dir, resume=resume)
+            with claim_run(config, run_dir, resume=resume, replace=replace):  # locked
+                trainer = Trainer(config, run_dir=run_dir, resume=resume)
 
-            def on_progress(p):
-                report(p)
-                sample = self.photos.sample  # the photo chosen now, even mid-run
-                if isinstance(p, EpochDone) and sample is not None:
-                    report(SamplePreview(p.epoch, enhance_with(trainer.net, sample)))
+                def on_progress(p):
+                    report(p)
+                    sample = self.photos.sample  # the photo chosen now, even mid-run
+                    if isinstance(p, EpochDone) and sample is not None:
+                        report(SamplePreview(p.epoch, enhance_with(trainer.net, sample)))
 
-            return trainer.run(on_progress, cancelled)
+                return trainer.run(on_progress, cancelled)
 
         self.progress.setRange(0, 0)
         self.status.setText("Starting…")
@@ -214,6 +233,44 @@ class TrainingDialog(QDialog):
             finished=lambda name=config.name: self._worker_done(name),
         )
         self.update_state()
+
+    def ask_start(self, config: TrainConfig, earlier: RunInfo | None) -> StartChoice:
+        """Ask what Start does when a run or model named ``config.name`` exists: resume the
+        run (offered when it has done fewer epochs than asked for), replace them (when the new
+        run saves), or cancel. Nothing is replaced before the new run saves."""
+        model = model_target(config)
+        model_exists = model.exists()
+        if earlier is None and not model_exists:
+            return StartChoice.NEW
+        what = []
+        if earlier is not None:
+            state = (
+                f"stopped after epoch {earlier.epoch} of {earlier.epochs}"
+                if earlier.unfinished
+                else f"finished, {earlier.epoch} epochs"
+            )
+            what.append(f"a run of “{config.name}” exists ({state})")
+        if model_exists:
+            what.append(f"a model “{config.name}” exists")
+        exists = " and ".join(what)
+        exists = exists[:1].upper() + exists[1:]
+        if (
+            earlier is not None
+            and earlier.epoch < config.epochs
+            and self.asker.confirm(
+                RESUME_TITLE,
+                f"{exists}. Resume the run after epoch {earlier.epoch}, up to "
+                f"{config.epochs} epochs? (No: you are asked whether to start over.)",
+            )
+        ):
+            return StartChoice.RESUME
+        if self.asker.confirm(
+            REPLACE_TITLE,
+            f"{exists}. Start over? The old run and model are replaced only when the new run "
+            "saves; until then they stay as they are.",
+        ):
+            return StartChoice.REPLACE
+        return StartChoice.CANCEL
 
     def _chart_history(self, history: list[dict]) -> None:
         for record in history:
@@ -316,9 +373,10 @@ class TrainingDialog(QDialog):
         ready = not self.photos.scanning and self.photos.usable_count() >= MIN_IMAGES
         idle = not self.running
         self.start_button.setEnabled(idle and ready and name is not None)
-        self.resume_button.setEnabled(idle and info is not None and info.unfinished)
+        resumable = info is not None and info.epoch < self.settings.epochs_spin.value()
+        self.resume_button.setEnabled(idle and resumable)
         self.resume_button.setText(
-            f"Resume (after epoch {info.epoch})" if info and info.unfinished else "Resume"
+            f"Resume (after epoch {info.epoch})" if info and resumable else "Resume"
         )
         unsaved = info is not None and self.saved.get(info.name) != info.epoch
         self.save_button.setEnabled(idle and unsaved and info is not None and info.epoch > 0)

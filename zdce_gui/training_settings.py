@@ -44,7 +44,8 @@ def _spin(lo: int, hi: int, value: int, step: int = 1) -> QSpinBox:
 
 
 class TrainingSettings(QGroupBox):
-    """Emits ``changed`` when the model name changes (what can be resumed depends on it)."""
+    """Emits ``changed`` when the model name or the epochs change (what can be resumed
+    depends on them: a run can be continued up to more epochs than it has done)."""
 
     changed = Signal()
 
@@ -67,6 +68,7 @@ class TrainingSettings(QGroupBox):
         self.base_combo.currentIndexChanged.connect(lambda _i: self._apply_preset())
         form.addRow("Start from", self.base_combo)
         self.epochs_spin = _spin(1, 1000, defaults.epochs)
+        self.epochs_spin.valueChanged.connect(lambda _v: self.changed.emit())
         self.crop_spin = _spin(64, 512, defaults.crop, step=16)
         self.batch_spin = _spin(1, 64, defaults.batch_size)
         form.addRow("Epochs", self.epochs_spin)

@@ -7,10 +7,10 @@ from PySide6.QtCore import Qt
 from tests.conftest import dark_rgb, save_photo
 from tests.gui.conftest import add
 from zdce_core.cli import main as cli_main
-from zdce_core.model_store import ModelSource, list_models
+from zdce_core.model_store import ModelSource, list_models, user_models_dir
 from zdce_core.training_config import RunStatus
-from zdce_core.training_runs import read_run_info
-from zdce_gui.training_dialog import TrainingDialog
+from zdce_core.training_runs import CHECKPOINT_NAME, LOCK_NAME, read_run_info, run_dir_for
+from zdce_gui.training_dialog import REPLACE_TITLE, RESUME_TITLE, TrainingDialog
 
 
 @pytest.fixture
@@ -146,13 +146,56 @@ def test_starting_over_asks_first(window, dialog, dark_folder, qtbot):
     dialog.settings.epochs_spin.setValue(1)
     click(qtbot, dialog.start_button)
     wait_idle(dialog, qtbot)
-    window.asker.answers.append(False)  # "Start over and discard it?" → No
+    model = user_models_dir() / "tiny.safetensors"
+    old = model.read_bytes()
+    assert not dialog.resume_button.isEnabled()  # 1 of 1 epochs done: nothing to continue
+    window.asker.answers.append(False)  # "Start over and replace?" → No
     click(qtbot, dialog.start_button)
-    assert window.asker.asked[-1] == "Start over?" and not dialog.running
+    assert window.asker.asked[-1] == REPLACE_TITLE and not dialog.running
+    assert RESUME_TITLE not in window.asker.asked and model.read_bytes() == old
     window.asker.answers.append(True)
     click(qtbot, dialog.start_button)
     wait_idle(dialog, qtbot)
-    assert dialog.last_result.status is RunStatus.FINISHED
+    assert dialog.last_result.status is RunStatus.FINISHED and model.read_bytes() != old
+    assert not (run_dir_for("tiny") / LOCK_NAME).exists()
+
+
+def test_a_finished_run_can_be_continued_to_more_epochs(window, dialog, dark_folder, qtbot):
+    scan(dialog, qtbot, [dark_folder])
+    dialog.settings.epochs_spin.setValue(1)
+    click(qtbot, dialog.start_button)
+    wait_idle(dialog, qtbot)
+    dialog.settings.epochs_spin.setValue(2)
+    assert dialog.resume_button.isEnabled() and "epoch 1" in dialog.resume_button.text()
+    window.asker.answers.append(True)  # Start → "Resume the earlier run?" → Yes
+    click(qtbot, dialog.start_button)
+    wait_idle(dialog, qtbot)
+    assert window.asker.asked[-1] == RESUME_TITLE
+    assert dialog.last_result.status is RunStatus.FINISHED and dialog.last_result.epochs_done == 2
+    assert len(dialog.chart.series["total"]) == 2
+
+
+def test_start_on_a_stopped_run_asks_resume_then_replace(window, dialog, dark_folder, qtbot):
+    scan(dialog, qtbot, [dark_folder])
+    dialog.settings.epochs_spin.setValue(3)
+    click(qtbot, dialog.start_button)
+    qtbot.waitUntil(lambda: len(dialog.chart.series.get("total", [])) >= 1, timeout=60_000)
+    click(qtbot, dialog.stop_button)
+    wait_idle(dialog, qtbot)
+    checkpoint = run_dir_for("tiny") / CHECKPOINT_NAME
+    before = checkpoint.read_bytes()
+    first_epoch = read_run_info(run_dir_for("tiny")).history[0]
+    assert dialog.resume_button.isEnabled()
+    window.asker.answers.extend([False, False])  # Resume? → No; Start over? → No: cancel
+    click(qtbot, dialog.start_button)
+    assert window.asker.asked[-2:] == [RESUME_TITLE, REPLACE_TITLE] and not dialog.running
+    assert checkpoint.read_bytes() == before
+    window.asker.answers.extend([False, True])  # Resume? → No; Start over? → Yes
+    click(qtbot, dialog.start_button)
+    wait_idle(dialog, qtbot)
+    assert dialog.last_result.status is RunStatus.FINISHED and dialog.last_result.epochs_done == 3
+    history = read_run_info(run_dir_for("tiny")).history
+    assert [r["epoch"] for r in history] == [1, 2, 3] and history[0] != first_epoch  # anew
 
 
 def test_save_model_of_a_stopped_run(window, dialog, dark_folder, qtbot):
