@@ -211,6 +211,7 @@ def test_an_output_path_that_is_a_file_is_one_usage_error(night, tmp_path, capsy
     assert "Errno" not in err and target.read_bytes() == b"%PDF"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_a_run_killed_during_writes_leaves_only_whole_files_and_the_next_finishes(tmp_path):
     src = tmp_path / "night"

@@ -60,6 +60,7 @@ def check_stopped(proc: subprocess.Popen[str], out: Path, code: int) -> str:
     return err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "signum",
     [getattr(signal, n) for n in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, n)],
@@ -73,6 +74,7 @@ def test_a_stop_signal_ends_the_batch_cleanly(photos, tmp_path, signum):
     assert err.count("zdce: interrupted") == 1
 
 
+@pytest.mark.slow
 def test_double_ctrl_c_never_aborts(photos, tmp_path):
     """Run a few processes at once (the machine has few cores) to keep the time small."""
     runs = []

@@ -11,6 +11,8 @@ from zdce_core.cli import main
 
 ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "zdce[cluster]")')
 
+pytestmark = pytest.mark.slow  # starts a local Ray instance
+
 
 @pytest.fixture(scope="module")
 def local_ray():
