@@ -28,8 +28,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from zdce_core.adjustments import Denoise
+from zdce_core.bit_depth import eight_bit
 from zdce_core.boxfilter import box_mean
-from zdce_core.image_io import eight_bit
 from zdce_core.parallel import run_pieces, split_rows
 from zdce_core.tone import luma_guide
 from zdce_core.upsample import upsample_rows, widen

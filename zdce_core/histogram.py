@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zdce_core.image_io import eight_bit
+from zdce_core.bit_depth import eight_bit
 
 BINS = 64
 CLIP_LEVEL = 254

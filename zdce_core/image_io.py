@@ -80,11 +80,6 @@ OUTPUT_FORMATS: dict[str, str] = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif",
 _GRAY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N"}
 
 
-def eight_bit(pixels: np.ndarray) -> np.ndarray:
-    """``pixels`` as uint8: uint16 (0–65535) scaled to 0–255, uint8 unchanged."""
-    return (pixels // 257).astype(np.uint8) if pixels.dtype == np.uint16 else pixels
-
-
 class ImageWriteError(UserFacingError):
     """A photo that cannot be written; the message says why."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zdce_core.image_io import eight_bit
+from zdce_core.bit_depth import eight_bit
 
 NEAR_WHITE = 240 / 255
 """A luma at or above this has lost its texture to white."""

@@ -13,12 +13,12 @@ import numpy as np
 import torch
 
 from zdce_core.adjustments import Adjustments, Denoise
+from zdce_core.bit_depth import eight_bit
 from zdce_core.cancel import Cancel
 from zdce_core.curve_maps import CurveMaps, FullResMaps, MapSource
 from zdce_core.denoise import ReducedPhoto, reduced_input
 from zdce_core.enhancer import Enhancer
 from zdce_core.errors import UserFacingError
-from zdce_core.image_io import eight_bit
 from zdce_core.pixels import to_unit_float
 from zdce_core.render_plan import plan_render
 from zdce_core.tone import Stages

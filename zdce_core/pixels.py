@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from zdce_core.image_io import eight_bit
+from zdce_core.bit_depth import eight_bit
 
 
 def max_value(dtype: np.dtype) -> float:

@@ -13,8 +13,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from zdce_core.bit_depth import eight_bit
 from zdce_core.discovery import IgnoreKind, discover
-from zdce_core.image_io import ImageReadError, eight_bit, read_image
+from zdce_core.image_io import ImageReadError, read_image
 from zdce_core.training_config import MIN_IMAGES, TrainingError, validation_every
 
 
