@@ -241,15 +241,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         StepProgress,
         TrainingError,
         TrainWarning,
+        parse_loss_weight,
         preset_config,
     )
 
-    weights = {}
+    weights: dict[str, float] = {}
     for item in args.loss_weight or []:
-        key, _, value = item.partition("=")
-        if key not in ("spa", "exp", "col", "tv") or not value:
-            raise UsageError(f"--loss-weight wants spa|exp|col|tv=NUMBER, got {item!r}")
-        weights[key] = float(value)
+        try:
+            loss, weight = parse_loss_weight(item)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        weights[loss.value] = weight
     from zdce_core.model_store import check_model_name
 
     try:

@@ -4,6 +4,7 @@ the CLI's usage errors and the app's training dialog read the same defaults from
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -39,6 +40,36 @@ class Preset(Enum):
 
     FINE_TUNE = "fine-tune"
     REFERENCE = "reference"
+
+
+class LossName(Enum):
+    """The four zero-reference losses whose weights ``--loss-weight NAME=W`` overrides."""
+
+    SPA = "spa"
+    EXP = "exp"
+    COL = "col"
+    TV = "tv"
+
+
+LOSS_WEIGHT_SYNTAX = (
+    f"NAME=NUMBER with NAME one of {', '.join(n.value for n in LossName)} "
+    "and a number such as 400 or 1e3 (e.g. tv=400)"
+)
+
+
+def parse_loss_weight(item: str) -> tuple[LossName, float]:
+    """``"tv=400"`` → ``(LossName.TV, 400.0)``; ``ValueError`` naming the allowed names and
+    that the weight is a number for anything else (an unknown name, no ``=``, ``tv=abc``,
+    a weight that is not finite)."""
+    key, sep, value = item.partition("=")
+    try:
+        name = LossName(key.strip())
+        weight = float(value)
+    except ValueError:
+        raise ValueError(f"--loss-weight wants {LOSS_WEIGHT_SYNTAX}, got {item!r}") from None
+    if not sep or not math.isfinite(weight):
+        raise ValueError(f"--loss-weight wants {LOSS_WEIGHT_SYNTAX}, got {item!r}")
+    return name, weight
 
 
 def validation_every(photos: int) -> int:
