@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import dark_rgb, save_photo
 from zdce_core.cli import main
 from zdce_core.cli_common import EXIT_USAGE
+from zdce_core.training_runs import CHECKPOINT_NAME, LOCK_NAME, read_resumable_checkpoint
 
 
 @pytest.fixture
@@ -59,3 +60,60 @@ def test_a_loss_weight_that_is_not_name_equals_number_is_a_usage_error(
     line = error_line(capsys)
     assert "spa, exp, col, tv" in line and "number" in line and repr(item) in line
     assert not (tmp_path / "run").exists()
+
+
+def trained_run(data: Path, run_dir: Path) -> Path:
+    """A finished one-epoch run in ``run_dir``; returns its checkpoint."""
+    assert main(cli_args(data, run_dir, "--output", str(run_dir.parent / "t8.safetensors"))) == 0
+    return run_dir / CHECKPOINT_NAME
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def garbage(path: Path) -> None:
+    path.write_bytes(b"\x00not a checkpoint\xff" * 40)
+
+
+def empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def not_a_run(path: Path) -> None:
+    import torch
+
+    torch.save({"epoch": 1}, path)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (truncate, "it is truncated"),
+        (garbage, "it is not a checkpoint file"),
+        (empty, "it is empty"),
+        (not_a_run, "it lacks the run's state"),
+    ],
+)
+def test_resuming_a_damaged_checkpoint_is_one_line_that_names_it_and_replace(
+    damage, reason, data, tmp_path, user_home, capsys
+):
+    run_dir = tmp_path / "run"
+    checkpoint = trained_run(data, run_dir)
+    damage(checkpoint)
+    capsys.readouterr()
+    code = main(cli_args(data, run_dir, "--epochs", "2", "--resume"))
+    assert code == EXIT_USAGE
+    line = error_line(capsys)
+    assert line.startswith(f"zdce train: cannot resume: the checkpoint {checkpoint} is damaged (")
+    assert reason in line and line.endswith("use --replace to start over")
+    assert not (run_dir / LOCK_NAME).exists()
+
+
+def test_replace_starts_over_from_a_damaged_checkpoint(data, tmp_path, user_home, capsys):
+    run_dir = tmp_path / "run"
+    checkpoint = trained_run(data, run_dir)
+    truncate(checkpoint)
+    model = str(tmp_path / "t8.safetensors")
+    assert main(cli_args(data, run_dir, "--output", model, "--replace")) == 0
+    assert read_resumable_checkpoint(run_dir)["epoch"] == 1

@@ -307,7 +307,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from zdce_core.training import train
     from zdce_core.training_config import RunStatus
-    from zdce_core.training_runs import NameInUse, RunLocked
+    from zdce_core.training_runs import CheckpointDamaged, NameInUse, RunLocked
 
     stop: StopSignals = args.stop
     resume_line = "zdce train: interrupted; run again with --resume to continue"
@@ -325,6 +325,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     except NameInUse as exc:  # before any work: a usage error, in one line
         bar.close()
         print(f"zdce train: {_name_in_use_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except CheckpointDamaged as exc:  # found before any step: the user picks another flag
+        bar.close()
+        print(f"zdce train: {exc}: use --replace to start over", file=sys.stderr)
         return EXIT_USAGE
     except RunLocked as exc:
         bar.close()

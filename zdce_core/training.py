@@ -50,11 +50,13 @@ from zdce_core.training_config import (
 from zdce_core.training_data import Dataset, center_square, load_training_image, random_crop
 from zdce_core.training_runs import (
     CHECKPOINT_NAME,
+    CheckpointDamaged,
+    CheckpointDefect,
     NameInUse,
     RunInfo,
     existing_work,
     lock_run,
-    read_checkpoint,
+    read_resumable_checkpoint,
     read_run_info,
     run_dir_for,
     write_run,
@@ -106,8 +108,14 @@ class Trainer:
         if resume:
             if not self.checkpoint_path.is_file():
                 raise TrainingError(f"nothing to resume: no checkpoint at {self.checkpoint_path}")
-            ckpt = read_checkpoint(self.run_dir)
-            saved = TrainConfig(**ckpt["config"])
+            ckpt = read_resumable_checkpoint(self.run_dir)
+            try:
+                saved = TrainConfig(**ckpt["config"])
+            except TypeError as exc:
+                detail = f"its settings do not fit this version: {exc}"
+                raise CheckpointDamaged(
+                    self.checkpoint_path, CheckpointDefect.INCOMPLETE, detail
+                ) from None
             saved.epochs = config.epochs
             config = saved
         self.config = config
@@ -134,11 +142,17 @@ class Trainer:
         weights = LossWeights.for_arch(self.net.arch, **config.loss_weights)
         self.criterion = ZeroReferenceLoss(weights, config.exposure_target)
         if ckpt is not None:
-            self.net.load_state_dict(ckpt["model"])
-            self.optimizer.load_state_dict(ckpt["optimizer"])
-            self.start_epoch = int(ckpt["epoch"])
-            self.history = list(ckpt["history"])
-            torch.set_rng_state(ckpt["rng"])
+            try:
+                self.net.load_state_dict(ckpt["model"])
+                self.optimizer.load_state_dict(ckpt["optimizer"])
+                self.start_epoch = int(ckpt["epoch"])
+                self.history = list(ckpt["history"])
+                torch.set_rng_state(ckpt["rng"])
+            except (RuntimeError, ValueError, TypeError, KeyError) as exc:  # wrong shapes, types
+                detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+                raise CheckpointDamaged(
+                    self.checkpoint_path, CheckpointDefect.CORRUPT, detail
+                ) from None
         clean_module_(self.net)
         self.data = Dataset.from_folders(config.data, config.val_every)
         self._val_batches: list[torch.Tensor] | None = None

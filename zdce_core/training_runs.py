@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -86,6 +87,64 @@ def read_checkpoint(run_dir: Path) -> dict:
     import torch
 
     return torch.load(run_dir / CHECKPOINT_NAME, map_location="cpu", weights_only=True)
+
+
+class CheckpointDefect(Enum):
+    """Why a checkpoint cannot be resumed from; the value is the reason as the user reads it."""
+
+    UNREADABLE = "it cannot be read"
+    EMPTY = "it is empty"
+    NOT_A_CHECKPOINT = "it is not a checkpoint file"
+    TRUNCATED = "it is truncated"
+    CORRUPT = "it is corrupt"
+    INCOMPLETE = "it lacks the run's state"
+
+
+RESUME_KEYS = ("config", "arch", "base", "model", "optimizer", "epoch", "history", "rng")
+"""What a checkpoint holds for a run to continue from it."""
+
+
+class CheckpointDamaged(TrainingError):
+    """The checkpoint of a run to resume cannot be read or lacks the run's state (a killed
+    copy, a full disk in an older version, another file saved over it)."""
+
+    def __init__(self, path: Path, defect: CheckpointDefect, detail: str = "") -> None:
+        reason = f"{defect.value}: {detail}" if detail else defect.value
+        super().__init__(f"cannot resume: the checkpoint {path} is damaged ({reason})")
+        self.path = path
+        self.defect = defect
+
+
+def _checkpoint_defect(path: Path) -> tuple[CheckpointDefect, str]:
+    """Why the checkpoint at ``path``, which ``torch.load`` refused, is unusable: torch's own
+    errors are long and vary with the damage, so the file is looked at instead."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        return CheckpointDefect.UNREADABLE, exc.strerror or type(exc).__name__
+    if not head:
+        return CheckpointDefect.EMPTY, ""
+    if not head.startswith(b"PK"):  # torch.save writes a zip archive
+        return CheckpointDefect.NOT_A_CHECKPOINT, ""
+    if not zipfile.is_zipfile(path):  # no central directory at the end: cut short
+        return CheckpointDefect.TRUNCATED, ""
+    return CheckpointDefect.CORRUPT, ""
+
+
+def read_resumable_checkpoint(run_dir: Path) -> dict:
+    """The checkpoint of the run in ``run_dir`` with everything resuming needs
+    (:data:`RESUME_KEYS`); raises :class:`CheckpointDamaged` (a
+    :class:`~zdce_core.training_config.TrainingError`) when it cannot be read or lacks some."""
+    path = run_dir / CHECKPOINT_NAME
+    try:
+        ckpt = read_checkpoint(run_dir)
+    except Exception:  # torch raises many kinds (RuntimeError, UnpicklingError, EOFError, …)
+        raise CheckpointDamaged(path, *_checkpoint_defect(path)) from None
+    missing = [k for k in RESUME_KEYS if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing:
+        raise CheckpointDamaged(path, CheckpointDefect.INCOMPLETE, "no " + ", ".join(missing))
+    return ckpt
 
 
 def read_run_info(run_dir: Path) -> RunInfo | None:
