@@ -117,3 +117,43 @@ def test_replace_starts_over_from_a_damaged_checkpoint(data, tmp_path, user_home
     model = str(tmp_path / "t8.safetensors")
     assert main(cli_args(data, run_dir, "--output", model, "--replace")) == 0
     assert read_resumable_checkpoint(run_dir)["epoch"] == 1
+
+
+def test_a_crop_and_batch_that_cannot_fit_are_refused_with_the_estimate(
+    data, tmp_path, user_home, capsys
+):
+    run_dir = tmp_path / "run"
+    args = cli_args(data, run_dir)
+    args[args.index("--crop") + 1] = "4096"
+    args[args.index("--batch-size") + 1] = "64"
+    assert main(args) == EXIT_USAGE
+    line = error_line(capsys)
+    assert line.startswith("zdce train: training dcenet on batches of 64 crops of 4096×4096 needs")
+    assert "TB of memory, more than 75% of the" in line and "of this machine: lower" in line
+    assert "--crop to" in line  # 3.8 TB: more than any machine this runs on
+    assert not list(run_dir.glob("*"))
+
+
+def test_the_advice_names_the_batch_size_and_crop_that_fit(
+    data, tmp_path, user_home, monkeypatch, capsys
+):
+    from zdce_core import training, training_config
+
+    monkeypatch.setattr(training, "physical_memory", lambda: 4 * 10**9)  # 3 GB usable
+    args = cli_args(data, tmp_path / "run")
+    args[args.index("--crop") + 1] = "512"
+    args[args.index("--batch-size") + 1] = "16"
+    assert main(args) == EXIT_USAGE
+    line = error_line(capsys)
+    fits_batch = 3 * 10**9 // training_config.training_bytes("dcenet", 512, 1)
+    assert "needs about 14.7 GB of memory, more than 75% of the 4.0 GB of this machine" in line
+    assert line.endswith(f"lower --batch-size to {fits_batch} or --crop to 224")
+    assert training_config.training_bytes("dcenet", 224, 16) <= 3 * 10**9
+    assert training_config.training_bytes("dcenet", 240, 16) > 3 * 10**9
+
+
+def test_the_estimate_follows_the_measurement(tmp_path):
+    from zdce_core.training_config import training_bytes
+
+    assert training_bytes("dcenet", 256, 8) == 8 * 256 * 256 * 3500  # about 1.8 GB
+    assert training_bytes("dcenet++", 256, 8) > training_bytes("dcenet", 256, 8)

@@ -306,7 +306,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
 
     from zdce_core.training import train
-    from zdce_core.training_config import RunStatus
+    from zdce_core.training_config import NotEnoughMemory, RunStatus
     from zdce_core.training_runs import CheckpointDamaged, NameInUse, RunLocked
 
     stop: StopSignals = args.stop
@@ -330,7 +330,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         bar.close()
         print(f"zdce train: {exc}: use --replace to start over", file=sys.stderr)
         return EXIT_USAGE
-    except RunLocked as exc:
+    except (RunLocked, NotEnoughMemory) as exc:
         bar.close()
         print(f"zdce train: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -46,6 +46,8 @@ from zdce_core.training_config import (
     TrainingError,
     TrainResult,
     TrainWarning,
+    check_training_memory,
+    physical_memory,
 )
 from zdce_core.training_data import Dataset, center_square, load_training_image, random_crop
 from zdce_core.training_runs import (
@@ -131,6 +133,7 @@ class Trainer:
             self.net = loaded.net
             self.base_name = str(loaded.path.name if loaded.path else config.base)
         config.arch = self.net.arch
+        check_training_memory(config, *device_memory(self.device))
         self.channels_last = self.device.type == "cpu"
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         self.net.to(self.device, memory_format=memory_format)  # pyright: ignore[reportCallIssue]
@@ -431,6 +434,15 @@ class Trainer:
             raise TrainingError(
                 f"cannot save the model to {target.parent}: {reason}{kept}"
             ) from exc
+
+
+def device_memory(device: torch.device) -> tuple[str, int | None]:
+    """The memory training on ``device`` can use, named as the user reads it, and its size in
+    bytes (``None`` when unknown): a CUDA GPU's own, else this machine's (MPS shares it)."""
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        return f"the GPU {props.name}", int(props.total_memory)
+    return "this machine", physical_memory()
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

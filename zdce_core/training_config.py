@@ -5,6 +5,7 @@ the CLI's usage errors and the app's training dialog read the same defaults from
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -70,6 +71,74 @@ def parse_loss_weight(item: str) -> tuple[LossName, float]:
     if not sep or not math.isfinite(weight):
         raise ValueError(f"--loss-weight wants {LOSS_WEIGHT_SYNTAX}, got {item!r}")
     return name, weight
+
+
+TRAINING_BYTES_PER_PIXEL = {"dcenet": 3500, "dcenet++": 4500}
+"""Memory one training step takes per pixel of the batch (``batch × crop²`` pixels): the
+activations kept for the backward pass (the net's 32-channel feature maps, their
+concatenations, the 24 curve maps and the 8 curve iterations, float32), their gradients and
+the losses' intermediates. Measured once as the peak resident memory of two Adam steps on the
+CPU (channels_last, 2 threads), batch 4, crops of 128 and 256: 3450 and 3150 bytes for
+DCE-Net, 4700 and 3860 for DCE-Net++; rounded up. A rough figure: the model's weights and the
+loaded photos come on top, mixed precision on a GPU takes somewhat less."""
+MEMORY_SHARE = 0.75
+"""A run whose estimate exceeds this share of the device's memory is refused."""
+
+
+def training_bytes(arch: str, crop: int, batch_size: int) -> int:
+    """About how much memory a training step of ``arch`` on ``batch_size`` crops of ``crop``
+    pixels takes (see :data:`TRAINING_BYTES_PER_PIXEL`)."""
+    per_pixel = TRAINING_BYTES_PER_PIXEL.get(arch, max(TRAINING_BYTES_PER_PIXEL.values()))
+    return batch_size * crop * crop * per_pixel
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes, or ``None`` where the OS does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # Windows has no sysconf
+        return None
+
+
+def _size_text(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+class NotEnoughMemory(TrainingError):
+    """The crop and batch size asked for need more memory than the device has (a usage
+    error: the message says the estimate and what to lower)."""
+
+    def __init__(self, config: TrainConfig, device: str, needed: int, total: int) -> None:
+        limit = int(total * MEMORY_SHARE)
+        per_crop = training_bytes(config.arch, config.crop, 1)
+        batch = limit // per_crop
+        crop = 16 * int(math.sqrt(limit / training_bytes(config.arch, 1, config.batch_size)) // 16)
+        lower = []
+        if batch >= 1:
+            lower.append(f"--batch-size to {batch}")
+        if crop >= 16:
+            lower.append(f"--crop to {crop}")
+        advice = " or ".join(lower) if lower else "--batch-size and --crop"
+        super().__init__(
+            f"training {config.arch} on batches of {config.batch_size} crops of "
+            f"{config.crop}×{config.crop} needs about {_size_text(needed)} of memory, more than "
+            f"{MEMORY_SHARE:.0%} of the {_size_text(total)} of {device}: lower {advice}"
+        )
+        self.needed = needed
+        self.total = total
+
+
+def check_training_memory(config: TrainConfig, device: str, total: int | None) -> None:
+    """Raise :class:`NotEnoughMemory` when a step of ``config`` would take more than
+    :data:`MEMORY_SHARE` of ``total`` bytes (the memory of ``device``, named as the user reads
+    it); nothing is checked when ``total`` is unknown."""
+    needed = training_bytes(config.arch, config.crop, config.batch_size)
+    if total and needed > total * MEMORY_SHARE:
+        raise NotEnoughMemory(config, device, needed, total)
 
 
 def validation_every(photos: int) -> int:
