@@ -157,3 +157,48 @@ def test_the_estimate_follows_the_measurement(tmp_path):
 
     assert training_bytes("dcenet", 256, 8) == 8 * 256 * 256 * 3500  # about 1.8 GB
     assert training_bytes("dcenet++", 256, 8) > training_bytes("dcenet", 256, 8)
+
+
+def set_option(args: list[str], option: str, value: str) -> list[str]:
+    args = list(args)
+    args[args.index(option) + 1] = value
+    return args
+
+
+def test_resuming_with_the_same_options_continues(data, tmp_path, user_home, capsys):
+    run_dir = tmp_path / "run"
+    model = str(tmp_path / "t8.safetensors")
+    trained_run(data, run_dir)
+    args = set_option(cli_args(data, run_dir, "--output", model, "--resume"), "--epochs", "2")
+    assert main(args) == 0
+    assert read_resumable_checkpoint(run_dir)["epoch"] == 2
+
+
+def test_resuming_with_other_settings_is_refused_naming_each(data, tmp_path, user_home, capsys):
+    run_dir = tmp_path / "run"
+    checkpoint = trained_run(data, run_dir)
+    before = checkpoint.read_bytes()
+    other = tmp_path / "more"
+    other.mkdir()
+    args = cli_args(data, run_dir, "--resume", "--lr", "1e-5", "--loss-weight", "tv=400")
+    args = set_option(set_option(args, "--crop", "64"), "--batch-size", "2")
+    args.insert(2, str(other))
+    assert main(set_option(args, "--epochs", "2")) == EXIT_USAGE
+    line = error_line(capsys)
+    assert line.startswith(
+        "zdce: error: --resume continues 't8' with the settings it was started with and would "
+        f"ignore the folders (the run's: {data}); --crop 64 (the run's: 32); --batch-size 2 "
+        "(the run's: 4); --lr 1e-05 (the run's: 0.0001); --loss-weight tv=400 (the run's: none)"
+    )
+    assert line.endswith(": leave them out to resume, or use --replace to start over with them")
+    assert checkpoint.read_bytes() == before
+
+
+def test_one_other_setting_is_it(data, tmp_path, user_home, capsys):
+    run_dir = tmp_path / "run"
+    trained_run(data, run_dir)
+    args = set_option(cli_args(data, run_dir, "--resume", "--no-flips"), "--epochs", "2")
+    assert main(args) == EXIT_USAGE
+    line = error_line(capsys)
+    assert "would ignore --no-flips (the run flips): leave it out" in line
+    assert line.endswith("start over with it")

@@ -36,6 +36,7 @@ from zdce_core.textbar import TextBar, format_duration
 
 if TYPE_CHECKING:
     from zdce_core.losses import LossParts
+    from zdce_core.training_config import TrainConfig
     from zdce_core.training_runs import NameInUse
 
 
@@ -234,6 +235,30 @@ def _name_in_use_line(exc: NameInUse) -> str:
     return f"{existing.describe()}: {flags}"
 
 
+def _check_resume_options(config: TrainConfig, given: set[str], args: argparse.Namespace) -> None:
+    """Refuse (a :class:`UsageError`) a ``--resume`` whose options differ from the run's: a
+    resumed run keeps the settings it was started with, so they would be ignored. Nothing is
+    checked when the run cannot be read (training says why)."""
+    from zdce_core.training_config import resume_differences
+    from zdce_core.training_runs import RUN_INFO_NAME, read_run_info, run_dir_for
+
+    folder = Path(args.run_dir) if args.run_dir else run_dir_for(config.name)
+    try:
+        info = read_run_info(folder) if (folder / RUN_INFO_NAME).is_file() else None
+    except Exception:  # a damaged run.json falls back to the checkpoint: torch raises many kinds
+        info = None
+    if info is None:
+        return
+    found = resume_differences(config, given, info.config)
+    if found:
+        raise UsageError(
+            f"--resume continues {config.name!r} with the settings it was started with and "
+            f"would ignore {'; '.join(d.describe() for d in found)}: leave "
+            f"{'them' if len(found) > 1 else 'it'} out to resume, or use --replace to start "
+            f"over with {'them' if len(found) > 1 else 'it'}"
+        )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from zdce_core.training_config import (
         EpochDone,
@@ -259,30 +284,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--name: {exc}") from exc
     preset = Preset.REFERENCE if args.from_scratch else Preset(args.preset)
-    config = preset_config(
-        preset,
-        data=[str(Path(d)) for d in args.folders],
-        name=name,
-        arch=args.arch,
-        base=args.base,
-        epochs=args.epochs,
-        crop=args.crop,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        grad_clip=args.grad_clip,
-        exposure_target=args.exposure_target,
-        loss_weights=weights or None,
-        scale_min=args.scale_min,
-        flips=False if args.no_flips else None,
-        val_every=args.val_every,
-        seed=args.seed,
-        device=args.device,
-    )
+    given: dict[str, object] = {
+        "arch": args.arch,
+        "base": args.base,
+        "epochs": args.epochs,
+        "crop": args.crop,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "weight_decay": args.weight_decay,
+        "grad_clip": args.grad_clip,
+        "exposure_target": args.exposure_target,
+        "loss_weights": weights or None,
+        "scale_min": args.scale_min,
+        "flips": False if args.no_flips else None,
+        "val_every": args.val_every,
+        "seed": args.seed,
+        "device": args.device,
+    }
+    config = preset_config(preset, data=[str(Path(d)) for d in args.folders], name=name, **given)
     try:
         config.validate()
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    if args.resume:
+        _check_resume_options(config, {k for k, v in given.items() if v is not None}, args)
     history_json = (
         check_output_file(args.history_json, "--history-json") if args.history_json else None
     )

@@ -252,6 +252,77 @@ class TrainResult:
 Progress = StepProgress | EpochDone | TrainWarning
 
 
+RESUME_OPTIONS = {
+    "arch": "--arch",
+    "base": "--base",
+    "crop": "--crop",
+    "batch_size": "--batch-size",
+    "lr": "--lr",
+    "weight_decay": "--weight-decay",
+    "grad_clip": "--grad-clip",
+    "exposure_target": "--exposure-target",
+    "loss_weights": "--loss-weight",
+    "scale_min": "--scale-min",
+    "flips": "--no-flips",
+    "val_every": "--val-every",
+    "seed": "--seed",
+}
+"""The settings a resumed run keeps from its start (field → the ``zdce train`` option); only
+``epochs`` (and the device) are taken from the command that resumes it."""
+
+
+@dataclass(frozen=True)
+class ResumeDifference:
+    """A setting given when resuming that differs from the one the run was started with:
+    ``option`` as the user typed it, the ``given`` value and the run's (``kept``)."""
+
+    option: str
+    given: object
+    kept: object
+
+    def describe(self) -> str:
+        """E.g. ``--lr 1e-05 (the run's: 5e-05)``."""
+        if self.option == "folders":
+            return f"the folders (the run's: {_setting_text(self.kept)})"
+        if self.option == "--no-flips":
+            return "--no-flips (the run flips)"
+        return f"{self.option} {_setting_text(self.given)} (the run's: {_setting_text(self.kept)})"
+
+
+def _setting_text(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v:g}" for k, v in sorted(value.items())) or "none"
+    return "none" if value is None else str(value)
+
+
+def _folders(data: list[str]) -> set[Path]:
+    return {Path(d).resolve() for d in data}
+
+
+def resume_differences(config: TrainConfig, given: set[str], saved: dict) -> list[ResumeDifference]:
+    """The settings of ``config`` the user gave (``given``: field names) that differ from those
+    of the run to resume (``saved``, :class:`TrainConfig` as a dict): a resumed run keeps its
+    own (see :data:`RESUME_OPTIONS`), so front ends tell the user instead of ignoring them.
+    The photo folders count when they are not the run's."""
+    found = []
+    if "data" in saved and _folders(config.data) != _folders(list(saved["data"])):
+        found.append(ResumeDifference("folders", config.data, list(saved["data"])))
+    for name, option in RESUME_OPTIONS.items():
+        if name in given and name in saved:
+            value, kept = getattr(config, name), saved[name]
+            if name == "loss_weights":  # the overrides given, as the run saved its own
+                value = {k: float(v) for k, v in value.items()}
+                kept = {k: float(v) for k, v in dict(kept).items()}
+            if value == kept:
+                continue
+            found.append(ResumeDifference(option, value, kept))
+    return found
+
+
 _PRESETS: dict[Preset, dict] = {
     Preset.FINE_TUNE: {"base": "default", "lr": 5e-5, "scale_min": 0.5},
     Preset.REFERENCE: {"base": None, "lr": 1e-4, "scale_min": 1.0},
