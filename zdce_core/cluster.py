@@ -19,7 +19,7 @@ import logging
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +196,30 @@ def default_workers(resources: dict[str, float], options: ClusterOptions) -> int
     return max(1, int(resources.get("CPU", 1) // options.cpus_per_worker))
 
 
+LOST_WORKER_NOTE = "written by a worker that was lost before it could report it"
+"""The note on a photo whose output a worker of this job wrote before it died (killed, out of
+memory, a lost node): the retry found the output and would have called it skipped."""
+_WRITTEN_ELSEWHERE = {SkipKind.OUTPUT_EXISTS, SkipKind.OUTPUT_APPEARED}
+
+
+def existing_outputs(pairs: list[tuple[FoundFile, Path]]) -> frozenset[int]:
+    """The indices of the pairs whose output exists before the job starts (see
+    :func:`written_by_lost_worker`)."""
+    return frozenset(i for i, (_found, out) in enumerate(pairs) if out.exists())
+
+
+def written_by_lost_worker(item: ItemFinished, existed: frozenset[int]) -> ItemFinished:
+    """``item`` as the user should read it: a photo skipped because its output exists, when
+    that output did not exist when the job started, was written by this job's worker that
+    died before reporting it (Ray retried the photo on another): done, with
+    :data:`LOST_WORKER_NOTE`, not "skipped: output exists"."""
+    if item.status is not ItemStatus.SKIPPED or item.skip not in _WRITTEN_ELSEWHERE:
+        return item
+    if item.index in existed or item.output is None or not item.output.is_file():
+        return item
+    return replace(item, status=ItemStatus.DONE, skip=None, reason=LOST_WORKER_NOTE)
+
+
 def run_job_on_ray(
     job: BatchJob,
     model: ModelSpec,
@@ -230,6 +254,7 @@ def run_job_on_ray(
             }
             for i, (found, out) in enumerate(pairs)
         ]
+        existed = existing_outputs(pairs)
         resources = ray.cluster_resources()
         if options.gpus_per_worker > resources.get("GPU", 0.0):
             raise ClusterError(
@@ -258,7 +283,7 @@ def run_job_on_ray(
                 max_task_retries=TASK_RETRIES,
             )
         for row in results.iter_rows():
-            item = _item(row, pairs)
+            item = written_by_lost_worker(_item(row, pairs), existed)
             ended.add(item.index)
             summary.add(item)
             progress.add(item)
