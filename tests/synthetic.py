@@ -141,3 +141,11 @@ def write_dng(
         ]
     tifffile.imwrite(path, data, photometric=32803, extratags=tags, metadata=None)
     return path
+
+
+def dark_photo_folder(folder: Path, count: int = 10) -> Path:
+    """``folder`` filled with ``count`` small dark PNGs of slightly different sizes (a
+    training set for fast tests)."""
+    for i in range(count):
+        save_photo(folder / f"{i:02d}.png", dark_rgb(40 + i, 56, seed=i))
+    return folder

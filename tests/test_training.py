@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from tests.conftest import dark_rgb, save_photo
+from tests.synthetic import dark_photo_folder
 from zdce_core.adjustments import FIXED_FULL
 from zdce_core.cli import main
 from zdce_core.enhancer import Enhancer
@@ -26,10 +27,7 @@ from zdce_core.weights import load_model
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "dark"
-    for i in range(10):
-        save_photo(folder / f"{i:02d}.png", dark_rgb(40 + i, 56, seed=i))
-    return folder
+    return dark_photo_folder(tmp_path / "dark", 10)
 
 
 def config(data: Path, **kw) -> TrainConfig:

@@ -16,6 +16,7 @@ from safetensors import SafetensorError
 
 import zdce_core.weights
 from tests.conftest import dark_rgb, save_photo
+from tests.synthetic import dark_photo_folder
 from zdce_core.cli import main
 from zdce_core.losses import LossParts, ZeroReferenceLoss
 from zdce_core.model_store import read_metadata
@@ -49,10 +50,7 @@ def tiny(data: Path, **kw: object) -> TrainConfig:
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "dark"
-    for i in range(8):
-        save_photo(folder / f"{i:02d}.png", dark_rgb(40 + i, 56, seed=i))
-    return folder
+    return dark_photo_folder(tmp_path / "dark", 8)
 
 
 def cli_train(data: Path, run_dir: Path, *extra: str) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import dark_rgb, save_photo
+from tests.synthetic import dark_photo_folder
 from zdce_core import training
 from zdce_core.atomic import host_label
 from zdce_core.cli import main
@@ -31,10 +31,7 @@ from zdce_core.weights import save_model
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "dark"
-    for i in range(10):
-        save_photo(folder / f"{i:02d}.png", dark_rgb(40 + i, 56, seed=i))
-    return folder
+    return dark_photo_folder(tmp_path / "dark", 10)
 
 
 def cli_args(data: Path, name: str = "t8", *extra: str) -> list[str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import dark_rgb, save_photo
+from tests.synthetic import dark_photo_folder
 from zdce_core.cli import main
 from zdce_core.cli_common import EXIT_USAGE
 from zdce_core.training_runs import CHECKPOINT_NAME, LOCK_NAME, read_resumable_checkpoint
@@ -14,10 +14,7 @@ from zdce_core.training_runs import CHECKPOINT_NAME, LOCK_NAME, read_resumable_c
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "dark"
-    for i in range(8):
-        save_photo(folder / f"{i:02d}.png", dark_rgb(40 + i, 56, seed=i))
-    return folder
+    return dark_photo_folder(tmp_path / "dark", 8)
 
 
 def cli_args(data: Path, run_dir: Path, *extra: str) -> list[str]:
