@@ -41,7 +41,8 @@ from PIL import Image
 from benchmarks.model import default_or_random_model
 from benchmarks.photos import make_photos
 from benchmarks.report import report
-from zdce_core.image_io import read_image, write_image
+from zdce_core.image_io import read_image
+from zdce_core.image_write import write_image
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from PIL.ExifTags import IFD, Base
 from tests.conftest import dark_rgb, save_photo
 from tests.synthetic import gradient16  # also imported from here by older tests
 from zdce_core.deep_colour import write_png16, write_tiff16
-from zdce_core.image_io import ImageReadError, ImageWriteError, Photo, read_image, write_image
+from zdce_core.image_io import ImageReadError, Photo, read_image
+from zdce_core.image_write import ImageWriteError, write_image
 
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 

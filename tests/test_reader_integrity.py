@@ -21,7 +21,9 @@ from tests.test_image_io import gradient16
 from zdce_core.cli import main
 from zdce_core.deep_colour import write_tiff16
 from zdce_core.errors import ImageReadError
-from zdce_core.image_io import jpeg_damage, jpeg_size_is_possible, read_image, write_image
+from zdce_core.image_io import read_image
+from zdce_core.image_write import write_image
+from zdce_core.jpeg_integrity import jpeg_damage, jpeg_size_is_possible
 
 
 def test_an_ordinary_24_bit_bmp_gives_no_note(tmp_path):

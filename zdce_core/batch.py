@@ -22,14 +22,8 @@ from zdce_core.atomic import TargetExists, atomic_path, remove_stale_temporaries
 from zdce_core.cancel import Cancelled
 from zdce_core.discovery import FoundFile
 from zdce_core.enhancer import Enhancer
-from zdce_core.image_io import (
-    ImageReadError,
-    ImageWriteError,
-    Photo,
-    open_regular,
-    read_image,
-    write_image,
-)
+from zdce_core.image_io import ImageReadError, Photo, open_regular, read_image
+from zdce_core.image_write import ImageWriteError, write_image
 from zdce_core.outputs import OutputOptions, can_copy_unchanged, output_format
 from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
 from zdce_core.raw_io import WhiteBalance

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from zdce_core.discovery import FoundFile, Ignored, IgnoreKind
 from zdce_core.errors import UserFacingError
-from zdce_core.image_io import OUTPUT_FORMATS
+from zdce_core.image_write import OUTPUT_FORMATS
 from zdce_core.raw_io import RAW_EXTENSIONS
 
 DEFAULT_SUFFIX = "_enhanced"
