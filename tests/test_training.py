@@ -263,7 +263,7 @@ def test_export_of_a_stopped_run_keeps_the_last_completed_epoch(data, tmp_path):
 
 
 def test_enhance_with_a_training_net_leaves_it_untouched(data, tmp_path):
-    from zdce_core.training import enhance_with
+    from zdce_core.training_check import enhance_with
 
     trainer = Trainer(config(data), run_dir=tmp_path / "run")
     before = {k: v.clone() for k, v in trainer.net.state_dict().items()}

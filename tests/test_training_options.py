@@ -134,9 +134,9 @@ def test_a_crop_and_batch_that_cannot_fit_are_refused_with_the_estimate(
 def test_the_advice_names_the_batch_size_and_crop_that_fit(
     data, tmp_path, user_home, monkeypatch, capsys
 ):
-    from zdce_core import training, training_config
+    from zdce_core import training_config, training_memory
 
-    monkeypatch.setattr(training, "physical_memory", lambda: 4 * 10**9)  # 3 GB usable
+    monkeypatch.setattr(training_memory, "physical_memory", lambda: 4 * 10**9)  # 3 GB usable
     args = cli_args(data, tmp_path / "run")
     args[args.index("--crop") + 1] = "512"
     args[args.index("--batch-size") + 1] = "16"

@@ -3,40 +3,33 @@
 The loop is a plain method that reports progress dataclasses through a callback and checks a
 cancel callable before every step; it knows nothing of threads or Qt. Settings and presets
 live in :mod:`zdce_core.training_config`, data in :mod:`zdce_core.training_data`, run folders
-in :mod:`zdce_core.training_runs`.
+in :mod:`zdce_core.training_runs`, the lock and check before a run in
+:mod:`zdce_core.training_claim`, the device's memory in :mod:`zdce_core.training_memory`, the
+check of a trained model in :mod:`zdce_core.training_check`, and writing the checkpoint and
+the model in :mod:`zdce_core.training_saves`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import errno
-import io
 import math
-import os
-import re
-import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
-from safetensors import SafetensorError
 
 from zdce_core import nets
-from zdce_core.adjustments import FIXED_FULL
 from zdce_core.curves import apply_curves
 from zdce_core.device import pick_device
-from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import ImageReadError
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
-from zdce_core.model_store import open_model, user_models_dir
+from zdce_core.model_store import open_model
 from zdce_core.parallel import available_cores, torch_threads
-from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
+from zdce_core.training_check import CHECK_PHOTOS, check_trained_model
+from zdce_core.training_claim import claim_run
 from zdce_core.training_config import (
     EpochDone,
     Progress,
@@ -47,28 +40,25 @@ from zdce_core.training_config import (
     TrainResult,
     TrainWarning,
     check_training_memory,
-    physical_memory,
 )
 from zdce_core.training_data import Dataset, center_square, load_training_image, random_crop
+from zdce_core.training_memory import device_memory
 from zdce_core.training_runs import (
     CHECKPOINT_NAME,
     CheckpointDamaged,
     CheckpointDefect,
-    NameInUse,
     RunInfo,
-    existing_work,
-    lock_run,
     read_resumable_checkpoint,
     read_run_info,
     run_dir_for,
-    write_run,
 )
-from zdce_core.weights import LoadedModel, clean_module_, save_model
-
-CHECK_PHOTOS = 16
-"""Photos a trained model is tried on before it is saved."""
-DARKENING = 0.02
-"""A trained model that lowers their mean brightness by more than this is not saved."""
+from zdce_core.training_saves import (
+    model_metadata,
+    model_target,
+    save_trained_model,
+    write_checkpoint,
+)
+from zdce_core.weights import clean_module_
 
 
 def _mean_parts(parts: list[LossParts]) -> LossParts:
@@ -265,22 +255,7 @@ class Trainer:
             "history": self.history,
         }
         info = RunInfo(self.run_dir, epochs_done, asdict(self.config), list(self.history))
-        before = _identity(self.checkpoint_path)
-        try:
-            return write_run(self.run_dir, state, info)
-        except (OSError, RuntimeError, SafetensorError) as exc:
-            reason = _write_failure(exc, self.run_dir, lambda: _serialized_size(state))
-            if reason is None:
-                raise
-            after = _identity(self.checkpoint_path)
-            if after is None:
-                kept = "no checkpoint was written yet"
-            else:  # the checkpoint is written before run.json: it may be the new one
-                epoch = epochs_done - 1 if after == before else epochs_done
-                kept = f"the checkpoint of epoch {epoch} is kept at {self.checkpoint_path}"
-            raise TrainingError(
-                f"cannot save the checkpoint to {self.run_dir}: {reason}; {kept}"
-            ) from exc
+        return write_checkpoint(self.run_dir, self.checkpoint_path, state, info, epochs_done)
 
     def run(
         self,
@@ -370,133 +345,18 @@ class Trainer:
         or white, or darkens them: such a model is not saved."""
         readable = [p for p in self.data.val_files if p not in self._unreadable]
         files = (readable or self.data.train_files)[:CHECK_PHOTOS]
-        kept = f"it was not saved (the run's checkpoint is kept at {self.checkpoint_path})"
-        enhancer = snapshot_enhancer(self.net)  # one copy of the network for all the photos
-        before, after = [], []
-        for path in files:
-            image = self._load(path, report)
-            if image is None:
-                continue
-            pixels = np.asarray(image.convert("RGB"))
-            result = enhance_photo(enhancer, pixels, FIXED_FULL).pixels
-            try:
-                check_result(pixels, result)
-            except BrokenResult as exc:
-                raise TrainingError(
-                    f"on {path.name}, {exc.args[0].split(';')[0]}: {kept}. Try a lower --lr "
-                    "or fewer epochs"
-                ) from exc
-            before.append(float(pixels.mean()) / 255.0)
-            after.append(float(result.mean()) / 255.0)
-        if before and np.mean(after) < np.mean(before) - DARKENING:
-            raise TrainingError(
-                f"the trained model darkens the photos it was checked on (mean brightness "
-                f"{np.mean(before):.2f} → {np.mean(after):.2f}): {kept}. Try a lower --lr, "
-                "fewer epochs or a higher --exposure-target"
-            )
+        check_trained_model(self.net, files, lambda p: self._load(p, report), self.checkpoint_path)
 
     def _result(self, status: RunStatus, epochs_done: int, model_path: Path | None) -> TrainResult:
         return TrainResult(status, epochs_done, list(self.history), self.run_dir, model_path)
 
     def export(self, path: Path | None = None) -> Path:
         """Save the current weights as a named model (default: the user model folder)."""
-        cfg = self.config
-        last = self.history[-1] if self.history else {}
-        metadata = {
-            "name": cfg.name,
-            "base": self.base_name,
-            "data": ", ".join(str(Path(d).resolve()) for d in cfg.data),
-            "images": len(self.data.train_files),
-            "validation_images": len(self.data.val_files),
-            "epochs": len(self.history),
-            "crop": cfg.crop,
-            "batch_size": cfg.batch_size,
-            "lr": cfg.lr,
-            "exposure_target": cfg.exposure_target,
-            "train_loss": last.get("train"),
-            "val_loss": last.get("val"),
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "trained_with": "zdce train",
-        }
-        target = model_target(cfg, path)
-        try:
-            return save_model(self.net, target, metadata)
-        except (OSError, SafetensorError) as exc:
-            reason = _write_failure(exc, target.parent, lambda: 0)
-            if reason is None:
-                raise
-            kept = (
-                f"; the run's checkpoint is kept at {self.checkpoint_path} (resume the run to "
-                "save the model)"
-                if self.checkpoint_path.is_file()
-                else ""
-            )
-            raise TrainingError(
-                f"cannot save the model to {target.parent}: {reason}{kept}"
-            ) from exc
-
-
-def device_memory(device: torch.device) -> tuple[str, int | None]:
-    """The memory training on ``device`` can use, named as the user reads it, and its size in
-    bytes (``None`` when unknown): a CUDA GPU's own, else this machine's (MPS shares it)."""
-    if device.type == "cuda":
-        props = torch.cuda.get_device_properties(device)
-        return f"the GPU {props.name}", int(props.total_memory)
-    return "this machine", physical_memory()
-
-
-def _identity(path: Path) -> tuple[int, int, int] | None:
-    """Which file is at ``path`` (device, inode, modification time), or ``None``."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino, st.st_mtime_ns
-
-
-def _serialized_size(state: dict) -> int:
-    """The size in bytes of ``state`` as ``torch.save`` writes it."""
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    return buffer.getbuffer().nbytes
-
-
-def _os_reason(code: int | None, text: str) -> str:
-    """An OS error in words for the user: ``no space left on device`` for ENOSPC, else
-    the system's text for ``code`` (``text`` when there is none), starting lower case."""
-    if code == errno.ENOSPC:
-        return "no space left on device"
-    words = os.strerror(code) if code else text
-    return words[:1].lower() + words[1:]
-
-
-def _write_failure(exc: BaseException, folder: Path, size: Callable[[], int]) -> str | None:
-    """Why writing a file of ``size()`` bytes into ``folder`` failed with ``exc``, in words
-    for the user, or ``None`` when ``exc`` is not a failed write (a bug: let it propagate).
-
-    Only :class:`OSError` carries an errno. safetensors and torch report the OS error in
-    their message alone, so recognising them by their text is unavoidable here: safetensors
-    ends it with ``(os error N)``; torch's archive writer gives no reason at all
-    (``[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534`` on a full
-    disk), so a full disk is told from the free space left in ``folder``.
-    """
-    if isinstance(exc, OSError):
-        return _os_reason(exc.errno, exc.strerror or str(exc))
-    message = str(exc)
-    if isinstance(exc, SafetensorError):
-        found = re.search(r"\(os error (\d+)\)", message)
-        if found:
-            return _os_reason(int(found[1]), message)
-        return f"the write failed ({message})"
-    if isinstance(exc, RuntimeError) and (
-        "inline_container" in message or "PytorchStreamWriter" in message
-    ):
-        try:
-            full = shutil.disk_usage(folder).free < size()
-        except OSError:
-            full = False
-        return _os_reason(errno.ENOSPC, "") if full else f"the write failed ({message})"
-    return None
+        metadata = model_metadata(
+            self.config, self.base_name, self.data.train_files, self.data.val_files, self.history
+        )
+        target = model_target(self.config, path)
+        return save_trained_model(self.net, target, metadata, self.checkpoint_path)
 
 
 def export_checkpoint(run_dir: Path, path: Path | None = None) -> Path:
@@ -505,50 +365,6 @@ def export_checkpoint(run_dir: Path, path: Path | None = None) -> Path:
     if info is None:
         raise TrainingError(f"no checkpoint in {run_dir}")
     return Trainer(TrainConfig(**info.config), run_dir=run_dir, resume=True).export(path)
-
-
-def snapshot_enhancer(net: nets.CurveNet) -> Enhancer:
-    """A CPU enhancer on a copy of ``net`` (e.g. mid-training); ``net`` is left untouched."""
-    snapshot = copy.deepcopy(net).float().cpu().eval()
-    snapshot.to(memory_format=torch.contiguous_format)  # pyright: ignore[reportCallIssue]
-    return Enhancer(LoadedModel(snapshot), "cpu")
-
-
-def enhance_with(net: nets.CurveNet, pixels: np.ndarray) -> np.ndarray:
-    """``pixels`` ``(H, W, 3)`` enhanced by a copy of ``net`` (e.g. mid-training), on the CPU,
-    at full strength with nothing else: the network's own effect."""
-    return enhance_photo(snapshot_enhancer(net), pixels, FIXED_FULL).pixels
-
-
-def model_target(config: TrainConfig, save_as: Path | None = None) -> Path:
-    """The model file a training of ``config`` saves (``save_as``, else the user model)."""
-    return Path(save_as) if save_as else user_models_dir() / f"{config.name}.safetensors"
-
-
-@contextlib.contextmanager
-def claim_run(
-    config: TrainConfig,
-    run_dir: Path | None = None,
-    resume: bool = False,
-    replace: bool = False,
-    save_as: Path | None = None,
-) -> Iterator[Path]:
-    """Lock the run folder of ``config`` for one training and check what it would replace;
-    yields the run folder. Nothing is removed here: with ``replace``, the old checkpoint is
-    overwritten (atomically) when the new run completes an epoch, and the old model when the
-    new one is saved.
-
-    Raises :class:`~zdce_core.training_runs.RunLocked` when another live process trains that
-    run, and :class:`~zdce_core.training_runs.NameInUse` when, neither resuming nor replacing,
-    the run folder holds a run or the model file exists.
-    """
-    folder = Path(run_dir) if run_dir else run_dir_for(config.name)
-    with lock_run(folder, config.name):
-        if not resume and not replace:
-            existing = existing_work(config.name, folder, model_target(config, save_as))
-            if existing.any:
-                raise NameInUse(existing)
-        yield folder
 
 
 def train(

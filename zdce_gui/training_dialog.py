@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from zdce_core.textbar import format_duration
-from zdce_core.training import Trainer, claim_run, enhance_with, export_checkpoint, model_target
+from zdce_core.training import Trainer, export_checkpoint
+from zdce_core.training_check import enhance_with
+from zdce_core.training_claim import claim_run
 from zdce_core.training_config import (
     MIN_IMAGES,
     EpochDone,
@@ -35,6 +37,7 @@ from zdce_core.training_config import (
     TrainWarning,
 )
 from zdce_core.training_runs import RunInfo, list_runs, read_run_info, run_dir_for
+from zdce_core.training_saves import model_target
 from zdce_gui.compare_view import CompareView, ViewMode, to_qimage
 from zdce_gui.dialogs import Asker
 from zdce_gui.loss_chart import LOSS_NAMES, LossChart
