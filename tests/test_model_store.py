@@ -17,18 +17,16 @@ from tests.conftest import brightening_net
 from zdce_core import training
 from zdce_core.cli import main
 from zdce_core.errors import ModelFileError, WeightsError
+from zdce_core.model_names import MODEL_NAME_RULE, check_model_name, printable
 from zdce_core.model_store import (
-    MODEL_NAME_RULE,
     ModelSource,
     ModelState,
     UnreadableModelError,
-    check_model_name,
     delete_model,
     export_model,
     import_model,
     list_models,
     open_model,
-    printable,
     read_metadata,
     rename_model,
     resolve_model,

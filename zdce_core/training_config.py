@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zdce_core.errors import UserFacingError
-from zdce_core.model_store import check_model_name
+from zdce_core.model_names import check_model_name
 
 if TYPE_CHECKING:
     from zdce_core.losses import LossParts
@@ -181,7 +181,7 @@ class TrainConfig:
         """Raise ``ValueError`` for values that make no sense or would wreck the model
         (a learning rate of 1000 trains a model that blacks out every photo), and
         :class:`~zdce_core.errors.ModelFileError` (a ``ValueError``) for a name that
-        :func:`~zdce_core.model_store.check_model_name` refuses: the name becomes a file in the
+        :func:`~zdce_core.model_names.check_model_name` refuses: the name becomes a file in the
         model folder and a training-run folder."""
         for name, value, low, high in (
             ("epochs", self.epochs, 1, 100_000),

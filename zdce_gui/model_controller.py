@@ -10,7 +10,8 @@ from PySide6.QtGui import QDesktopServices
 
 from zdce_core.device import describe_devices
 from zdce_core.enhancer import Enhancer
-from zdce_core.model_store import import_model, list_models, printable, user_models_dir
+from zdce_core.model_names import printable
+from zdce_core.model_store import import_model, list_models, user_models_dir
 from zdce_core.weights import WeightsError, load_model
 from zdce_gui.model_manager import ModelManager
 from zdce_gui.training_dialog import TrainingDialog

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from zdce_core.model_names import printable
 from zdce_core.model_store import (
     ModelEntry,
     ModelInfo,
@@ -30,7 +31,6 @@ from zdce_core.model_store import (
     delete_model,
     export_model,
     list_models,
-    printable,
     rename_model,
 )
 from zdce_gui.dialogs import Asker

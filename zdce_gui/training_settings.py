@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from zdce_core.losses import LossWeights
-from zdce_core.model_store import check_model_name, list_models
+from zdce_core.model_names import check_model_name
+from zdce_core.model_store import list_models
 from zdce_core.training_config import Preset, TrainConfig, preset_config
 from zdce_gui.loss_chart import LOSS_NAMES
 

@@ -16,7 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 
 from tests.conftest import brightening_net
-from zdce_core.model_store import MODEL_NAME_RULE, user_models_dir
+from zdce_core.model_names import MODEL_NAME_RULE
+from zdce_core.model_store import user_models_dir
 from zdce_core.weights import save_model
 from zdce_gui.dialogs import ScriptedAsker
 from zdce_gui.model_manager import ModelManager
