@@ -35,7 +35,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     """``zdce models``: a line per model with its architecture, epochs and date, or
     ``unreadable: REASON`` for a file that is not a usable model (a named pipe is never
     opened). Names, metadata and paths are printed with control characters escaped."""
-    from zdce_core.model_store import list_models, printable
+    from zdce_core.model_names import printable
+    from zdce_core.model_store import list_models
 
     entries = list_models()
     if not entries:

@@ -91,7 +91,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
         weights[loss.value] = weight
-    from zdce_core.model_store import check_model_name
+    from zdce_core.model_names import check_model_name
 
     try:
         name = check_model_name(args.name)  # before any work: it names files and folders
