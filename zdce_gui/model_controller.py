@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from zdce_core.device import describe_devices
@@ -24,7 +24,12 @@ NO_MODEL = "No model installed: import one with Model → Import Model…"
 
 
 class ModelController(QObject):
-    """Holds the loaded :class:`Enhancer` (``None`` with ``error`` saying why)."""
+    """Holds the loaded :class:`Enhancer` (``None`` with ``error`` saying why).
+
+    ``models_changed``: a model was imported, saved by training, renamed or deleted (an open
+    Model → Manage… lists the models again)."""
+
+    models_changed = Signal()
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -34,6 +39,7 @@ class ModelController(QObject):
         self.enhancer: Enhancer | None = None
         self.error = ""
         self.training_dialog: TrainingDialog | None = None
+        self.manager: ModelManager | None = None
         self.ui.device_combo.addItem("Auto", "auto")
         for spec, name in describe_devices():
             self.ui.device_combo.addItem(name, spec)
@@ -42,6 +48,8 @@ class ModelController(QObject):
 
     def pools(self) -> list[WorkerPool]:
         pools = [self.pool]
+        if self.manager is not None:
+            pools.append(self.manager.pool)
         if self.training_dialog is not None:
             pools.append(self.training_dialog.pool)
         return pools
@@ -53,7 +61,13 @@ class ModelController(QObject):
         combo.blockSignals(False)
 
     def refresh(self, select: Path | None = None) -> None:
-        """List the models again, keeping (or choosing) ``select`` or the current one.
+        """List the models again, keeping (or choosing) ``select`` or the current one, and
+        load it."""
+        self._list(select)
+        self.reload()
+
+    def _list(self, select: Path | None) -> None:
+        """Fill the model selector, choosing ``select`` or the current one (else the first).
 
         Files that are not usable models (a named pipe, a broken header: see
         :meth:`~zdce_core.model_store.ModelEntry.info`, which never opens a non-regular file)
@@ -73,7 +87,6 @@ class ModelController(QObject):
         index = combo.findData(current) if current is not None else 0
         combo.setCurrentIndex(max(index, 0))
         combo.blockSignals(False)
-        self.reload()
 
     def reload(self) -> None:
         """Load the chosen model on the chosen device (milliseconds: it is tiny)."""
@@ -115,11 +128,42 @@ class ModelController(QObject):
     def imported(self, target: Path) -> None:
         self.ui.status_label.setText(f"Imported {target.stem}.")
         self.refresh(select=target)
+        self.models_changed.emit()
+
+    def saved(self) -> None:
+        """Training wrote a model: list it here and in an open manager."""
+        self.refresh()
+        self.models_changed.emit()
+
+    def managed(self, old: Path, new: Path | None) -> None:
+        """The manager renamed ``old`` to ``new`` or deleted it (``new`` is ``None``). The
+        model in use keeps being used under its new name (nothing to load again: the same
+        weights); when it is deleted, the first model is used instead, and the status says so."""
+        current = self.ui.model_combo.currentData()
+        in_use = current is not None and Path(current).resolve() == old.resolve()
+        if in_use and new is not None:
+            self._list(select=new)
+            self.w.settings.model = new
+        else:
+            self.refresh()
+            if in_use:
+                now = self.ui.model_combo.currentText() or "no model"
+                self.ui.status_label.setText(
+                    f"Deleted {printable(old.stem)}, the model in use; now using {now}."
+                )
+        self.models_changed.emit()
 
     def open_manager(self) -> ModelManager:
-        manager = ModelManager(self.w, self.w.asker)
-        manager.models_changed.connect(self.refresh)
+        """Show Model → Manage… (one per window, listing the models again)."""
+        manager = self.manager
+        if manager is None:
+            manager = self.manager = ModelManager(self.w, self.w.asker)
+            manager.models_changed.connect(self.managed)
+            self.models_changed.connect(lambda: manager.refresh())
+        else:
+            manager.refresh()
         manager.show()
+        manager.raise_()
         return manager
 
     def open_training(self) -> TrainingDialog:
@@ -127,7 +171,7 @@ class ModelController(QObject):
         paths = [item.path for item in self.w.queue.items if item.processable]
         if self.training_dialog is None:
             dialog = TrainingDialog(self.w, queue_paths=paths, asker=self.w.asker)
-            dialog.model_saved.connect(lambda _p: self.refresh())
+            dialog.model_saved.connect(lambda _p: self.saved())
             dialog.use_model.connect(lambda p: self.refresh(select=Path(p)))
             self.training_dialog = dialog
         else:

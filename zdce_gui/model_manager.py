@@ -92,9 +92,10 @@ def item_text(entry: ModelEntry, info: ModelInfo) -> str:
 
 class ModelManager(QDialog):
     """Lists models with their cards; renames, deletes (after asking) and exports the user's.
-    Emits ``models_changed`` after a rename or delete. File work runs in a worker thread."""
+    Emits ``models_changed(old, new)`` after a rename (the model's old and new path) or a
+    delete (``new`` is ``None``). File work runs in a worker thread."""
 
-    models_changed = Signal()
+    models_changed = Signal(object, object)
 
     def __init__(self, parent: QWidget | None = None, asker: Asker | None = None) -> None:
         super().__init__(parent)
@@ -125,10 +126,15 @@ class ModelManager(QDialog):
         layout.addLayout(top, 1)
         layout.addLayout(buttons)
         self.resize(820, 460)
+        self.entries: list[ModelEntry] = []
+        self.infos: list[ModelInfo] = []
         self.refresh()
 
     def refresh(self, select: str | None = None) -> None:
-        """List the models again (reading each header: only regular files are opened)."""
+        """List the models again (reading each header: only regular files are opened),
+        selecting ``select``, else the model selected before (else the first)."""
+        if select is None and (chosen := self.selected()) is not None:
+            select = chosen.name
         self.entries = list_models()
         self.infos = [entry.info() for entry in self.entries]
         grey = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
@@ -171,9 +177,9 @@ class ModelManager(QDialog):
 
     def rename(self, entry: ModelEntry, new_name: str) -> None:
         self._run(
-            lambda: rename_model(entry, new_name).stem,
+            lambda: rename_model(entry, new_name),
             "Cannot rename",
-            done=lambda stem: (self.refresh(select=stem), self.models_changed.emit()),
+            done=lambda path: self._changed(entry.path, path),
         )
 
     def ask_delete(self) -> None:
@@ -191,8 +197,13 @@ class ModelManager(QDialog):
             self._run(
                 lambda: delete_model(entry),
                 "Cannot delete",
-                done=lambda _r: (self.refresh(), self.models_changed.emit()),
+                done=lambda _r: self._changed(entry.path, None),
             )
+
+    def _changed(self, old: Path, new: Path | None) -> None:
+        """List again after a rename (``old`` → ``new``) or a delete, and say so."""
+        self.refresh(select=None if new is None else new.stem)
+        self.models_changed.emit(old, new)
 
     def ask_export(self) -> None:
         entry = self.selected()

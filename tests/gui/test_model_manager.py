@@ -1,6 +1,8 @@
 """Model → Manage… with hostile files in the model folder (issue 20, items 12 and 14): they are
 listed greyed with the reason, can be deleted with the real Delete button, and a named pipe
-never blocks the GUI thread; renames to a bad name say which names are allowed."""
+never blocks the GUI thread; renames to a bad name say which names are allowed. Issue 21,
+item 1: the main window and an open manager stay in step with renames, deletes and new
+models."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 
-from tests.conftest import brightening_net
+from tests.conftest import brightening_net, dark_rgb, save_photo
+from tests.gui.conftest import add, import_model
 from zdce_core.model_names import MODEL_NAME_RULE
 from zdce_core.model_store import user_models_dir
 from zdce_core.weights import save_model
@@ -143,3 +146,69 @@ def test_the_main_window_offers_only_readable_models(hostile_folder, make_window
     window.ui.manage_action.trigger()
     manager = next(m for m in window.findChildren(ModelManager) if m.isVisible())
     assert any(e.name == "x" for e in manager.entries)
+
+
+def manager_of(window) -> ModelManager:
+    """Model → Manage…, as a user opens it."""
+    window.ui.manage_action.trigger()
+    return next(m for m in window.findChildren(ModelManager) if m.isVisible())
+
+
+def listed(manager: ModelManager) -> list[str]:
+    return [manager.list.item(i).text() for i in range(manager.list.count())]
+
+
+def test_renaming_the_model_in_use_keeps_using_it(make_window, user_home, tmp_path, qtbot):
+    """Issue 21, item 1a: the renamed model stays in use under its new name; the preview is
+    not rendered again (the same weights)."""
+    window = make_window()
+    combo = window.ui.model_combo
+    combo.setCurrentIndex(combo.findText("bright (yours)"))
+    save_photo(tmp_path / "a.png", dark_rgb())
+    add(window, qtbot, [tmp_path / "a.png"])
+    window.ui.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.preview.current is not None, timeout=10_000)
+    enhancer, preview = window.models.enhancer, window.preview.current
+    manager = manager_of(window)
+    manager.list.setCurrentRow(row_of(manager, "bright"))
+    window.asker.answers.append("bright night")
+    with qtbot.waitSignal(manager.models_changed, timeout=10_000):
+        qtbot.mouseClick(manager.rename_button, Qt.MouseButton.LeftButton)
+    renamed = user_home / "models" / "bright night.safetensors"
+    assert combo.currentText() == "bright night (yours)"
+    assert combo.currentData() == str(renamed) and window.settings.model == renamed
+    assert window.models.enhancer is enhancer and window.preview.current is preview
+    assert (chosen := manager.selected()) is not None and chosen.name == "bright night"
+    assert "bright night (yours)" in listed(manager) and window.asker.shown == []
+    manager.grab().save("/tmp/issue21_manager_after_rename.png")
+
+
+def test_deleting_the_model_in_use_says_what_is_used_now(make_window, qtbot):
+    window = make_window()
+    combo = window.ui.model_combo
+    combo.setCurrentIndex(combo.findText("bright (yours)"))
+    manager = manager_of(window)
+    manager.list.setCurrentRow(row_of(manager, "bright"))
+    delete_with_button(manager, qtbot, "bright")
+    assert combo.findText("bright (yours)") < 0
+    now = combo.currentText()
+    assert window.ui.status_label.text() == (
+        f"Deleted bright, the model in use; now using {now or 'no model'}."
+    )
+
+
+def test_an_open_manager_lists_models_saved_meanwhile(make_window, tmp_path, user_home, qtbot):
+    """Issue 21, item 1b: a model written by training, or imported, appears in the open
+    manager's list (without closing and opening it again), the selection kept."""
+    window = make_window()
+    manager = manager_of(window)
+    manager.list.setCurrentRow(row_of(manager, "bright"))
+    window.ui.train_action.trigger()
+    dialog = window.models.training_dialog
+    assert dialog is not None
+    trained = save_model(brightening_net(), user_home / "models" / "trained.safetensors")
+    dialog.model_saved.emit(str(trained))  # what training does once it wrote the model
+    assert "trained (yours)" in listed(manager)
+    assert (chosen := manager.selected()) is not None and chosen.name == "bright"
+    import_model(window, qtbot, save_model(brightening_net(), tmp_path / "imported.safetensors"))
+    assert "imported (yours)" in listed(manager)
