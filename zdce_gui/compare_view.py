@@ -133,9 +133,15 @@ class CompareView(QWidget):
         y = vh / 2 - self.center.y() * ih
         return QRectF(x, y, iw, ih)
 
+    def _pane_left(self, x: float) -> float:
+        """The left edge of the pane under widget x: side by side, the After pane starts
+        half way; both panes show the same part of the photo."""
+        half = self.width() / 2
+        return half if self.mode is ViewMode.SIDE_BY_SIDE and x >= half else 0.0
+
     def _to_image(self, point: QPointF) -> QPointF:
-        """Widget point → image pixel coordinates (first viewport)."""
-        rect = self._image_rect()
+        """Widget point → image pixel coordinates, in whichever pane the point lies."""
+        rect = self._image_rect(self._pane_left(point.x()))
         s = self.current_scale()
         return QPointF((point.x() - rect.x()) / s, (point.y() - rect.y()) / s)
 

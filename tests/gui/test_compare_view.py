@@ -1,5 +1,5 @@
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtTest import QTest
 
 from tests.conftest import dark_rgb
@@ -102,3 +102,65 @@ def test_the_highlights_warning_counts_near_white_not_only_clipped(qtbot, tmp_pa
     view.grab().save(str(tmp_path / "histogram.png"))
     view.set_histograms(luminance_histogram(facade), luminance_histogram(facade + 40))
     assert not view.clipping
+
+
+def position_coded(height: int, width: int) -> np.ndarray:
+    """A photo whose colour says where it is: red grows to the right, green downwards."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    return np.stack(
+        [255 * xx / (width - 1), 255 * yy / (height - 1), np.full(xx.shape, 128.0)], axis=2
+    ).astype(np.uint8)
+
+
+def wheel(widget, pos: QPointF, clicks: int = 1) -> None:
+    """A real mouse-wheel event at ``pos`` (widget coordinates), as the mouse sends it."""
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    event = QWheelEvent(
+        pos,
+        widget.mapToGlobal(pos),
+        QPoint(0, 0),
+        QPoint(0, 120 * clicks),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def screen_x(view: CompareView, image_point: QPointF, pane_left: float) -> QPointF:
+    """Where ``image_point`` (image pixels) is drawn in the pane starting at ``pane_left``."""
+    rect, s = view._image_rect(pane_left), view.current_scale()
+    return QPointF(rect.x() + image_point.x() * s, rect.y() + image_point.y() * s)
+
+
+def test_side_by_side_wheel_over_either_pane_keeps_the_point_under_the_mouse(qtbot, tmp_path):
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(800, 300)
+    view.show()
+    photo = to_qimage(position_coded(600, 800))
+    view.set_images(photo, photo)
+    view.set_mode(ViewMode.SIDE_BY_SIDE)
+    half = view.width() / 2
+    for cursor in (QPointF(half + 300, 90), QPointF(70, 220)):  # over After, then Before
+        pane = half if cursor.x() >= half else 0.0
+        other = half - pane  # the other pane's left edge
+        under = view._to_image(cursor)
+        before_shot = view.grab().toImage()
+        wheel(view, cursor, clicks=2)
+        assert not view.fit and view.current_scale() > 0.5
+        here, there = screen_x(view, under, pane), screen_x(view, under, other)
+        assert abs(here.x() - cursor.x()) < 1.5 and abs(here.y() - cursor.y()) < 1.5
+        assert abs(there.x() - (cursor.x() - pane + other)) < 1.5
+        assert abs(there.y() - cursor.y()) < 1.5
+        shot = view.grab().toImage()
+        shot.save(str(tmp_path / f"wheel-{int(cursor.x())}.png"))
+        y = int(cursor.y())
+        for x in (int(cursor.x()), int(cursor.x() - pane + other)):  # same colour under it
+            was, now = before_shot.pixelColor(x, y), shot.pixelColor(x, y)
+            assert abs(was.red() - now.red()) <= 3 and abs(was.green() - now.green()) <= 3
+        for left in (0.0, half):  # the photo still covers both panes: no empty strip
+            assert view._image_rect(left).contains(QRectF(left, 0, half, view.height()))
