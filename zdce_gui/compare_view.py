@@ -29,6 +29,8 @@ class Drag(Enum):
 
 
 GRAB_DISTANCE = 8  # pixels around the split line that grab it
+PLACEHOLDER = "Add photos, then select one to preview it."
+"""What the view says while it shows no photo."""
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
@@ -60,17 +62,24 @@ class CompareView(QWidget):
         self.scale = 1.0  # screen pixels per image pixel when not fitting
         self.center = QPointF(0.5, 0.5)  # image point (fractions) at the viewport centre
         self.showing_original = False
-        self.message = "Add photos, then select one to preview it."
+        self.message = PLACEHOLDER
         self._drag: Drag | None = None
         self._last = QPointF()
 
     # state -------------------------------------------------------------------------------
-    def set_images(self, before: QImage | None, after: QImage | None) -> None:
+    def set_images(
+        self, before: QImage | None, after: QImage | None, *, refit: bool = False
+    ) -> None:
+        """Show ``before`` and ``after``; ``refit`` (another photo) opens it fitted, as at start.
+
+        Without ``refit`` the zoom is kept (the same photo, shown again)."""
         new_size = before is not None and (
             self.before is None or before.size() != self.before.size()
         )
         self.before, self.after = before, after
-        if new_size:
+        if refit:
+            self.fit = True
+        if new_size or refit:
             self.center = QPointF(0.5, 0.5)
         self.zoom_changed.emit(self.current_scale())
         self.update()
@@ -78,6 +87,11 @@ class CompareView(QWidget):
     def set_after(self, after: QImage) -> None:
         self.after = after
         self.update()
+
+    def clear(self) -> None:
+        """Show no photo: an empty view with the placeholder text."""
+        self.message = PLACEHOLDER
+        self.set_images(None, None, refit=True)
 
     def set_message(self, text: str) -> None:
         self.message = text

@@ -89,9 +89,10 @@ class PreviewController(QObject):
         self.clear_screen()
 
     def clear_screen(self) -> None:
+        """Show no photo: the placeholder text, no histograms, no zoom."""
         self.current = None
         self.rendered.clear()
-        self.ui.view.set_images(None, None)
+        self.ui.view.clear()
         self.ui.histogram.set_histograms(None, None)
 
     # the selected photo --------------------------------------------------------------------
@@ -155,12 +156,14 @@ class PreviewController(QObject):
         self.ui.view.set_message(f"{path.name}: {message}")
 
     def show_preview(self, preview: Preview) -> None:
+        """Show ``preview``; another photo than the one on screen opens fitted."""
+        another = self.current is None or self.current.path != preview.path
         self.current = preview
         h, w = preview.full_size
         self.ui.view.set_message(
             f"{preview.path.name} — {w}×{h}, {preview.photo_megapixels:.1f} MP"
         )
-        self.ui.view.set_images(to_qimage(preview.pixels), None)
+        self.ui.view.set_images(to_qimage(preview.pixels), None, refit=another)
         self.ui.histogram.set_histograms(luminance_histogram(preview.pixels), None)
         self.request_render()
 

@@ -88,4 +88,5 @@ class QueueController(QObject):
         if not self.w.batch.running:
             self.w.queue.clear()
             self.w.preview.clear_screen()
+            self.ui.progress.reset()  # no count of a batch whose rows are gone
             self.w.update_actions()
