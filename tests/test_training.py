@@ -1,16 +1,19 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from tests.conftest import dark_rgb, save_photo
 from tests.synthetic import dark_photo_folder
+from zdce_core import training
 from zdce_core.adjustments import FIXED_FULL
 from zdce_core.cli import main
 from zdce_core.enhancer import Enhancer
 from zdce_core.model_store import read_metadata
 from zdce_core.pipeline import enhance_photo
 from zdce_core.training import Trainer, export_checkpoint, train
+from zdce_core.training_check import CHECK_PHOTOS, Flaw, ModelRefused, Remedy, darkest_photos
 from zdce_core.training_config import (
     EpochDone,
     Preset,
@@ -166,7 +169,7 @@ def test_cli_refuses_an_absurd_learning_rate_as_a_usage_error(data, tmp_path, ca
     assert "learning rate must be between" in capsys.readouterr().err
 
 
-def test_a_model_that_darkens_the_photos_is_not_saved(data, tmp_path, monkeypatch):
+def test_a_model_that_darkens_the_photos_is_not_saved(data, tmp_path, monkeypatch, capsys):
     real = Trainer.step_on
 
     def diverging(self, batch):  # as a far too high learning rate would leave it
@@ -177,11 +180,39 @@ def test_a_model_that_darkens_the_photos_is_not_saved(data, tmp_path, monkeypatc
 
     monkeypatch.setattr(Trainer, "step_on", diverging)
     out = tmp_path / "models" / "bad.safetensors"
-    with pytest.raises(TrainingError, match="not saved") as stopped:
+    with pytest.raises(ModelRefused, match="not saved") as stopped:
         train(config(data), run_dir=tmp_path / "run", save_as=out)
-    assert "black" in str(stopped.value) or "darkens" in str(stopped.value)
-    assert "lower --lr" in str(stopped.value)
+    refusal = stopped.value.refusal
+    assert refusal.flaw in (Flaw.CRUSHED_BLACK, Flaw.DARKENS)
+    assert Remedy.LOWER_LEARNING_RATE in refusal.remedies
+    assert "--lr" not in str(stopped.value)  # no flag of the CLI: the app words it its own way
     assert not out.exists() and (tmp_path / "run" / "checkpoint.pt").exists()
+    args = ["train", str(data), "--name", "tiny", "--crop", "32", "--batch-size", "4"]
+    args += ["--val-every", "5", "--from-scratch", "--epochs", "2", "--replace"]
+    args += ["--run-dir", str(tmp_path / "run"), "--output", str(out)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "not saved" in err and "Try a lower --lr" in err and "fewer --epochs" in err
+    assert not out.exists()
+
+
+def test_the_check_before_saving_tries_the_darkest_photos(tmp_path, monkeypatch):
+    folder = tmp_path / "mixed"
+    levels = {f"{i:02d}.png": 0.05 + 0.04 * i for i in range(20)}  # 00 darkest … 19 bright
+    for name, level in levels.items():
+        save_photo(folder / name, np.full((40, 40, 3), round(level * 255), np.uint8))
+    tried: list[str] = []
+    monkeypatch.setattr(
+        training, "check_trained_model", lambda _n, files, *_a: tried.extend(p.name for p in files)
+    )
+    trainer = Trainer(config(folder, val_every=4), run_dir=tmp_path / "run")
+    trainer.check_effect()
+    assert tried == sorted(levels)[:CHECK_PHOTOS]  # held-out photos count too, bright ones not
+
+
+def test_darkest_photos_picks_the_lowest_brightness():
+    brightness = {Path("b.jpg"): 0.53, Path("a.jpg"): 0.1, Path("c.jpg"): 0.2, Path("d.jpg"): 0.1}
+    assert darkest_photos(brightness, 3) == [Path("a.jpg"), Path("d.jpg"), Path("c.jpg")]
 
 
 def test_too_few_images(tmp_path):

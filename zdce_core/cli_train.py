@@ -145,6 +145,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
 
     from zdce_core.training import train
+    from zdce_core.training_check import ModelRefused, Remedy, try_line
     from zdce_core.training_config import NotEnoughMemory, RunStatus
     from zdce_core.training_runs import CheckpointDamaged, NameInUse, RunLocked
 
@@ -173,6 +174,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         bar.close()
         print(f"zdce train: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ModelRefused as exc:
+        bar.close()
+        flags = {
+            Remedy.LOWER_LEARNING_RATE: "a lower --lr",
+            Remedy.FEWER_EPOCHS: "fewer --epochs",
+            Remedy.HIGHER_EXPOSURE_TARGET: "a higher --exposure-target",
+        }
+        print(f"zdce train: {exc}. {try_line(exc.refusal.remedies, flags)}", file=sys.stderr)
+        return EXIT_FAILED
     except (TrainingError, WeightsError, ValueError) as exc:
         bar.close()
         print(f"zdce train: {exc}", file=sys.stderr)

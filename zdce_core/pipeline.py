@@ -75,10 +75,10 @@ class BrokenResult(UserFacingError, ValueError):
     """The model crushed a photo to black or white: a broken or unsuitable model."""
 
 
-def check_result(pixels: np.ndarray, result: np.ndarray) -> None:
-    """Raise :class:`BrokenResult` when ``result`` turned more than ``CRUSHED_SHARE`` of the
-    pixels of ``pixels`` (both ``(H, W, 3)`` uint8/uint16) black (every channel ≤ 2/255)
-    or white (every channel ≥ 254/255) that were not. Judged on every 4th pixel each way."""
+def crushed_shares(pixels: np.ndarray, result: np.ndarray) -> tuple[float, float]:
+    """``(black, white)``: the shares of the pixels of ``pixels`` (both ``(H, W, 3)``
+    uint8/uint16) that ``result`` turned black (every channel ≤ 2/255) or white (every
+    channel ≥ 254/255) and that were not. Judged on every 4th pixel each way."""
     before, after = eight_bit(pixels[::4, ::4]), eight_bit(result[::4, ::4])
 
     def brightest(rgb: np.ndarray) -> np.ndarray:  # channel by channel: ~1 ms for a preview
@@ -89,6 +89,13 @@ def check_result(pixels: np.ndarray, result: np.ndarray) -> None:
 
     black = float(np.mean((brightest(after) <= 2) & (brightest(before) > 2)))
     white = float(np.mean((darkest(after) >= 254) & (darkest(before) < 254)))
+    return black, white
+
+
+def check_result(pixels: np.ndarray, result: np.ndarray) -> None:
+    """Raise :class:`BrokenResult` when ``result`` turned more than ``CRUSHED_SHARE`` of the
+    pixels of ``pixels`` black or white that were not (see :func:`crushed_shares`)."""
+    black, white = crushed_shares(pixels, result)
     for share, colour in ((black, "black"), (white, "white")):
         if share > CRUSHED_SHARE:
             raise BrokenResult(

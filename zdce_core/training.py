@@ -28,7 +28,7 @@ from zdce_core.image_io import ImageReadError
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
 from zdce_core.model_store import open_model
 from zdce_core.parallel import available_cores, torch_threads
-from zdce_core.training_check import CHECK_PHOTOS, check_trained_model
+from zdce_core.training_check import check_trained_model, darkest_photos
 from zdce_core.training_claim import claim_run
 from zdce_core.training_config import (
     EpochDone,
@@ -150,17 +150,22 @@ class Trainer:
         self.data = Dataset.from_folders(config.data, config.val_every)
         self._val_batches: list[torch.Tensor] | None = None
         self._unreadable: dict[Path, str] = {}
+        self._brightness: dict[Path, float] = {}  # photo → mean brightness, once read
 
     def _load(self, path: Path, report: Callable[[Progress], None]) -> Image.Image | None:
-        """The training image at ``path``, or ``None`` (warned about once) if unreadable."""
+        """The training image at ``path`` (its brightness noted), or ``None`` (warned about
+        once) if unreadable."""
         if path in self._unreadable:
             return None
         try:
-            return load_training_image(path, self.config.crop)
+            image = load_training_image(path, self.config.crop)
         except ImageReadError as exc:
             self._unreadable[path] = str(exc)
             report(TrainWarning(f"skipped {path}: {exc}"))
             return None
+        if path not in self._brightness:
+            self._brightness[path] = float(np.asarray(image).mean()) / 255.0
+        return image
 
     def _to_device(self, batch: torch.Tensor) -> torch.Tensor:
         batch = batch.to(self.device)
@@ -340,11 +345,13 @@ class Trainer:
         return self._result(RunStatus.FINISHED, cfg.epochs, model_path)
 
     def check_effect(self, report: Callable[[Progress], None] = lambda _p: None) -> None:
-        """Raise :class:`TrainingError` when the trained network, at full strength, crushes
-        the validation photos (the first training photos when none are held out) to black
+        """Raise :class:`~zdce_core.training_check.ModelRefused` when the trained network
+        crushes the run's darkest photos (any not read yet are read to find them) to black
         or white, or darkens them: such a model is not saved."""
-        readable = [p for p in self.data.val_files if p not in self._unreadable]
-        files = (readable or self.data.train_files)[:CHECK_PHOTOS]
+        photos = {*self.data.train_files, *self.data.val_files}
+        for path in sorted(photos - self._brightness.keys()):
+            self._load(path, report)
+        files = darkest_photos(self._brightness)
         check_trained_model(self.net, files, lambda p: self._load(p, report), self.checkpoint_path)
 
     def _result(self, status: RunStatus, epochs_done: int, model_path: Path | None) -> TrainResult:
@@ -359,12 +366,16 @@ class Trainer:
         return save_trained_model(self.net, target, metadata, self.checkpoint_path)
 
 
-def export_checkpoint(run_dir: Path, path: Path | None = None) -> Path:
-    """Save the last completed epoch of the run in ``run_dir`` as a named model."""
+def export_checkpoint(run_dir: Path, path: Path | None = None, check: bool = False) -> Path:
+    """Save the last completed epoch of the run in ``run_dir`` as a named model; with
+    ``check``, only if it passes :meth:`Trainer.check_effect` (else nothing is saved)."""
     info = read_run_info(run_dir)
     if info is None:
         raise TrainingError(f"no checkpoint in {run_dir}")
-    return Trainer(TrainConfig(**info.config), run_dir=run_dir, resume=True).export(path)
+    trainer = Trainer(TrainConfig(**info.config), run_dir=run_dir, resume=True)
+    if check:
+        trainer.check_effect()
+    return trainer.export(path)
 
 
 def train(
@@ -386,8 +397,9 @@ def train(
     ``run_dir``. ``cancel()`` is checked before every step; a cancelled run keeps the last
     completed epoch's checkpoint for ``resume=True``. Raises :class:`TrainingError` for too few
     images or none that can be read, a missing checkpoint on resume, a NaN/inf loss or
-    weights (nothing is saved), or a checkpoint or model that cannot be written (a full disk:
-    the previous checkpoint is kept whole); :class:`~zdce_core.training_runs.RunLocked` and
+    weights (nothing is saved), a model that fails the check (``ModelRefused``), or a
+    checkpoint or model that cannot be written (a full disk: the previous checkpoint is kept
+    whole); :class:`~zdce_core.training_runs.RunLocked` and
     :class:`~zdce_core.training_runs.NameInUse` (both :class:`TrainingError`) before any work.
     """
     with claim_run(config, run_dir, resume, replace, save_as) as folder:
