@@ -38,6 +38,9 @@ class BatchController(QObject):
         self.worker: Worker | None = None
         self.last_output: Path | None = None
         self.last_summary: BatchSummary | None = None
+        self.finished_items = 0
+        self.total_items = 0
+        """How many photos of the (last) batch are finished, and how many it has."""
         self.renamed: dict[Path, str] = {}
         """Notes of the rows whose output got a distinct name (a clash with another row's)."""
 
@@ -91,6 +94,7 @@ class BatchController(QObject):
         }
         default = preview.adjustments(self.w.settings.strength)
         self.ui.progress.setRange(0, job.total)
+        self.finished_items, self.total_items = 0, job.total
         self.ui.progress.setValue(0)
         self.last_output = job.first_folder
 
@@ -128,6 +132,7 @@ class BatchController(QObject):
         queue.update(row, status=RowState.of(event.status), reason=reason, output=output)
         if event.strength is not None:
             queue.update(row, chosen=(event.strength, event.auto))
+        self.finished_items += 1
         self.ui.progress.setValue(self.ui.progress.value() + 1)
         self.ui.status_label.setText(text)
 

@@ -203,9 +203,23 @@ class MainWindow(QMainWindow):
         for pool in pools:
             pool.stop()
 
-    def closeEvent(self, event) -> None:
+    def confirm_quit(self) -> bool:
+        """Ask before stopping a running batch or training; True (the batch cancelled, the
+        training stopped) when the user agrees or nothing runs."""
+        if self.batch.running and not self.asker.confirm(
+            "Stop the batch?",
+            f"A batch is running ({self.batch.finished_items} of {self.batch.total_items} "
+            "done). Stop it and quit?",
+        ):
+            return False
         dialog = self.models.training_dialog
         if dialog is not None and not dialog.confirm_stop():
+            return False
+        self.batch.cancel()
+        return True
+
+    def closeEvent(self, event) -> None:
+        if not self.confirm_quit():
             event.ignore()
             return
         self.save()
