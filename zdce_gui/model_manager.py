@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -59,6 +60,32 @@ def _cell(text: str) -> str:
     return html.escape(printable(text))
 
 
+ARCH_NAMES = {"dcenet": "DCE-Net", "dcenet++": "DCE-Net++"}
+_SCRATCH_RUN = re.compile(
+    r"(?P<run>[^()]+?) \((?P<arch>[^(),]+) from scratch, (?P<epochs>\d+) epochs?\)"
+)
+"""A ``base`` naming a first run, as the bundled model's: "pp (DCE-Net++ from scratch,
+24 epochs)"."""
+
+
+def _card_value(key: str, meta: dict[str, str]) -> str:
+    """How the card shows ``meta[key]``: the architecture by its name, the starting point in
+    words ("a DCE-Net++ trained from scratch for 24 epochs (recipe pp)"), and the epochs as
+    this run's ("11 (this run; 35 in all)" when the run it started from says how many)."""
+    value = meta[key]
+    if key == "arch":
+        return ARCH_NAMES.get(value, value)
+    first_run = _SCRATCH_RUN.fullmatch(meta.get("base", ""))
+    if key == "base" and first_run:
+        arch, epochs, run = first_run["arch"], int(first_run["epochs"]), first_run["run"]
+        return f"a {arch} trained from scratch for {epochs} epochs (recipe {run})"
+    if key == "epochs" and value.isdigit():
+        if first_run:
+            return f"{value} (this run; {int(first_run['epochs']) + int(value)} in all)"
+        return f"{value} (this run)"
+    return value
+
+
 def model_card_html(entry: ModelEntry, info: ModelInfo | None = None) -> str:
     """The metadata of ``entry`` as an HTML table (losses shown by component), or why its
     file cannot be read; ``info``: :meth:`ModelEntry.info`, when already read. Control
@@ -71,7 +98,7 @@ def model_card_html(entry: ModelEntry, info: ModelInfo | None = None) -> str:
     for key, label in CARD_FIELDS:
         if key not in meta:
             continue
-        value = meta[key]
+        value = _card_value(key, meta)
         if key.endswith("_loss"):
             try:
                 parts = json.loads(value) or {}
