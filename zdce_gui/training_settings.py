@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from zdce_core.losses import LossWeights
-from zdce_core.model_names import check_model_name
+from zdce_core.model_names import MODEL_NAME_RULE, check_model_name
 from zdce_core.model_store import list_models
 from zdce_core.training_config import Preset, TrainConfig, preset_config
 from zdce_gui.loss_chart import LOSS_NAMES
@@ -56,7 +56,14 @@ class TrainingSettings(QGroupBox):
         form = QFormLayout(self)
         self.name_edit = QLineEdit("my-photos")
         self.name_edit.textChanged.connect(lambda _t: self.changed.emit())
+        self.name_edit.setToolTip(MODEL_NAME_RULE[:1].upper() + MODEL_NAME_RULE[1:])
         form.addRow("Model name", self.name_edit)
+        self.name_problem = QLabel()
+        self.name_problem.setWordWrap(True)
+        self.name_problem.setStyleSheet("color: #c62828")
+        form.addRow("", self.name_problem)
+        self.name_edit.textChanged.connect(lambda _t: self._show_name_problem(form))
+        self._show_name_problem(form)
         self.base_combo = QComboBox()
         for entry in list_models():
             arch = entry.metadata().get("arch", "dcenet")
@@ -114,6 +121,16 @@ class TrainingSettings(QGroupBox):
         self.lr_spin.setValue(preset_config(choice.preset, [], "").lr)
         for key, value in vars(LossWeights.for_arch(choice.arch)).items():
             self.weight_spins[key].setValue(value)
+
+    def _show_name_problem(self, form: QFormLayout) -> None:
+        """Under an unusable model name, why and which names are usable (Start is off)."""
+        try:
+            check_model_name(self.name_edit.text())
+        except ValueError as exc:
+            self.name_problem.setText(str(exc))
+            form.setRowVisible(self.name_problem, True)
+        else:
+            form.setRowVisible(self.name_problem, False)
 
     def run_name(self) -> str | None:
         try:

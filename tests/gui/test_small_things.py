@@ -3,7 +3,10 @@ strength cells, what adding a folder queues, the window's narrowest width."""
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from tests.synthetic import brightening_net
+from zdce_core.model_names import MODEL_NAME_RULE
 from zdce_core.weights import save_model
 from zdce_gui.model_manager import ModelManager
 
@@ -45,3 +48,24 @@ def test_a_fine_tuned_models_card_counts_its_own_epochs(window, qtbot, user_home
     assert rows["Started from"] == "default.safetensors"
     assert rows["Epochs"] == "3 (this run)"
     assert rows["Architecture"] == "DCE-Net"
+
+
+def test_the_training_dialog_says_which_model_names_are_usable(window, qtbot):
+    window.ui.train_action.trigger()
+    dialog = window.models.training_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: not dialog.pool.workers, timeout=10_000)
+    settings = dialog.settings
+    assert settings.name_problem.isHidden()
+    settings.name_edit.clear()
+    qtbot.keyClicks(settings.name_edit, "my night/v2")
+    assert settings.name_problem.isVisibleTo(dialog)
+    shown = settings.name_problem.text()
+    assert "'my night/v2' is not a usable model name" in shown and MODEL_NAME_RULE in shown
+    assert MODEL_NAME_RULE in settings.name_edit.toolTip().lower()
+    assert not dialog.start_button.isEnabled()
+    qtbot.keyClick(settings.name_edit, Qt.Key.Key_Backspace)
+    qtbot.keyClick(settings.name_edit, Qt.Key.Key_Backspace)
+    qtbot.keyClick(settings.name_edit, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(settings.name_edit, " v2")
+    assert settings.name_problem.isHidden()
