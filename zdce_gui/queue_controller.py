@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from zdce_core.discovery import discover
+from zdce_core.discovery import Ignored, IgnoreKind, discover
 from zdce_core.image_io import READ_EXTENSIONS
 from zdce_gui.queue_model import QueueItem, ignored_item, item_for
 from zdce_gui.workers import Worker, WorkerPool
@@ -31,19 +31,23 @@ class QueueController(QObject):
         """Queue files and folders (folders recursively when the box is ticked).
 
         Folders are searched in a worker thread (a large or network folder must not freeze
-        the window); the rows appear when the search is done, in the order asked.
+        the window); the rows appear when the search is done, in the order asked. What a
+        folder holds that is not a photo (notes.txt, hidden files) is not queued: the status
+        line says how many files were left out, its tooltip which and why.
         """
         recursive = self.ui.recursive_check.isChecked()
 
-        def work(_report, _cancelled) -> list[QueueItem]:
+        def work(_report, _cancelled) -> tuple[list[QueueItem], list[Ignored]]:
             found, ignored = discover(paths, recursive=recursive)
-            return [item_for(f) for f in found] + [ignored_item(i) for i in ignored]
+            shown = [ignored_item(i) for i in ignored if i.named]  # asked for, or refused
+            left_out = [i for i in ignored if not i.named and i.kind is not IgnoreKind.HIDDEN]
+            return [item_for(f) for f in found] + shown, left_out
 
         self.discovering += 1
         self.ui.status_label.setText("Looking for photos…")
         return self.pool.start(
             work,
-            result=self.queue_items,
+            result=self._discovered,
             error=lambda message: self.ui.status_label.setText(f"Could not add: {message}"),
             finished=self._discovery_done,
         )
@@ -54,6 +58,17 @@ class QueueController(QObject):
             self.ui.table.selectRow(0)
         self.ui.status_label.setText(f"{len(self.w.queue.items)} in the queue")
         self.w.update_actions()
+
+    def _discovered(self, result: tuple[list[QueueItem], list[Ignored]]) -> None:
+        """Queue what the search found; say what it left out (not photos) and why."""
+        items, left_out = result
+        self.queue_items(items)
+        label = self.ui.status_label
+        label.setToolTip("\n".join(f"{i.path.name}: {i.reason}" for i in left_out))
+        if left_out:
+            files = "file" if len(left_out) == 1 else "files"
+            queued = len(self.w.queue.items)
+            label.setText(f"{queued} in the queue; left out {len(left_out)} {files}, not photos")
 
     def _discovery_done(self) -> None:
         self.discovering -= 1

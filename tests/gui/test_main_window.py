@@ -36,7 +36,7 @@ def statuses(window) -> dict[str, str]:
 def test_add_folder_with_and_without_subfolders(window, photos, qtbot):
     window.ui.recursive_check.setChecked(False)
     add(window, qtbot, [photos])
-    assert set(statuses(window)) == {"a.jpg", "b.png", "broken.jpg", "notes.txt"}
+    assert set(statuses(window)) == {"a.jpg", "b.png", "broken.jpg"}  # notes.txt left out
     window.ui.clear_button.click()
     window.ui.recursive_check.setChecked(True)
     add(window, qtbot, [photos])
@@ -65,9 +65,7 @@ def test_add_files_and_drop(window, photos, qtbot):
 
 def test_bad_files_show_why(window, photos, qtbot):
     add(window, qtbot, [photos])
-    row = window.queue.row_of(photos / "notes.txt")
-    assert window.queue.items[row].status is RowState.SKIPPED
-    assert "not an image" in window.queue.items[row].reason
+    assert window.queue.row_of(photos / "notes.txt") < 0  # not a photo: not queued
     broken = window.queue.row_of(photos / "broken.jpg")
     window.ui.table.selectRow(broken)
     qtbot.waitUntil(lambda: window.queue.items[broken].status is RowState.FAILED, timeout=10_000)
@@ -152,7 +150,7 @@ def test_full_conversion_writes_outputs_beside_the_folder(window, photos, qtbot)
     assert written == ["a_enhanced.jpg", "b_enhanced.png", "sub/c_enhanced.png"]
     s = statuses(window)
     assert s["a.jpg"] is RowState.DONE and s["broken.jpg"] is RowState.FAILED
-    assert s["notes.txt"] is RowState.SKIPPED
+    assert "notes.txt" not in s
     assert window.batch.last_summary.done == 3 and window.batch.last_summary.failed == 1
     assert window.ui.progress.value() == window.ui.progress.maximum() == 4
     row = window.queue.row_of(photos / "a.jpg")

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from tests.synthetic import brightening_net
+from tests.gui.conftest import add
+from tests.synthetic import brightening_net, dark_rgb, save_photo
 from zdce_core.model_names import MODEL_NAME_RULE
 from zdce_core.weights import save_model
 from zdce_gui.model_manager import ModelManager
@@ -69,3 +70,24 @@ def test_the_training_dialog_says_which_model_names_are_usable(window, qtbot):
     qtbot.keyClick(settings.name_edit, Qt.Key.Key_Backspace)
     qtbot.keyClicks(settings.name_edit, " v2")
     assert settings.name_problem.isHidden()
+
+
+def test_a_folders_other_files_are_not_queued_nor_counted(window, qtbot, tmp_path: Path):
+    folder = tmp_path / "night"
+    save_photo(folder / "a.jpg")
+    save_photo(folder / "b.png", dark_rgb(seed=1))
+    (folder / "notes.txt").write_text("not a photo")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    window.asker.answers.append(str(folder))
+    qtbot.mouseClick(window.ui.add_folder_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.queue_ctl.discovering == 0, timeout=10_000)
+    assert [item.path.name for item in window.queue.items] == ["a.jpg", "b.png"]
+    status = window.ui.status_label
+    assert status.text() == "2 in the queue; left out 1 file, not photos"
+    assert status.toolTip() == "notes.txt: not an image file"
+
+
+def test_a_file_named_directly_is_queued_even_if_it_is_not_a_photo(window, qtbot, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a photo")
+    assert add(window, qtbot, [notes]) == 1  # asked for by name: the row says why it fails
