@@ -7,7 +7,6 @@ The settings start from the core's presets (:mod:`zdce_core.training_config`), t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -25,43 +24,30 @@ from PySide6.QtWidgets import (
 
 from zdce_core.textbar import format_duration
 from zdce_core.training import Trainer, export_checkpoint
-from zdce_core.training_check import enhance_with
+from zdce_core.training_check import ModelRefused, Refusal, enhance_with
 from zdce_core.training_claim import claim_run
 from zdce_core.training_config import (
     MIN_IMAGES,
     EpochDone,
     RunStatus,
     StepProgress,
-    TrainConfig,
     TrainResult,
     TrainWarning,
 )
 from zdce_core.training_runs import RunInfo, list_runs, read_run_info, run_dir_for
-from zdce_core.training_saves import model_target
 from zdce_gui.compare_view import CompareView, ViewMode, to_qimage
 from zdce_gui.dialogs import Asker
 from zdce_gui.loss_chart import LOSS_NAMES, LossChart
 from zdce_gui.training_photos import TrainingPhotos
+from zdce_gui.training_questions import (
+    REFUSED_TITLE,
+    StartChoice,
+    ask_save_refused,
+    ask_start,
+    refusal_text,
+)
 from zdce_gui.training_settings import TrainingSettings
 from zdce_gui.workers import Worker, WorkerPool
-
-
-class StartChoice(Enum):
-    """How Start goes on when the name's run or model exists (the same choices, with the
-    same meaning, as ``zdce train --resume`` / ``--replace``)."""
-
-    NEW = "new"
-    """Nothing of that name exists."""
-    RESUME = "resume"
-    """Continue the earlier run from its checkpoint."""
-    REPLACE = "replace"
-    """Start over: the old checkpoint and model are replaced when the new run saves."""
-    CANCEL = "cancel"
-    """Do nothing."""
-
-
-RESUME_TITLE = "Resume the earlier run?"
-REPLACE_TITLE = "Start over and replace?"
 
 
 @dataclass(frozen=True)
@@ -96,6 +82,7 @@ class TrainingDialog(QDialog):
         self.runs: dict[str, RunInfo] = {}  # read in a worker when the dialog opens
         self.saved: dict[str, int] = {}  # run name → epochs saved as a model
         self.last_result: TrainResult | None = None
+        self.reached = (0, 1)  # (epochs completed and kept, epochs) of the latest run
         self.last_model: Path | None = None
         self.photos = TrainingPhotos(self.pool, self.asker, queue_paths or [])
         self.photos.changed.connect(self.update_state)
@@ -203,7 +190,7 @@ class TrainingDialog(QDialog):
         earlier = self.runs.get(config.name)
         replace = False
         if not resume:
-            choice = self.ask_start(config, earlier)
+            choice = ask_start(self.asker, config, earlier)
             if choice is StartChoice.CANCEL:
                 return
             resume, replace = choice is StartChoice.RESUME, choice is StartChoice.REPLACE
@@ -213,6 +200,7 @@ class TrainingDialog(QDialog):
             self._chart_history(earlier.history)
         self.saved.pop(config.name, None)
         self.last_model, self.last_result = None, None
+        self.reached = (earlier.epoch if resume and earlier else 0, config.epochs)
 
         def work(report, cancelled):
             with claim_run(config, run_dir, resume=resume, replace=replace):  # locked
@@ -224,7 +212,10 @@ class TrainingDialog(QDialog):
                     if isinstance(p, EpochDone) and sample is not None:
                         report(SamplePreview(p.epoch, enhance_with(trainer.net, sample)))
 
-                return trainer.run(on_progress, cancelled)
+                try:
+                    return trainer.run(on_progress, cancelled)
+                except ModelRefused as exc:  # told in the dialog's words, not the CLI's
+                    return exc.refusal
 
         self.progress.setRange(0, 0)
         self.status.setText("Starting…")
@@ -236,44 +227,6 @@ class TrainingDialog(QDialog):
             finished=lambda name=config.name: self._worker_done(name),
         )
         self.update_state()
-
-    def ask_start(self, config: TrainConfig, earlier: RunInfo | None) -> StartChoice:
-        """Ask what Start does when a run or model named ``config.name`` exists: resume the
-        run (offered when it has done fewer epochs than asked for), replace them (when the new
-        run saves), or cancel. Nothing is replaced before the new run saves."""
-        model = model_target(config)
-        model_exists = model.exists()
-        if earlier is None and not model_exists:
-            return StartChoice.NEW
-        what = []
-        if earlier is not None:
-            state = (
-                f"stopped after epoch {earlier.epoch} of {earlier.epochs}"
-                if earlier.unfinished
-                else f"finished, {earlier.epoch} epochs"
-            )
-            what.append(f"a run of “{config.name}” exists ({state})")
-        if model_exists:
-            what.append(f"a model “{config.name}” exists")
-        exists = " and ".join(what)
-        exists = exists[:1].upper() + exists[1:]
-        if (
-            earlier is not None
-            and earlier.epoch < config.epochs
-            and self.asker.confirm(
-                RESUME_TITLE,
-                f"{exists}. Resume the run after epoch {earlier.epoch}, up to "
-                f"{config.epochs} epochs? (No: you are asked whether to start over.)",
-            )
-        ):
-            return StartChoice.RESUME
-        if self.asker.confirm(
-            REPLACE_TITLE,
-            f"{exists}. Start over? The old run and model are replaced only when the new run "
-            "saves; until then they stay as they are.",
-        ):
-            return StartChoice.REPLACE
-        return StartChoice.CANCEL
 
     def _chart_history(self, history: list[dict]) -> None:
         for record in history:
@@ -296,6 +249,7 @@ class TrainingDialog(QDialog):
             )
             self.chart.add("step", p.epoch - 1 + p.step / p.steps, p.losses.total)
         elif isinstance(p, EpochDone):
+            self.reached = (p.epoch, p.epochs)
             self._chart_epoch(p.epoch, vars(p.train), vars(p.val) if p.val else None)
         elif isinstance(p, SamplePreview):
             self.sample_view.set_after(to_qimage(p.pixels))
@@ -303,7 +257,13 @@ class TrainingDialog(QDialog):
         elif isinstance(p, TrainWarning):
             self.photos.warning_label.setText(p.message)
 
-    def _finished(self, result: TrainResult) -> None:
+    def _finished(self, result: TrainResult | Refusal) -> None:
+        if isinstance(result, Refusal):
+            self.status.setText(
+                f"{refusal_text(result)} Save Model saves it anyway, after a question."
+            )
+            self.asker.warn(REFUSED_TITLE, refusal_text(result))
+            return
         self.last_result = result
         name = result.run_dir.name
         if result.status is RunStatus.FINISHED and result.model_path is not None:
@@ -326,9 +286,9 @@ class TrainingDialog(QDialog):
 
     def _worker_done(self, name: str) -> None:
         self.train_worker = None
-        self.progress.setRange(0, 1)
-        finished = self.last_result is not None and self.last_result.status is RunStatus.FINISHED
-        self.progress.setValue(1 if finished else 0)
+        done, epochs = self.reached  # the epochs completed and kept, stopped or not
+        self.progress.setRange(0, epochs)
+        self.progress.setValue(done)
         self._reread_run(name)
         self.update_state()
 
@@ -343,17 +303,36 @@ class TrainingDialog(QDialog):
         if info is None or self.running:
             return
         self.save_button.setEnabled(False)
+        self.status.setText("Checking the model on the darkest photos before saving it…")
+        self._export(info, check=True)
 
-        def saved(path: Path) -> None:
+    def _export(self, info: RunInfo, check: bool) -> None:
+        """Save ``info``'s run as a model in a worker; with ``check``, one that fails the
+        check is saved only if the user agrees, asked with the reason."""
+
+        def work(_report, _cancelled) -> Path | Refusal:
+            try:
+                return export_checkpoint(info.run_dir, check=check)
+            except ModelRefused as exc:
+                return exc.refusal
+
+        def done(outcome: Path | Refusal) -> None:
+            if isinstance(outcome, Refusal):
+                if ask_save_refused(self.asker, outcome):
+                    self._export(info, check=False)
+                else:
+                    self.status.setText(refusal_text(outcome))
+                    self.update_state()
+                return
             self.saved[info.name] = info.epoch
-            self.last_model = path
-            self.status.setText(f"Saved as “{path.stem}” ({info.epoch} epochs).")
-            self.model_saved.emit(str(path))
+            self.last_model = outcome
+            self.status.setText(f"Saved as “{outcome.stem}” ({info.epoch} epochs).")
+            self.model_saved.emit(str(outcome))
             self.update_state()
 
         self.pool.start(
-            lambda _r, _c: export_checkpoint(info.run_dir),
-            result=saved,
+            work,
+            result=done,
             error=lambda message: (self.asker.warn("Cannot save", message), self.update_state()),
         )
 

@@ -22,8 +22,20 @@ from PySide6.QtWidgets import (
 from zdce_core.losses import LossWeights
 from zdce_core.model_names import MODEL_NAME_RULE, check_model_name
 from zdce_core.model_store import list_models
+from zdce_core.training_check import Remedy
 from zdce_core.training_config import Preset, TrainConfig, preset_config
 from zdce_gui.loss_chart import LOSS_NAMES
+
+SETTINGS_TITLE = "Training"
+EPOCHS_LABEL = "Epochs"
+LR_LABEL = "Learning rate"
+BRIGHTNESS_LABEL = "Brightness target"
+REMEDY_WORDS = {
+    Remedy.LOWER_LEARNING_RATE: f"a lower {LR_LABEL.lower()}",
+    Remedy.FEWER_EPOCHS: f"fewer {EPOCHS_LABEL.lower()}",
+    Remedy.HIGHER_EXPOSURE_TARGET: f"a higher {BRIGHTNESS_LABEL.lower()}",
+}
+"""The core's remedies in the names of this panel's settings (the CLI names its flags)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,7 @@ class TrainingSettings(QGroupBox):
     changed = Signal()
 
     def __init__(self) -> None:
-        super().__init__("Training")
+        super().__init__(SETTINGS_TITLE)
         defaults = preset_config(Preset.FINE_TUNE, [], "")
         form = QFormLayout(self)
         self.name_edit = QLineEdit("my-photos")
@@ -79,7 +91,7 @@ class TrainingSettings(QGroupBox):
         self.epochs_spin.valueChanged.connect(lambda _v: self.changed.emit())
         self.crop_spin = _spin(64, 512, defaults.crop, step=16)
         self.batch_spin = _spin(1, 64, defaults.batch_size)
-        form.addRow("Epochs", self.epochs_spin)
+        form.addRow(EPOCHS_LABEL, self.epochs_spin)
         form.addRow("Crop size (px)", self.crop_spin)
         form.addRow("Batch size", self.batch_spin)
         self.lr_spin = QDoubleSpinBox()
@@ -87,7 +99,7 @@ class TrainingSettings(QGroupBox):
         self.lr_spin.setRange(1e-6, 1e-2)
         self.lr_spin.setSingleStep(1e-5)
         self.lr_spin.setToolTip("5e-5 suits fine-tuning; 1e-4 is the reference from scratch")
-        form.addRow("Learning rate", self.lr_spin)
+        form.addRow(LR_LABEL, self.lr_spin)
         self.exposure_slider = QSlider(Qt.Orientation.Horizontal)
         self.exposure_slider.setRange(30, 80)
         self.exposure_label = QLabel()
@@ -98,7 +110,7 @@ class TrainingSettings(QGroupBox):
         row = QHBoxLayout()
         row.addWidget(self.exposure_slider, 1)
         row.addWidget(self.exposure_label)
-        form.addRow("Brightness target", row)
+        form.addRow(BRIGHTNESS_LABEL, row)
         hint = QLabel("How bright the result should be: lower if results look over-exposed.")
         hint.setWordWrap(True)
         form.addRow("", hint)

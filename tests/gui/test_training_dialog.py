@@ -6,11 +6,19 @@ from PySide6.QtCore import Qt
 
 from tests.conftest import dark_rgb, save_photo
 from tests.gui.conftest import add
+from zdce_core import training
 from zdce_core.cli import main as cli_main
 from zdce_core.model_store import ModelSource, list_models, user_models_dir
+from zdce_core.training_check import Flaw, ModelRefused, Refusal
 from zdce_core.training_config import RunStatus
 from zdce_core.training_runs import CHECKPOINT_NAME, LOCK_NAME, read_run_info, run_dir_for
-from zdce_gui.training_dialog import REPLACE_TITLE, RESUME_TITLE, TrainingDialog
+from zdce_gui.training_dialog import TrainingDialog
+from zdce_gui.training_questions import (
+    REFUSED_TITLE,
+    REPLACE_TITLE,
+    RESUME_TITLE,
+    SAVE_REFUSED_TITLE,
+)
 
 
 @pytest.fixture
@@ -211,6 +219,59 @@ def test_save_model_of_a_stopped_run(window, dialog, dark_folder, qtbot):
     assert window.ui.model_combo.findText("tiny (yours)") >= 0
 
 
+def test_after_stop_the_progress_bar_shows_the_epochs_done(dialog, dark_folder, qtbot):
+    scan(dialog, qtbot, [dark_folder])
+    dialog.settings.epochs_spin.setValue(4)
+    click(qtbot, dialog.start_button)
+    qtbot.waitUntil(lambda: len(dialog.chart.series.get("total", [])) >= 1, timeout=60_000)
+    click(qtbot, dialog.stop_button)
+    wait_idle(dialog, qtbot)
+    done = read_run_info(run_dir_for("tiny")).epoch
+    assert 1 <= done < 4
+    assert (dialog.progress.value(), dialog.progress.maximum()) == (done, 4)
+    assert dialog.progress.text() == f"{25 * done}%"
+
+
+def test_a_refused_model_is_saved_only_after_a_question(
+    window, dialog, dark_folder, qtbot, monkeypatch
+):
+    tried: list[Path] = []
+
+    def refuse(_net, files, _load, checkpoint):  # as a far too high learning rate would make it
+        tried[:] = files
+        raise ModelRefused(Refusal(Flaw.CRUSHED_WHITE, checkpoint, photo=files[0], share=0.35))
+
+    monkeypatch.setattr(training, "check_trained_model", refuse)
+    questions: list[tuple[str, str]] = []
+    confirm = window.asker.confirm
+    monkeypatch.setattr(
+        window.asker, "confirm", lambda title, q: questions.append((title, q)) or confirm(title, q)
+    )
+    scan(dialog, qtbot, [dark_folder])
+    dialog.settings.epochs_spin.setValue(1)
+    click(qtbot, dialog.start_button)
+    wait_idle(dialog, qtbot)
+    model = user_models_dir() / "tiny.safetensors"
+    reason = f"On {tried[0].name}, the model turned 35% of the photo white"
+    title, message = window.asker.shown[-1]
+    assert title == REFUSED_TITLE and reason in message and not model.exists()
+    for text in (message, dialog.status.text()):  # the app's own settings, not the CLI's flags
+        assert "a lower learning rate or fewer epochs" in text and "--" not in text
+    assert not dialog.use_button.isEnabled()
+    window.asker.answers.append(False)  # "Save a model that failed the check?" → No
+    click(qtbot, dialog.save_button)
+    wait_idle(dialog, qtbot)
+    assert questions[-1][0] == SAVE_REFUSED_TITLE and reason in questions[-1][1]
+    assert not model.exists() and not dialog.use_button.isEnabled()
+    assert dialog.save_button.isEnabled()
+    window.asker.answers.append(True)  # asked again → Yes
+    click(qtbot, dialog.save_button)
+    wait_idle(dialog, qtbot)
+    assert [t for t, _q in questions] == [SAVE_REFUSED_TITLE, SAVE_REFUSED_TITLE]
+    assert model.exists() and "Saved as “tiny”" in dialog.status.text()
+    assert dialog.use_button.isEnabled() and not dialog.save_button.isEnabled()
+
+
 def test_typing_a_name_reads_nothing_from_disk(dialog, dark_folder, qtbot, monkeypatch):
     scan(dialog, qtbot, [dark_folder])
     dialog.settings.epochs_spin.setValue(1)
@@ -228,7 +289,7 @@ def test_manage_rename_delete_export(window, tmp_path, qtbot):
     qtbot.addWidget(manager)
     names = [e.name for e in manager.entries]
     manager.list.setCurrentRow(names.index("bright"))
-    assert "dcenet" in manager.card.toPlainText()
+    assert "DCE-Net" in manager.card.toPlainText()
     window.asker.answers.append("brighter")
     click(qtbot, manager.rename_button)
     qtbot.waitUntil(lambda: any(e.name == "brighter" for e in list_models()), timeout=10_000)
