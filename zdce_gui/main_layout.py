@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -38,7 +40,9 @@ FORMATS = [
     ("TIFF", "tiff"),
     ("WebP", "webp"),
 ]
-QUEUE_COLUMN_WIDTHS = (150, 90, 80, 70)  # Name, Status, Strength ("auto 5.3"), Size
+STRENGTH_SLIDER_MIN = 120
+"""Pixels: 12 per whole strength, short enough for the window to fit 900 px wide."""
+QUEUE_COLUMN_WIDTHS = (150, 72, 80, 70)  # Name, Status ("cancelled"), Strength ("auto 5.3"), Size
 
 
 def _button(text: str, tip: str = "", focus: bool = True) -> QPushButton:
@@ -48,6 +52,17 @@ def _button(text: str, tip: str = "", focus: bool = True) -> QPushButton:
     if not focus:  # Space must keep showing the original, not press this button
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return button
+
+
+class ElideAtEnd(QStyledItemDelegate):
+    """Cuts text at its end ("not an image, or a for…"): a reason reads from its start,
+    where file names are cut in the middle to keep their extension."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight  # pyright: ignore[reportAttributeAccessIssue]
 
 
 class MainLayout:
@@ -60,7 +75,8 @@ class MainLayout:
         self.splitter = QSplitter()
         self.splitter.addWidget(queue_panel)
         self.splitter.addWidget(preview_panel)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(0, 2)  # a wider window widens both: the queue's
+        self.splitter.setStretchFactor(1, 3)  # reasons show in full, the photo grows
         self.splitter.setSizes([560, 840])
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m")
@@ -133,8 +149,12 @@ class MainLayout:
         fmt_row.addWidget(QLabel("Quality"))
         fmt_row.addWidget(self.quality_spin)
         form.addRow("Format", fmt_row)
-        self.metadata_check = QCheckBox("Keep metadata (EXIF, colour profile)")
-        self.overwrite_check = QCheckBox("Overwrite existing outputs (this session only)")
+        self.metadata_check = QCheckBox("Keep metadata")
+        self.metadata_check.setToolTip("Copy each photo's EXIF data and colour profile")
+        self.overwrite_check = QCheckBox("Overwrite existing outputs")
+        self.overwrite_check.setToolTip(
+            "Replace outputs that already exist (this session only: off when the app starts)"
+        )
         self.mirror_check = QCheckBox("Mirror subfolders")
         for check in (self.metadata_check, self.overwrite_check, self.mirror_check):
             form.addRow("", check)
@@ -176,7 +196,7 @@ class MainLayout:
         self.strength_slider = QSlider(Qt.Orientation.Horizontal)
         self.strength_slider.setRange(0, SLIDER_STEPS)
         self.strength_slider.setPageStep(5)
-        self.strength_slider.setMinimumWidth(320)
+        self.strength_slider.setMinimumWidth(STRENGTH_SLIDER_MIN)
         self.strength_spin = QDoubleSpinBox()
         self.strength_spin.setRange(0.0, 8.0)
         self.strength_spin.setSingleStep(0.1)

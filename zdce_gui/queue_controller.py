@@ -9,7 +9,8 @@ from PySide6.QtCore import QObject
 
 from zdce_core.discovery import Ignored, IgnoreKind, discover
 from zdce_core.image_io import READ_EXTENSIONS
-from zdce_gui.queue_model import QueueItem, ignored_item, item_for
+from zdce_gui.main_layout import ElideAtEnd
+from zdce_gui.queue_model import COLUMNS, QueueItem, ignored_item, item_for
 from zdce_gui.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ class QueueController(QObject):
         self.pool = WorkerPool()
         self.discovering = 0
         self.last_added = 0
+        result_column = COLUMNS.index("Result")
+        self.ui.table.setItemDelegateForColumn(result_column, ElideAtEnd(self.ui.table))
 
     def add_paths(self, paths: list[Path]) -> Worker:
         """Queue files and folders (folders recursively when the box is ticked).

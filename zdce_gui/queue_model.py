@@ -33,7 +33,9 @@ class RowState(Enum):
         return cls(status.value)
 
 
-COLUMNS = ("Name", "Status", "Strength", "Size", "Output")
+COLUMNS = ("Name", "Status", "Strength", "Size", "Result")
+"""``Status`` is one short word (always readable); ``Result`` is the output's name, or why
+there is none (failed, skipped), cut at its end when narrow; the tooltip has it all."""
 _STATUS_COLOURS = {
     RowState.DONE: "#2e7d32",
     RowState.FAILED: "#c62828",
@@ -131,15 +133,14 @@ class QueueModel(QAbstractTableModel):
                     return strength_label(*item.chosen)
                 return self.batch_strength
             if column == "Status":
-                state = item.status.value
-                return f"{state}: {item.reason}" if item.reason else state
-            if column == "Output":
-                return item.output.name if item.output else ""
+                return item.status.value
+            if column == "Result":
+                return item.output.name if item.output else item.reason
         if role == Qt.ItemDataRole.ToolTipRole:
             reason = f": {item.reason}" if item.reason else ""
             output = f"\n→ {item.output}" if item.output else ""
             return f"{item.path}\n{item.status.value}{reason}{output}"
-        if role == Qt.ItemDataRole.ForegroundRole and column == "Status":
+        if role == Qt.ItemDataRole.ForegroundRole and column in ("Status", "Result"):
             colour = _STATUS_COLOURS.get(item.status)
             return QBrush(QColor(colour)) if colour else None
         return None

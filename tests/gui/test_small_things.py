@@ -10,6 +10,7 @@ from tests.synthetic import brightening_net, dark_rgb, save_photo
 from zdce_core.model_names import MODEL_NAME_RULE
 from zdce_core.weights import save_model
 from zdce_gui.model_manager import ModelManager
+from zdce_gui.queue_model import COLUMNS, RowState
 
 
 def card_rows(manager: ModelManager) -> dict[str, str]:
@@ -91,3 +92,35 @@ def test_a_file_named_directly_is_queued_even_if_it_is_not_a_photo(window, qtbot
     notes = tmp_path / "notes.txt"
     notes.write_text("not a photo")
     assert add(window, qtbot, [notes]) == 1  # asked for by name: the row says why it fails
+
+
+def test_a_failed_rows_status_is_readable_at_1366x768(window, qtbot, tmp_path: Path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 garbage")
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    assert add(window, qtbot, [save_photo(tmp_path / "a.jpg"), broken]) == 2
+    row = window.queue.row_of(broken)
+    window.ui.table.selectRow(row)  # its preview finds it unreadable
+    qtbot.waitUntil(lambda: window.queue.items[row].status is RowState.FAILED, timeout=10_000)
+    reason = window.queue.items[row].reason
+    status, result = COLUMNS.index("Status"), COLUMNS.index("Result")
+    assert window.queue.index(row, status).data() == "failed"
+    assert window.queue.index(row, result).data() == reason
+    assert reason in window.queue.index(row, status).data(Qt.ItemDataRole.ToolTipRole)
+    table = window.ui.table
+    for state in RowState:  # every status word fits its column, none is cut
+        assert table.fontMetrics().horizontalAdvance(state.value) + 8 <= table.columnWidth(status)
+
+
+def test_the_window_fits_900_pixels_wide(window, qtbot):
+    window.resize(900, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.minimumSizeHint().width() <= 900
+    assert (window.width(), window.height()) == (900, 700)
+    ui = window.ui
+    for widget in (ui.start_button, ui.open_output_button, ui.own_strength_check, ui.clear_button):
+        corner = widget.mapTo(window, widget.rect().bottomRight())
+        assert window.rect().contains(corner), widget
