@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         self.preview.set_strength_silently(s.strength)
         if s.strength is None:
             self.preview.show_strength_value(8.0)
-        self.queue.batch_strength = "auto" if s.strength is None else f"{s.strength:.1f}"
+        self.queue.batch_strength = s.strength
         ui.denoise_combo.blockSignals(True)
         ui.denoise_combo.setCurrentIndex(max(0, ui.denoise_combo.findData(s.denoise)))
         ui.denoise_combo.blockSignals(False)
@@ -199,7 +199,12 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop every worker and wait for it (cancelled work leaves no partial files)."""
-        pools = [self.queue_ctl.pool, self.batch.pool, *self.preview.pools(), *self.models.pools()]
+        pools = [
+            *self.queue_ctl.pools(),
+            self.batch.pool,
+            *self.preview.pools(),
+            *self.models.pools(),
+        ]
         for pool in pools:
             pool.stop()
 

@@ -102,6 +102,7 @@ class ModelController(QObject):
         self.w.settings.model = Path(path) if path else None
         self.w.settings.device = self.ui.device_combo.currentData() or "auto"
         self.w.preview.forget()
+        self.w.queue_ctl.estimate_strengths()  # another model: other auto strengths
         if self.error:
             self.ui.view.set_message(self.error)
         else:

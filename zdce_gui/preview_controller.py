@@ -225,7 +225,7 @@ class PreviewController(QObject):
             queue.update(row, strength=strength)
         else:
             self.w.settings.strength = strength
-            queue.batch_strength = "auto" if strength is None else f"{strength:.1f}"
+            queue.batch_strength = strength
             for r, item in enumerate(queue.items):  # shown as the batch strength until rendered
                 if item.strength is None:
                     queue.update(r, chosen=None)

@@ -59,7 +59,8 @@ class QueueItem:
     """One queued path. ``processable``: false for paths discovery left out (hidden, not
     an image, a FIFO…); ``strength``: a per-image override (``None`` = the batch strength);
     ``chosen``: the strength its preview or its output was last rendered at and whether
-    auto exposure chose it (``None`` until then)."""
+    auto exposure chose it (``None`` until then); ``auto_estimate``: the strength auto
+    exposure will choose, estimated in the background for the model in use."""
 
     found: FoundFile
     size_bytes: int
@@ -69,6 +70,7 @@ class QueueItem:
     strength: float | None = None
     chosen: tuple[float, bool] | None = None
     processable: bool = True
+    auto_estimate: float | None = None
 
     @property
     def path(self) -> Path:
@@ -98,8 +100,8 @@ class QueueModel(QAbstractTableModel):
         super().__init__()
         self.items: list[QueueItem] = []
 
-    batch_strength = "auto"
-    """What the Strength column shows for a row without a strength of its own yet."""
+    batch_strength: float | None = None
+    """The batch strength (``None``: auto exposure), shown for a row without its own."""
 
     def rowCount(self, parent: Index = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self.items)
@@ -131,7 +133,10 @@ class QueueModel(QAbstractTableModel):
                     return f"{item.strength:.1f} (own)"
                 if item.chosen is not None:
                     return strength_label(*item.chosen)
-                return self.batch_strength
+                if self.batch_strength is not None:
+                    return f"{self.batch_strength:.1f}"
+                estimate = item.auto_estimate
+                return "auto" if estimate is None else strength_label(estimate, True)
             if column == "Status":
                 return item.status.value
             if column == "Result":

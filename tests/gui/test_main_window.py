@@ -264,9 +264,8 @@ def test_auto_strength_and_denoise_controls(window, photos, qtbot):
     assert window.ui.auto_check.isChecked() and window.preview.strength() is None  # auto by default
     window.ui.table.selectRow(0)
     column = COLUMNS.index("Strength")
-    qtbot.waitUntil(
-        lambda: str(window.queue.index(0, column).data()).startswith("auto "), timeout=10_000
-    )
+    qtbot.waitUntil(lambda: window.queue.items[0].chosen is not None, timeout=10_000)  # rendered
+    assert str(window.queue.index(0, column).data()).startswith("auto ")
     chosen = window.queue.items[0].chosen
     assert (
         chosen is not None and chosen[1] and window.ui.strength_spin.value() == round(chosen[0], 1)

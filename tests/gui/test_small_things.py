@@ -1,6 +1,7 @@
 """Small things a new user hit (issue 21): the model card's fields, the queue's status and
 strength cells, what adding a folder queues, the window's narrowest width."""
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -124,3 +125,17 @@ def test_the_window_fits_900_pixels_wide(window, qtbot):
     for widget in (ui.start_button, ui.open_output_button, ui.own_strength_check, ui.clear_button):
         corner = widget.mapTo(window, widget.rect().bottomRight())
         assert window.rect().contains(corner), widget
+
+
+def test_the_strength_column_shows_the_auto_strength_before_a_preview(window, qtbot, tmp_path):
+    paths = [save_photo(tmp_path / f"{i}.png", dark_rgb(seed=i)) for i in range(3)]
+    assert add(window, qtbot, paths) == 3
+    column = COLUMNS.index("Strength")
+    items = window.queue.items
+    qtbot.waitUntil(lambda: all(item.auto_estimate is not None for item in items), timeout=20_000)
+    last = window.queue.index(2, column).data()
+    assert items[2].chosen is None  # never previewed
+    assert re.fullmatch(r"auto \d\.\d", last), last
+    window.ui.table.selectRow(2)  # its preview agrees with the estimate
+    qtbot.waitUntil(lambda: items[2].chosen is not None, timeout=20_000)
+    assert abs(items[2].chosen[0] - items[2].auto_estimate) <= 0.1
