@@ -61,14 +61,16 @@ class BatchController(QObject):
         )
 
     def plan(self) -> BatchJob:
-        """Processable queued rows grouped by their output options (one folder each)."""
+        """Processable queued rows the user did not flag "skip", grouped by their output
+        options (one folder each)."""
         chosen = self.ui.folder_edit.text().strip()
 
         def options_of(found: FoundFile) -> OutputOptions:
             folder = Path(chosen).expanduser() if chosen else sibling_output_folder(found)
             return self.output_options(folder)
 
-        return plan_job([i.found for i in self.w.queue.items if i.processable], options_of)
+        wanted = [i.found for i in self.w.queue.items if i.processable and not i.user_skip]
+        return plan_job(wanted, options_of)
 
     def start(self) -> None:
         enhancer = self.w.models.enhancer
@@ -80,7 +82,7 @@ class BatchController(QObject):
             self.w.asker.warn("Cannot start", str(exc))
             return
         if not job.total:
-            self.ui.status_label.setText("Nothing to convert.")
+            self.ui.status_label.setText(f"Nothing to convert: {self.w.queue_ctl.count_text()}.")
             return
         queue = self.w.queue
         self.renamed = {r.path: r.note for r in job.renamed}
@@ -110,7 +112,7 @@ class BatchController(QObject):
         self.worker = self.pool.start(
             work, progress=self.progress, result=self.done, error=self.error, finished=self.finished
         )
-        self.ui.status_label.setText(f"Converting {job.total} image(s)…")
+        self.ui.status_label.setText(f"Converting… {self.w.queue_ctl.count_text()}")
         self.w.update_actions()
 
     def progress(self, update: tuple[ItemStarted | ItemFinished, str]) -> None:

@@ -220,6 +220,23 @@ class MainLayout:
         layout.addLayout(strength_row)
         return panel
 
+    def _browsing_keys(self) -> None:
+        """←/→, Home/End and S work while the queue or the preview has the focus, never
+        while a text field (or the strength slider) has it; the queue's context menu offers
+        Skip in Batch."""
+        browsing = (
+            self.previous_action,
+            self.next_action,
+            self.first_action,
+            self.last_action,
+            self.skip_action,
+        )
+        for act in browsing:
+            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self.table.addAction(act)
+            self.view.addAction(act)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
     def _menus(self) -> None:
         bar = self.window.menuBar()
 
@@ -236,6 +253,9 @@ class MainLayout:
         self.add_files_action = action(file_menu, "Add &Files…", QKeySequence.StandardKey.Open)
         self.add_folder_action = action(file_menu, "Add F&older…", "Ctrl+Shift+O")
         self.remove_action = action(file_menu, "&Remove Selected", QKeySequence.StandardKey.Delete)
+        self.skip_action = action(file_menu, "S&kip in Batch", "S")
+        self.skip_action.setCheckable(True)
+        self.skip_action.setToolTip("Leave the selected photos out of the batch, or put them back")
         file_menu.addSeparator()
         self.start_action = action(file_menu, "&Start", "Ctrl+Return")
         self.cancel_action = action(file_menu, "&Cancel", "Esc")
@@ -245,6 +265,12 @@ class MainLayout:
         view_menu = bar.addMenu("&View")
         self.fit_action = action(view_menu, "&Fit", "Ctrl+0")
         self.actual_action = action(view_menu, "&100%", "Ctrl+1")
+        view_menu.addSeparator()
+        self.previous_action = action(view_menu, "&Previous Photo", "Left")
+        self.next_action = action(view_menu, "&Next Photo", "Right")
+        self.first_action = action(view_menu, "F&irst Photo", "Home")
+        self.last_action = action(view_menu, "&Last Photo", "End")
+        self._browsing_keys()
         model_menu = bar.addMenu("&Model")
         self.train_action = action(model_menu, "&Train…")
         self.manage_action = action(model_menu, "&Manage…")

@@ -26,6 +26,9 @@ SHORTCUTS = (
     ("Ctrl+Return", "Start converting"),
     ("Esc", "Cancel the conversion"),
     ("Delete", "Remove the selected photos from the queue"),
+    ("← / →", "Previous / next photo (in the queue or the preview)"),
+    ("Home / End", "First / last photo"),
+    ("S", "Skip the selected photos in the batch, or put them back"),
     ("Space (hold)", "Show the original in the preview"),
     ("Mouse wheel", "Zoom around the pointer"),
     ("Double-click", "Toggle fit and 100%"),
@@ -107,10 +110,15 @@ class MainWindow(QMainWindow):
             (ui.manage_action, m.open_manager),
             (ui.import_action, m.ask_import),
             (ui.models_folder_action, m.open_models_folder),
+            (ui.previous_action, lambda: q.go_by(-1)),
+            (ui.next_action, lambda: q.go_by(1)),
+            (ui.first_action, lambda: q.go_to(0)),
+            (ui.last_action, lambda: q.go_to(len(self.queue.items) - 1)),
             (ui.shortcuts_action, self.show_shortcuts),
             (ui.about_action, self.show_about),
         ):
             action.triggered.connect(lambda _checked=False, slot=slot: slot())
+        ui.skip_action.triggered.connect(q.set_skipped)
         ui.mode_combo.currentIndexChanged.connect(self._mode_changed)
 
     def _mode_changed(self, _index: int) -> None:
@@ -176,6 +184,7 @@ class MainWindow(QMainWindow):
         for widget in (ui.remove_button, ui.clear_button, ui.model_combo, ui.device_combo):
             widget.setEnabled(not running)
         ui.remove_action.setEnabled(not running)
+        ui.skip_action.setEnabled(not running)
         if self.models.enhancer is None:
             ui.start_button.setToolTip(self.models.error)
         else:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThread
+from PySide6.QtCore import QObject, QPoint, QThread
+from PySide6.QtWidgets import QMenu
 
 from zdce_core.adjustments import Adjustments
 from zdce_core.discovery import Ignored, IgnoreKind, discover
@@ -48,6 +49,8 @@ class QueueController(QObject):
         self.last_added = 0
         result_column = COLUMNS.index("Result")
         self.ui.table.setItemDelegateForColumn(result_column, ElideAtEnd(self.ui.table))
+        self.ui.table.customContextMenuRequested.connect(self._context_menu)
+        self.ui.table.selectionModel().selectionChanged.connect(self.show_skip_state)
 
     def add_paths(self, paths: list[Path]) -> Worker:
         """Queue files and folders (folders recursively when the box is ticked).
@@ -128,6 +131,54 @@ class QueueController(QObject):
         row = self.w.queue.row_of(path)
         if row >= 0 and enhancer is self.w.models.enhancer:  # not a replaced model's
             self.w.queue.update(row, auto_estimate=strength)
+
+    # browsing and culling ----------------------------------------------------------------
+    def go_to(self, row: int) -> None:
+        """Select ``row`` (clamped to the queue), scrolled into sight; the preview follows.
+        The focus stays where it is (the preview keeps it while the user browses)."""
+        count = len(self.w.queue.items)
+        if not count:
+            return
+        row = min(max(row, 0), count - 1)
+        table = self.ui.table
+        table.selectRow(row)
+        table.scrollTo(self.w.queue.index(row, 0))
+
+    def go_by(self, step: int) -> None:
+        """The previous (-1) or next (+1) photo of the queue."""
+        self.go_to(self.ui.table.currentIndex().row() + step)
+
+    def selected_rows(self) -> list[int]:
+        return sorted(i.row() for i in self.ui.table.selectionModel().selectedRows())
+
+    def set_skipped(self, skip: bool) -> None:
+        """Flag the selected photos "skip" (the batch leaves them out), or put them back."""
+        if self.w.batch.running:
+            self.show_skip_state()
+            return
+        for row in self.selected_rows():
+            self.w.queue.update(row, user_skip=skip)
+        self.show_skip_state()
+        self.ui.status_label.setText(self.count_text())
+
+    def show_skip_state(self) -> None:
+        """The Skip in Batch action is checked when every selected photo is flagged."""
+        items = self.w.queue.items
+        rows = [r for r in self.selected_rows() if r < len(items)]
+        self.ui.skip_action.setChecked(bool(rows) and all(items[r].user_skip for r in rows))
+
+    def count_text(self) -> str:
+        """``3 to convert, 1 skipped by you``: what a batch started now would convert."""
+        items = [i for i in self.w.queue.items if i.processable]
+        skipped = sum(i.user_skip for i in items)
+        text = f"{len(items) - skipped} to convert"
+        return f"{text}, {skipped} skipped by you" if skipped else text
+
+    def _context_menu(self, at: QPoint) -> None:
+        menu = QMenu(self.ui.table)
+        menu.addAction(self.ui.skip_action)
+        menu.addAction(self.ui.remove_action)
+        menu.popup(self.ui.table.viewport().mapToGlobal(at))
 
     def _discovery_done(self) -> None:
         self.discovering -= 1

@@ -42,6 +42,9 @@ _STATUS_COLOURS = {
     RowState.SKIPPED: "#9e9e9e",
     RowState.CANCELLED: "#9e9e9e",
 }
+_USER_SKIP_COLOUR = "#9e9e9e"
+USER_SKIP_WORD = "skip"
+"""What the Status column reads for a photo the user flagged to leave out of the batch."""
 
 
 def human_size(n: int) -> str:
@@ -71,6 +74,7 @@ class QueueItem:
     chosen: tuple[float, bool] | None = None
     processable: bool = True
     auto_estimate: float | None = None
+    user_skip: bool = False
 
     @property
     def path(self) -> Path:
@@ -138,13 +142,18 @@ class QueueModel(QAbstractTableModel):
                 estimate = item.auto_estimate
                 return "auto" if estimate is None else strength_label(estimate, True)
             if column == "Status":
-                return item.status.value
+                return USER_SKIP_WORD if item.user_skip else item.status.value
             if column == "Result":
                 return item.output.name if item.output else item.reason
         if role == Qt.ItemDataRole.ToolTipRole:
             reason = f": {item.reason}" if item.reason else ""
             output = f"\n→ {item.output}" if item.output else ""
-            return f"{item.path}\n{item.status.value}{reason}{output}"
+            skip = "\nskipped by you: the batch leaves it out (S puts it back)"
+            return f"{item.path}\n{item.status.value}{reason}{output}" + (
+                skip if item.user_skip else ""
+            )
+        if role == Qt.ItemDataRole.ForegroundRole and item.user_skip:
+            return QBrush(QColor(_USER_SKIP_COLOUR))  # the whole row greyed
         if role == Qt.ItemDataRole.ForegroundRole and column in ("Status", "Result"):
             colour = _STATUS_COLOURS.get(item.status)
             return QBrush(QColor(colour)) if colour else None
