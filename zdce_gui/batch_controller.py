@@ -20,6 +20,7 @@ from zdce_core.batch_job import BatchJob, plan_job, run_job
 from zdce_core.discovery import FoundFile
 from zdce_core.outputs import OutputOptions, PlanError, sibling_output_folder
 from zdce_core.textbar import format_duration
+from zdce_gui.batch_notice import BatchNotice
 from zdce_gui.queue_model import RowState
 from zdce_gui.workers import Worker, WorkerPool
 
@@ -43,6 +44,7 @@ class BatchController(QObject):
         """How many photos of the (last) batch are finished, and how many it has."""
         self.renamed: dict[Path, str] = {}
         """Notes of the rows whose output got a distinct name (a clash with another row's)."""
+        self.notice = BatchNotice(window)
 
     @property
     def running(self) -> bool:
@@ -99,6 +101,7 @@ class BatchController(QObject):
         self.finished_items, self.total_items = 0, job.total
         self.ui.progress.setValue(0)
         self.last_output = job.first_folder
+        self.notice.started(job.total, [options.folder for options in job.groups])
 
         def work(report, cancelled):
             return run_job(
@@ -136,6 +139,7 @@ class BatchController(QObject):
             queue.update(row, chosen=(event.strength, event.auto))
         self.finished_items += 1
         self.ui.progress.setValue(self.ui.progress.value() + 1)
+        self.notice.progressed(self.finished_items, self.total_items)
         self.ui.status_label.setText(text)
 
     def done(self, summary: BatchSummary) -> None:
@@ -150,6 +154,7 @@ class BatchController(QObject):
             f"{summary.failed} failed in {format_duration(summary.seconds)}"
         )
         self.ui.status_label.setText(text)
+        self.notice.ended(summary)
         if summary.failed:
             details = "\n".join(f"{p}: {r}" for p, r in summary.failures)
             self.w.asker.warn("Some photos failed", text, details)
@@ -160,6 +165,7 @@ class BatchController(QObject):
 
     def finished(self) -> None:
         self.worker = None
+        self.notice.restore()
         self.w.update_actions()
 
     def cancel(self) -> None:
