@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.synthetic import dark_photo_folder
-from zdce_core import training
+from zdce_core import nets, training
 from zdce_core.atomic import host_label
 from zdce_core.cli import main
 from zdce_core.model_store import user_models_dir
@@ -119,7 +119,7 @@ def test_replace_trains_and_replaces_the_model_only_when_it_saves(data, capsys, 
 
 
 def test_an_existing_model_name_refuses(data, capsys):
-    model = save_model(training.nets.build("dcenet"), user_models_dir() / "t8.safetensors")
+    model = save_model(nets.build("dcenet"), user_models_dir() / "t8.safetensors")
     old = model.read_bytes()
     assert main(cli_args(data)) == 2
     (line,) = error_lines(capsys)

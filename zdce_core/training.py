@@ -5,8 +5,9 @@ cancel callable before every step; it knows nothing of threads or Qt. Settings a
 live in :mod:`zdce_core.training_config`, data in :mod:`zdce_core.training_data`, run folders
 in :mod:`zdce_core.training_runs`, the lock and check before a run in
 :mod:`zdce_core.training_claim`, the device's memory in :mod:`zdce_core.training_memory`, the
-check of a trained model in :mod:`zdce_core.training_check`, and writing the checkpoint and
-the model in :mod:`zdce_core.training_saves`.
+check of a trained model in :mod:`zdce_core.training_check`, writing the checkpoint and the
+model in :mod:`zdce_core.training_saves`, and the network a run starts from in
+:mod:`zdce_core.training_net`.
 """
 
 from __future__ import annotations
@@ -21,12 +22,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from zdce_core import nets
 from zdce_core.curves import apply_curves
 from zdce_core.device import pick_device
 from zdce_core.image_io import ImageReadError
 from zdce_core.losses import LossParts, LossWeights, ZeroReferenceLoss
-from zdce_core.model_store import open_model
 from zdce_core.parallel import available_cores, torch_threads
 from zdce_core.training_check import check_trained_model, darkest_photos
 from zdce_core.training_claim import claim_run
@@ -43,6 +42,7 @@ from zdce_core.training_config import (
 )
 from zdce_core.training_data import Dataset, center_square, load_training_image, random_crop
 from zdce_core.training_memory import device_memory
+from zdce_core.training_net import starting_net
 from zdce_core.training_runs import (
     CHECKPOINT_NAME,
     CheckpointDamaged,
@@ -68,17 +68,6 @@ def _mean_parts(parts: list[LossParts]) -> LossParts:
     return LossParts(
         *(float(np.mean([getattr(p, f) for p in parts])) for f in LossParts.__dataclass_fields__)
     )
-
-
-def _init_weights(net: torch.nn.Module, seed: int) -> None:
-    """Reference initialisation: conv weights N(0, 0.02), biases 0."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.Conv2d):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * 0.02)
-                if m.bias is not None:
-                    m.bias.zero_()
 
 
 class Trainer:
@@ -111,17 +100,7 @@ class Trainer:
             saved.epochs = config.epochs
             config = saved
         self.config = config
-        if ckpt is not None:
-            self.net = nets.build(ckpt["arch"])
-            self.base_name = ckpt["base"]
-        elif config.base is None:
-            self.net = nets.build(config.arch)
-            _init_weights(self.net, config.seed)
-            self.base_name = "none (from scratch)"
-        else:
-            loaded = open_model(config.base)
-            self.net = loaded.net
-            self.base_name = str(loaded.path.name if loaded.path else config.base)
+        self.net, self.base_name = starting_net(config, ckpt)
         config.arch = self.net.arch
         check_training_memory(config, *device_memory(self.device))
         self.channels_last = self.device.type == "cpu"
