@@ -6,6 +6,7 @@ flashing the window's taskbar entry."""
 from __future__ import annotations
 
 import threading
+from enum import Enum, auto
 from pathlib import Path
 
 import pytest
@@ -87,34 +88,30 @@ def convert_two(window: MainWindow, qtbot, tmp_path: Path, release: threading.Ev
     return out
 
 
-def test_title_shows_progress_and_a_tray_notice_says_it_is_done(
-    window, release, shown, alerted, tmp_path, qtbot, monkeypatch
+class Said(Enum):
+    """How the end of the batch is told."""
+
+    TRAY = auto()
+    FLASH = auto()
+    NOTHING = auto()
+
+
+@pytest.mark.parametrize(
+    ("tray", "active", "said"),
+    [
+        (True, False, Said.TRAY),  # away from the window: a desktop notification
+        (False, False, Said.FLASH),  # no system tray: the taskbar entry flashes
+        (True, True, Said.NOTHING),  # the user looks at the window: it says it already
+    ],
+)
+def test_title_shows_progress_and_the_end_is_told(
+    window, release, shown, alerted, tmp_path, qtbot, monkeypatch, tray, active, said
 ) -> None:
-    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
-    monkeypatch.setattr(MainWindow, "isActiveWindow", lambda _self: False)
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: tray))
+    monkeypatch.setattr(MainWindow, "isActiveWindow", lambda _self: active)
     title = window.windowTitle()
     out = convert_two(window, qtbot, tmp_path, release)
     assert window.windowTitle() == title
-    assert shown == [("zdce: batch finished", f"2 photos enhanced — output in {out}")]
-    assert alerted == []
-
-
-def test_without_a_system_tray_the_taskbar_entry_flashes(
-    window, release, shown, alerted, tmp_path, qtbot, monkeypatch
-) -> None:
-    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: False))
-    monkeypatch.setattr(MainWindow, "isActiveWindow", lambda _self: False)
-    convert_two(window, qtbot, tmp_path, release)
-    assert alerted == [window]
-    assert shown == []
-
-
-def test_no_notice_while_the_user_looks_at_the_window(
-    window, release, shown, alerted, tmp_path, qtbot, monkeypatch
-) -> None:
-    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
-    monkeypatch.setattr(MainWindow, "isActiveWindow", lambda _self: True)
-    title = window.windowTitle()
-    convert_two(window, qtbot, tmp_path, release)
-    assert shown == [] and alerted == []
-    assert window.windowTitle() == title
+    notice = ("zdce: batch finished", f"2 photos enhanced — output in {out}")
+    assert shown == ([notice] if said is Said.TRAY else [])
+    assert alerted == ([window] if said is Said.FLASH else [])
