@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 
+from zdce_core.adjustments import Adjustments
 from zdce_core.batch import (
     COPIED_NOTE,
     BatchSummary,
@@ -21,7 +23,7 @@ from zdce_core.discovery import FoundFile
 from zdce_core.outputs import OutputOptions, PlanError, sibling_output_folder
 from zdce_core.textbar import format_duration
 from zdce_gui.batch_notice import BatchNotice
-from zdce_gui.queue_model import RowState
+from zdce_gui.queue_model import QueueItem, RowState
 from zdce_gui.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:
@@ -74,6 +76,13 @@ class BatchController(QObject):
         wanted = [i.found for i in self.w.queue.items if i.processable and not i.user_skip]
         return plan_job(wanted, options_of)
 
+    def own_adjustments(self, item: QueueItem) -> Adjustments:
+        """The adjustments of a photo with settings of its own (strength, denoise), the
+        batch's for the rest."""
+        strength = self.w.settings.strength if item.strength is None else item.strength
+        adjustments = self.w.preview.adjustments(strength)
+        return adjustments if item.denoise is None else replace(adjustments, denoise=item.denoise)
+
     def start(self) -> None:
         enhancer = self.w.models.enhancer
         if self.running or enhancer is None:
@@ -92,11 +101,8 @@ class BatchController(QObject):
             for found, _out in pairs:
                 row, reason = queue.row_of(found.path), self.renamed.get(found.path, "")
                 queue.update(row, status=RowState.QUEUED, reason=reason, output=None)
-        preview = self.w.preview
-        own = {
-            i.path: preview.adjustments(i.strength) for i in queue.items if i.strength is not None
-        }
-        default = preview.adjustments(self.w.settings.strength)
+        own = {i.path: self.own_adjustments(i) for i in queue.items if i.own_settings}
+        default = self.w.preview.adjustments(self.w.settings.strength)
         self.ui.progress.setRange(0, job.total)
         self.finished_items, self.total_items = 0, job.total
         self.ui.progress.setValue(0)

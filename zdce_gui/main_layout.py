@@ -256,6 +256,10 @@ class MainLayout:
         self.skip_action = action(file_menu, "S&kip in Batch", "S")
         self.skip_action.setCheckable(True)
         self.skip_action.setToolTip("Leave the selected photos out of the batch, or put them back")
+        self.sync_action = action(file_menu, "S&ync Settings to Selected", "Ctrl+Shift+S")
+        self.sync_action.setToolTip(
+            "Give the other selected photos the strength and denoise of the one in the preview"
+        )
         file_menu.addSeparator()
         self.start_action = action(file_menu, "&Start", "Ctrl+Return")
         self.cancel_action = action(file_menu, "&Cancel", "Esc")

@@ -29,6 +29,7 @@ SHORTCUTS = (
     ("← / →", "Previous / next photo (in the queue or the preview)"),
     ("Home / End", "First / last photo"),
     ("S", "Skip the selected photos in the batch, or put them back"),
+    ("Ctrl+Shift+S", "Give the other selected photos the strength and denoise of this one"),
     ("Space (hold)", "Show the original in the preview"),
     ("Mouse wheel", "Zoom around the pointer"),
     ("Double-click", "Toggle fit and 100%"),
@@ -119,6 +120,8 @@ class MainWindow(QMainWindow):
         ):
             action.triggered.connect(lambda _checked=False, slot=slot: slot())
         ui.skip_action.triggered.connect(q.set_skipped)
+        ui.sync_action.triggered.connect(lambda _checked=False: q.sync_settings())
+        ui.table.selectionModel().selectionChanged.connect(lambda *_: q.show_sync_state())
         ui.mode_combo.currentIndexChanged.connect(self._mode_changed)
 
     def _mode_changed(self, _index: int) -> None:
@@ -185,6 +188,7 @@ class MainWindow(QMainWindow):
             widget.setEnabled(not running)
         ui.remove_action.setEnabled(not running)
         ui.skip_action.setEnabled(not running)
+        self.queue_ctl.show_sync_state()
         if self.models.enhancer is None:
             ui.start_button.setToolTip(self.models.error)
         else:

@@ -174,9 +174,42 @@ class QueueController(QObject):
         text = f"{len(items) - skipped} to convert"
         return f"{text}, {skipped} skipped by you" if skipped else text
 
+    # syncing settings ----------------------------------------------------------------------
+    def sync_targets(self) -> list[int]:
+        """The selected rows other than the current one (the photo in the preview)."""
+        current = self.ui.table.currentIndex().row()
+        items = self.w.queue.items
+        return [r for r in self.selected_rows() if r != current and r < len(items)]
+
+    def show_sync_state(self) -> None:
+        """Sync Settings to Selected works on 2+ selected photos, never during a batch."""
+        rows = self.selected_rows()
+        self.ui.sync_action.setEnabled(len(rows) >= 2 and not self.w.batch.running)
+
+    def sync_settings(self) -> None:
+        """Give the other selected photos the current photo's strength and denoise as their
+        own (as darktable's and Lightroom's sync). A current photo on the batch's auto
+        exposure passes on auto: the others follow the batch's strength (each its own auto)."""
+        current = self.ui.table.currentIndex().row()
+        queue = self.w.queue
+        targets = self.sync_targets()
+        if self.w.batch.running or not 0 <= current < len(queue.items) or not targets:
+            return
+        source = queue.items[current]
+        strength = source.strength if source.strength is not None else self.w.settings.strength
+        denoise = source.denoise or self.w.preview.denoise()
+        for row in targets:
+            queue.update(row, strength=strength, denoise=denoise, chosen=None)
+        photos = "photo" if len(targets) == 1 else "photos"
+        said = "auto" if strength is None else f"{strength:.1f}"
+        self.ui.status_label.setText(
+            f"{len(targets)} {photos} now use strength {said}, denoise {denoise.value}"
+        )
+
     def _context_menu(self, at: QPoint) -> None:
         menu = QMenu(self.ui.table)
         menu.addAction(self.ui.skip_action)
+        menu.addAction(self.ui.sync_action)
         menu.addAction(self.ui.remove_action)
         menu.popup(self.ui.table.viewport().mapToGlobal(at))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from zdce_core.adjustments import strength_label
+from zdce_core.adjustments import Denoise, strength_label
 from zdce_core.batch import ItemStatus
 from zdce_core.discovery import FoundFile, Ignored
 
@@ -60,8 +60,8 @@ def human_size(n: int) -> str:
 @dataclass
 class QueueItem:
     """One queued path. ``processable``: false for paths discovery left out (hidden, not
-    an image, a FIFO…); ``strength``: a per-image override (``None`` = the batch strength);
-    ``chosen``: the strength its preview or its output was last rendered at and whether
+    an image, a FIFO…); ``strength`` and ``denoise``: per-image overrides (``None`` = the
+    batch's); ``chosen``: the strength its preview or its output was last rendered at and whether
     auto exposure chose it (``None`` until then); ``auto_estimate``: the strength auto
     exposure will choose, estimated in the background for the model in use."""
 
@@ -75,10 +75,23 @@ class QueueItem:
     processable: bool = True
     auto_estimate: float | None = None
     user_skip: bool = False
+    denoise: Denoise | None = None
 
     @property
     def path(self) -> Path:
         return self.found.path
+
+    @property
+    def own_settings(self) -> bool:
+        """The photo has a strength or a denoise of its own (not the batch's)."""
+        return self.strength is not None or self.denoise is not None
+
+
+def _own_text(item: QueueItem) -> str:
+    """The tooltip's line on a photo's own settings (none: empty)."""
+    own = [f"strength {item.strength:.1f}"] if item.strength is not None else []
+    own += [f"denoise {item.denoise.value}"] if item.denoise is not None else []
+    return f"\nits own settings: {', '.join(own)}" if own else ""
 
 
 def item_for(found: FoundFile) -> QueueItem:
@@ -149,7 +162,7 @@ class QueueModel(QAbstractTableModel):
             reason = f": {item.reason}" if item.reason else ""
             output = f"\n→ {item.output}" if item.output else ""
             skip = "\nskipped by you: the batch leaves it out (S puts it back)"
-            return f"{item.path}\n{item.status.value}{reason}{output}" + (
+            return f"{item.path}\n{item.status.value}{reason}{output}{_own_text(item)}" + (
                 skip if item.user_skip else ""
             )
         if role == Qt.ItemDataRole.ForegroundRole and item.user_skip:
