@@ -76,12 +76,13 @@ class BatchController(QObject):
         wanted = [i.found for i in self.w.queue.items if i.processable and not i.user_skip]
         return plan_job(wanted, options_of)
 
-    def own_adjustments(self, item: QueueItem) -> Adjustments:
-        """The adjustments of a photo with settings of its own (strength, denoise), the
-        batch's for the rest."""
-        strength = self.w.settings.strength if item.strength is None else item.strength
-        adjustments = self.w.preview.adjustments(strength)
-        return adjustments if item.denoise is None else replace(adjustments, denoise=item.denoise)
+    def adjustments_of(self, item: QueueItem | None) -> Adjustments:
+        """A photo's strength and denoise where it has its own, the batch's otherwise
+        (``None``: the batch's)."""
+        settings = self.w.settings
+        strength = settings.strength if item is None or item.strength is None else item.strength
+        denoise = settings.denoise if item is None or item.denoise is None else item.denoise
+        return replace(self.w.preview.adjustments(strength), denoise=denoise)
 
     def start(self) -> None:
         enhancer = self.w.models.enhancer
@@ -101,8 +102,8 @@ class BatchController(QObject):
             for found, _out in pairs:
                 row, reason = queue.row_of(found.path), self.renamed.get(found.path, "")
                 queue.update(row, status=RowState.QUEUED, reason=reason, output=None)
-        own = {i.path: self.own_adjustments(i) for i in queue.items if i.own_settings}
-        default = self.w.preview.adjustments(self.w.settings.strength)
+        own = {i.path: self.adjustments_of(i) for i in queue.items if i.own_settings}
+        default = self.adjustments_of(None)
         self.ui.progress.setRange(0, job.total)
         self.finished_items, self.total_items = 0, job.total
         self.ui.progress.setValue(0)

@@ -203,7 +203,7 @@ class MainLayout:
         self.strength_spin.setDecimals(1)
         self.own_strength_check = QCheckBox("Only this image")
         self.own_strength_check.setToolTip(
-            "Keep this strength for the selected image; the others use the batch strength"
+            "Keep this strength and denoise for the selected image; the others use the batch's"
         )
         strength_row = QHBoxLayout()
         strength_row.addWidget(QLabel("Strength"))

@@ -110,6 +110,7 @@ class PreviewController(QObject):
         own = item.strength
         batch = self.w.settings.strength
         self.set_strength_silently(own if own is not None else batch)
+        self.show_denoise(item.denoise)
         if own is None and batch is None and item.chosen is not None:
             self.show_strength_value(item.chosen[0])
         enhancer = self.enhancer
@@ -240,16 +241,33 @@ class PreviewController(QObject):
             self.set_strength_silently(round(self.ui.strength_spin.value(), 1))
             queue.update(row, strength=self.strength())
         else:
-            queue.update(row, strength=None, chosen=None)
+            queue.update(row, strength=None, denoise=None, chosen=None)
             self.set_strength_silently(self.w.settings.strength)
+            self.show_denoise(None)
             self.request_render()
 
     def denoise(self) -> Denoise:
         return self.ui.denoise_combo.currentData()
 
     def denoise_changed(self, _index: int) -> None:
-        self.w.settings.denoise = self.denoise()
+        """The photo's own denoise when it has one or "Only this image" is ticked, else the
+        batch's."""
+        row, items = self.selected_row(), self.w.queue.items
+        own = 0 <= row < len(items) and (
+            items[row].denoise is not None or self.ui.own_strength_check.isChecked()
+        )
+        if own:
+            self.w.queue.update(row, denoise=self.denoise())
+        else:
+            self.w.settings.denoise = self.denoise()
         self.request_render()
+
+    def show_denoise(self, own: Denoise | None) -> None:
+        """Show a photo's own denoise (``None``: the batch's) without choosing it."""
+        combo = self.ui.denoise_combo
+        combo.blockSignals(True)
+        combo.setCurrentIndex(combo.findData(own or self.w.settings.denoise))
+        combo.blockSignals(False)
 
     def adjustments(self, strength: float | None) -> Adjustments:
         return Adjustments(strength=strength, denoise=self.denoise())

@@ -60,7 +60,13 @@ def test_sync_gives_the_others_the_current_photos_strength_and_denoise(three, qt
     tooltip = window.queue.index(1, 0).data(Qt.ItemDataRole.ToolTipRole)
     assert "its own settings: strength 3.0, denoise high" in tooltip
     window.grab().save(str(tmp_path / "synced.png"))
-    ui.denoise_combo.setCurrentIndex(ui.denoise_combo.findData(Denoise.OFF))  # the batch's only
+    ui.table.selectRow(1)  # a synced photo shows its own settings in the controls
+    assert ui.own_strength_check.isChecked() and ui.strength_spin.value() == 3.0
+    assert ui.denoise_combo.currentData() is Denoise.HIGH
+    ui.table.selectRow(0)
+    qtbot.mouseClick(ui.own_strength_check, Qt.MouseButton.LeftButton)  # back to the batch's
+    ui.denoise_combo.setCurrentIndex(ui.denoise_combo.findData(Denoise.OFF))  # the batch's
+    assert window.settings.denoise is Denoise.OFF and window.queue.items[1].denoise is Denoise.HIGH
     ui.folder_edit.setText(str(tmp_path / "out"))
     ui.format_combo.setCurrentIndex(ui.format_combo.findData("png"))
     qtbot.mouseClick(ui.start_button, Qt.MouseButton.LeftButton)
@@ -87,6 +93,18 @@ def test_sync_on_auto_puts_the_others_back_on_the_batchs_auto(three, qtbot):
     ui.sync_action.trigger()
     assert [i.strength for i in window.queue.items] == [None, None, None]
     assert all(not text.startswith("5.0") for text in strength_column(window))
+
+
+def test_the_denoise_of_a_synced_photo_is_its_own(three, qtbot):
+    window, ui = three, three.ui
+    select_all(window, qtbot)
+    ui.sync_action.trigger()  # b and c: the batch's auto strength, low denoise of their own
+    ui.table.selectRow(2)
+    ui.denoise_combo.setCurrentIndex(ui.denoise_combo.findData(Denoise.MEDIUM))
+    assert [i.denoise for i in window.queue.items] == [None, Denoise.LOW, Denoise.MEDIUM]
+    assert window.settings.denoise is Denoise.LOW  # the batch's is unchanged
+    ui.table.selectRow(0)
+    assert ui.denoise_combo.currentData() is Denoise.LOW
 
 
 def test_the_queues_context_menu_offers_sync(three, qtbot):
