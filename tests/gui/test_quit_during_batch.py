@@ -4,22 +4,19 @@ output) and closes the window."""
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
-from collections.abc import Set as AbstractSet
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import dark_rgb, save_photo
 from tests.gui.conftest import add
 from zdce_core import batch
-from zdce_core.adjustments import Adjustments
 from zdce_core.batch import ItemFinished
 from zdce_core.discovery import FoundFile
-from zdce_core.enhancer import Enhancer
-from zdce_core.image_io import ImageReadError, Photo
-from zdce_core.outputs import OutputOptions
 from zdce_gui.dialogs import ScriptedAsker
 from zdce_gui.main_window import MainWindow
 from zdce_gui.queue_model import RowState
@@ -45,24 +42,15 @@ def held_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches stop before enhancing :data:`BLOCKED` until they are cancelled, then go on
     into the real cancel path (deterministic: no race with a fast machine)."""
     process = batch._process
+    signature = inspect.signature(process)
 
-    def held(
-        index: int,
-        total: int,
-        found: FoundFile,
-        out: Path,
-        load: Callable[[], Photo | ImageReadError],
-        enhancer: Enhancer,
-        opts: OutputOptions,
-        adjustments: Adjustments,
-        should_stop: Callable[[], bool],
-        inputs: AbstractSet[Path],
-    ) -> ItemFinished:
+    def held(*args: Any, **kwargs: Any) -> ItemFinished:
+        named = signature.bind(*args, **kwargs).arguments
+        found: FoundFile = named["found"]
+        should_stop: Callable[[], bool] = named["should_stop"]
         while found.path.name == BLOCKED and not should_stop():
             time.sleep(0.01)
-        return process(
-            index, total, found, out, load, enhancer, opts, adjustments, should_stop, inputs
-        )
+        return process(*args, **kwargs)
 
     monkeypatch.setattr(batch, "_process", held)
 

@@ -63,6 +63,22 @@ def wait_idle(dialog, qtbot) -> None:
     qtbot.waitUntil(lambda: not dialog.pool.workers, timeout=10_000)
 
 
+def wait_first_epoch(dialog, qtbot) -> None:
+    """Until the chart has its first point (the first epoch ended)."""
+    qtbot.waitUntil(lambda: len(dialog.chart.series.get("total", [])) >= 1, timeout=60_000)
+
+
+def stop_after_first_epoch(dialog, qtbot, folder: Path, epochs: int) -> None:
+    """Scan ``folder``, start a run of ``epochs`` with Start, stop it with Stop once the
+    first epoch is charted, and wait until the dialog is idle."""
+    scan(dialog, qtbot, [folder])
+    dialog.settings.epochs_spin.setValue(epochs)
+    click(qtbot, dialog.start_button)
+    wait_first_epoch(dialog, qtbot)
+    click(qtbot, dialog.stop_button)
+    wait_idle(dialog, qtbot)
+
+
 def test_finds_images_warns_about_few_and_rejects_bad_folders(dialog, dark_folder, tmp_path, qtbot):
     scan(dialog, qtbot, [dark_folder])
     photos = dialog.photos
@@ -133,12 +149,7 @@ def test_training_shows_progress_of_the_whole_run_and_offers_its_model(
 
 
 def test_stop_then_resume(dialog, dark_folder, qtbot):
-    scan(dialog, qtbot, [dark_folder])
-    dialog.settings.epochs_spin.setValue(3)
-    click(qtbot, dialog.start_button)
-    qtbot.waitUntil(lambda: len(dialog.chart.series.get("total", [])) >= 1, timeout=60_000)
-    click(qtbot, dialog.stop_button)
-    wait_idle(dialog, qtbot)
+    stop_after_first_epoch(dialog, qtbot, dark_folder, 3)
     assert dialog.last_result.status is RunStatus.CANCELLED
     done = read_run_info(dialog.last_result.run_dir).epoch
     assert 1 <= done < 3
@@ -184,12 +195,7 @@ def test_a_finished_run_can_be_continued_to_more_epochs(window, dialog, dark_fol
 
 
 def test_start_on_a_stopped_run_asks_resume_then_replace(window, dialog, dark_folder, qtbot):
-    scan(dialog, qtbot, [dark_folder])
-    dialog.settings.epochs_spin.setValue(3)
-    click(qtbot, dialog.start_button)
-    qtbot.waitUntil(lambda: len(dialog.chart.series.get("total", [])) >= 1, timeout=60_000)
-    click(qtbot, dialog.stop_button)
-    wait_idle(dialog, qtbot)
+    stop_after_first_epoch(dialog, qtbot, dark_folder, 3)
     checkpoint = run_dir_for("tiny") / CHECKPOINT_NAME
     before = checkpoint.read_bytes()
     first_epoch = read_run_info(run_dir_for("tiny")).history[0]
@@ -207,12 +213,7 @@ def test_start_on_a_stopped_run_asks_resume_then_replace(window, dialog, dark_fo
 
 
 def test_save_model_of_a_stopped_run(window, dialog, dark_folder, qtbot):
-    scan(dialog, qtbot, [dark_folder])
-    dialog.settings.epochs_spin.setValue(5)
-    click(qtbot, dialog.start_button)
-    qtbot.waitUntil(lambda: len(dialog.chart.series.get("total", [])) >= 1, timeout=60_000)
-    click(qtbot, dialog.stop_button)
-    wait_idle(dialog, qtbot)
+    stop_after_first_epoch(dialog, qtbot, dark_folder, 5)
     click(qtbot, dialog.save_button)
     wait_idle(dialog, qtbot)
     assert "Saved as “tiny”" in dialog.status.text() and not dialog.save_button.isEnabled()
@@ -220,12 +221,7 @@ def test_save_model_of_a_stopped_run(window, dialog, dark_folder, qtbot):
 
 
 def test_after_stop_the_progress_bar_shows_the_epochs_done(dialog, dark_folder, qtbot):
-    scan(dialog, qtbot, [dark_folder])
-    dialog.settings.epochs_spin.setValue(4)
-    click(qtbot, dialog.start_button)
-    qtbot.waitUntil(lambda: len(dialog.chart.series.get("total", [])) >= 1, timeout=60_000)
-    click(qtbot, dialog.stop_button)
-    wait_idle(dialog, qtbot)
+    stop_after_first_epoch(dialog, qtbot, dark_folder, 4)
     done = read_run_info(run_dir_for("tiny")).epoch
     assert 1 <= done < 4
     assert (dialog.progress.value(), dialog.progress.maximum()) == (done, 4)
@@ -322,7 +318,7 @@ def test_next_time_the_dialog_offers_to_resume(make_window, dark_folder, qtbot):
     small_run(d, "night", epochs=4)
     scan(d, qtbot, [dark_folder])
     click(qtbot, d.start_button)
-    qtbot.waitUntil(lambda: len(d.chart.series.get("total", [])) >= 1, timeout=60_000)
+    wait_first_epoch(d, qtbot)
     first.asker.answers.append(True)  # "Stop training?" → Yes
     first.close()
     qtbot.waitUntil(lambda: not d.running, timeout=10_000)
