@@ -23,8 +23,8 @@ from zdce_core.cancel import Cancelled
 from zdce_core.discovery import FoundFile
 from zdce_core.enhancer import Enhancer
 from zdce_core.image_io import ImageReadError, Photo, open_regular, read_image
-from zdce_core.image_write import ImageWriteError, write_image
-from zdce_core.outputs import OutputOptions, can_copy_unchanged, output_format
+from zdce_core.image_write import ImageWriteError, fit_long_edge, needs_resizing, write_image
+from zdce_core.outputs import OutputOptions, Unchanged, can_copy_unchanged, output_format
 from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
 from zdce_core.raw_io import WhiteBalance
 
@@ -42,6 +42,7 @@ class SkipKind(Enum):
 
     OUTPUT_EXISTS = "output exists"
     OUTPUT_APPEARED = "output appeared meanwhile"
+    UNCHANGED = "needs no change"
 
 
 class FailKind(Enum):
@@ -213,6 +214,7 @@ def iter_batch(
 SKIP_REASONS = {
     SkipKind.OUTPUT_EXISTS: "the output exists",
     SkipKind.OUTPUT_APPEARED: "the output appeared meanwhile",
+    SkipKind.UNCHANGED: "needs no change (strength 0): not written, as asked",
 }
 """Why an input was skipped, in neutral words: each front end adds how to replace the output
 in its own terms (the CLI names ``--overwrite``, the app its Overwrite box), by
@@ -288,7 +290,13 @@ def _process(
     notes = list(loaded.problems)
     try:
         result = enhance_photo(enhancer, loaded.pixels, adjustments, should_stop)
-        copied = result.strength == 0 and can_copy_unchanged(found.path, opts)
+        if result.strength == 0 and opts.unchanged is Unchanged.SKIP:
+            return _skipped(index, total, found, out, SkipKind.UNCHANGED)
+        copied = (
+            result.strength == 0
+            and can_copy_unchanged(found.path, opts)
+            and not needs_resizing(loaded.height, loaded.width, opts.long_edge)
+        )
         if copied:
             del loaded
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -297,6 +305,7 @@ def _process(
             check_result(loaded.pixels, result.pixels)
             output = loaded.with_pixels(result.pixels)
             del loaded  # the input's pixels are not needed to encode (174 MP: 2.07 -> 1.94 GB)
+            output = fit_long_edge(output, opts.long_edge)  # after enhancing, never up
             out.parent.mkdir(parents=True, exist_ok=True)
             write_image(
                 out,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zdce_core import __version__
-from zdce_core.adjustments import DEFAULT_ESTIMATE_SIZE, strength_label
+from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, DEFAULT_ESTIMATE_SIZE, strength_label
 from zdce_core.cli_common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -26,8 +26,15 @@ from zdce_core.cli_common import (
     interrupted_exit_code,
 )
 from zdce_core.cli_evaluate import add_evaluate_parser
+from zdce_core.cli_export import (
+    add_export_options,
+    add_presets_parser,
+    export_options_from_args,
+    preset_from_args,
+)
 from zdce_core.cli_train import add_train_parser
 from zdce_core.errors import WeightsError
+from zdce_core.outputs import FolderRule
 from zdce_core.textbar import TextBar, format_duration
 
 
@@ -59,30 +66,47 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _model_label(spec: str | None) -> str:
+    """What ``{model}`` stands for in output names: the model's name (its file's stem)."""
+    from zdce_core.model_store import resolve_model
+
+    try:
+        return resolve_model(spec).stem
+    except WeightsError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _where(rule: FolderRule, chosen: Path, folders: list[Path]) -> str:
+    """Where the outputs went, for the last line: the chosen folder, "beside the
+    originals", or the ``<folder>-enhanced`` folders."""
+    if rule is FolderRule.CHOSEN:
+        return str(chosen)
+    if rule is FolderRule.BESIDE:
+        return "beside the originals"
+    return ", ".join(sorted(str(f) for f in set(folders))) or "<folder>-enhanced"
+
+
 def cmd_enhance(args: argparse.Namespace) -> int:
-    adjustments = adjustments_from_args(args)  # before the heavy imports: usage errors are fast
+    preset = preset_from_args(args)  # before the heavy imports: usage errors are fast
+    adjustments = adjustments_from_args(args, preset.adjustments if preset else DEFAULT_ADJUSTMENTS)
     from zdce_core.batch import COPIED_NOTE, ItemFinished, ItemStarted, ItemStatus, SkipKind
     from zdce_core.batch_job import Progress, plan_job, run_job
     from zdce_core.discovery import discover
     from zdce_core.enhancer import Enhancer
     from zdce_core.model_store import open_model
-    from zdce_core.outputs import OutputOptions, PlanError
+    from zdce_core.outputs import PlanError, options_for
     from zdce_core.raw_io import WhiteBalance
 
+    strength = "auto" if adjustments.strength is None else f"{adjustments.strength:.1f}"
+    wants_model = "{model}" in (args.name or (preset.name_template if preset else ""))
+    model_label = _model_label(args.model) if wants_model else ""
+    opts, rule = export_options_from_args(args, preset, model_label, strength)
     try:
-        opts = OutputOptions(
-            folder=Path(args.output).expanduser(),
-            suffix=args.suffix,
-            format=args.format,
-            quality=args.quality,
-            keep_metadata=not args.strip_metadata,
-            overwrite=args.overwrite,
-            mirror=not args.flat,
-        )
         found, ignored = discover(args.inputs, recursive=args.recursive)
-        job = plan_job(found, lambda _f: opts)
+        job = plan_job(found, lambda f: options_for(f, opts, rule))
     except PlanError as exc:
         raise UsageError(str(exc)) from exc
+    where = _where(rule, opts.folder, [o.folder for o in job.groups])
     say = (lambda _t: None) if args.quiet else (lambda t: print(t, file=sys.stderr))
     for item in [*ignored, *job.ignored]:
         say(f"skipped {item.path}: {item.reason}")
@@ -92,7 +116,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     if not job.total and job.ignored:  # every photo found was left out by the options
         print(
             f"zdce: nothing to enhance: all {len(job.ignored)} photos found are earlier "
-            f"results or inside the output folder {opts.folder} (see the lines above)",
+            f"results or inside the output folder {where} (see the lines above)",
             file=sys.stderr,
         )
         return EXIT_FAILED
@@ -159,7 +183,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         print(
             f"zdce: interrupted: {summary.done} enhanced, {summary.skipped} skipped, "
             f"{summary.failed} failed of {summary.total}; finished outputs are kept in "
-            f"{opts.folder}, none is half-written",
+            f"{where}, none is half-written",
             file=sys.stderr,
         )
         return stop.exit_code
@@ -179,7 +203,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     print(
         f"{summary.done} enhanced, {summary.skipped} skipped, {summary.failed} failed "
         f"of {summary.total} in {format_duration(summary.seconds)} "
-        f"({summary.megapixels_per_second:.1f} MP/s) -> {opts.folder}",
+        f"({summary.megapixels_per_second:.1f} MP/s) -> {where}",
         file=sys.stderr,
     )
     return EXIT_FAILED if summary.failed or named_but_unread else EXIT_OK
@@ -219,20 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("enhance", help="brighten photos and folders of photos")
     p.add_argument("inputs", nargs="+", help="image files and folders")
-    p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
+    add_export_options(p)
     add_adjustment_options(p)
-    p.add_argument(
-        "--format",
-        default="same",
-        choices=["same", "jpeg", "png", "tiff", "webp"],
-        help="output format (default: same as the input)",
-    )
-    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100 (95)")
-    p.add_argument("--suffix", default="_enhanced", help="added to output names (_enhanced)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--flat", action="store_true", help="do not mirror subfolders")
-    p.add_argument("--strip-metadata", action="store_true", help="drop EXIF, ICC and XMP")
     p.add_argument("--model", help="model name (see `zdce models`) or file (.safetensors/.pth)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument(
@@ -271,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="list the bundled and the user's models")
     p.set_defaults(func=cmd_models)
+    add_presets_parser(sub)
 
     add_train_parser(sub)
     return parser

@@ -56,14 +56,17 @@ def parse_strength(text: str) -> float | None:
         ) from None
 
 
-def adjustments_from_args(args: argparse.Namespace) -> Adjustments:
-    """The :class:`Adjustments` the ``enhance`` / ``evaluate`` options ask for."""
+def adjustments_from_args(
+    args: argparse.Namespace, base: Adjustments = DEFAULT_ADJUSTMENTS
+) -> Adjustments:
+    """The :class:`Adjustments` the ``enhance`` / ``evaluate`` options ask for; what they
+    do not give is ``base``'s (a preset's, or the defaults)."""
     try:
         return Adjustments(
-            strength=args.strength,
-            target_brightness=args.target_brightness,
-            protect_highlights=not args.no_highlight_protection,
-            denoise=Denoise(args.denoise),
+            strength=getattr(args, "strength", base.strength),
+            target_brightness=getattr(args, "target_brightness", base.target_brightness),
+            protect_highlights=getattr(args, "highlight_protection", base.protect_highlights),
+            denoise=Denoise(args.denoise) if hasattr(args, "denoise") else base.denoise,
             scene_aware=not args.no_scene_aware,
         )
     except ValueError as exc:
@@ -71,13 +74,14 @@ def adjustments_from_args(args: argparse.Namespace) -> Adjustments:
 
 
 def add_adjustment_options(p: argparse.ArgumentParser) -> None:
-    """``--strength``, ``--target-brightness``, ``--denoise``, ``--no-highlight-protection``,
-    ``--no-scene-aware``."""
+    """``--strength``, ``--target-brightness``, ``--denoise``, ``--[no-]highlight-protection``,
+    ``--no-scene-aware``; the first four are absent from the parsed arguments unless given
+    (a preset may set them)."""
     p.add_argument(
         "-s",
         "--strength",
         type=parse_strength,
-        default=None,
+        default=argparse.SUPPRESS,
         metavar="auto|0-8",
         help="auto (default: each photo gets the strength it needs) or curve iterations, "
         "0 (unchanged) to 8 (the model's full effect); fractions allowed",
@@ -85,21 +89,23 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target-brightness",
         type=float,
-        default=DEFAULT_TARGET_BRIGHTNESS,
+        default=argparse.SUPPRESS,
         metavar="0.05-0.95",
         help="brightness auto exposure aims at: the content of a dark photo (not a black "
         f"night sky) is lifted toward it ({DEFAULT_TARGET_BRIGHTNESS})",
     )
     p.add_argument(
         "--denoise",
-        default=DEFAULT_ADJUSTMENTS.denoise.value,
+        default=argparse.SUPPRESS,
         choices=[d.value for d in Denoise],
         help=f"smooth the noise of lifted shadows ({DEFAULT_ADJUSTMENTS.denoise.value})",
     )
     p.add_argument(
-        "--no-highlight-protection",
-        action="store_true",
-        help="let the curves push bright areas (lamps, sky) into white",
+        "--highlight-protection",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
+        help="keep bright areas (lamps, sky) as they are (default); --no-highlight-protection "
+        "lets the curves push them into white",
     )
     p.add_argument(
         "--no-scene-aware",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -39,6 +40,37 @@ def _channel_mean(rgb: np.ndarray) -> np.ndarray:
     total += 1  # to the nearest integer: a sum of three is never a half off
     total //= 3
     return total.astype(rgb.dtype)
+
+
+def needs_resizing(height: int, width: int, long_edge: int | None) -> bool:
+    """Whether an image of ``height`` × ``width`` is longer than ``long_edge`` (never, when
+    ``None``)."""
+    return long_edge is not None and max(height, width) > long_edge
+
+
+def _resized(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``a`` (``(H, W)`` or ``(H, W, 3)``, 8- or 16-bit) resampled to ``size`` (width, height)
+    with a Lanczos filter; 16-bit channels one by one in floating point, so no depth is lost."""
+    lanczos = Image.Resampling.LANCZOS
+    if a.dtype == np.uint8:
+        return np.asarray(Image.fromarray(a).resize(size, lanczos))
+    planes = [a] if a.ndim == 2 else [a[..., c] for c in range(a.shape[2])]
+    done = [np.asarray(Image.fromarray(p.astype(np.float32)).resize(size, lanczos)) for p in planes]
+    stacked = done[0] if a.ndim == 2 else np.stack(done, axis=-1)
+    return np.clip(np.rint(stacked), 0, np.iinfo(a.dtype).max).astype(a.dtype)
+
+
+def fit_long_edge(photo: Photo, long_edge: int | None) -> Photo:
+    """``photo`` scaled down (Lanczos, alpha too) so that its longer side is ``long_edge``
+    pixels; returned as it is when it is not longer (never scaled up) or ``long_edge`` is
+    ``None``."""
+    if not needs_resizing(photo.height, photo.width, long_edge):
+        return photo
+    assert long_edge is not None
+    scale = long_edge / max(photo.height, photo.width)
+    size = (max(1, round(photo.width * scale)), max(1, round(photo.height * scale)))
+    alpha = None if photo.alpha is None else _resized(photo.alpha, size)
+    return dataclasses.replace(photo, pixels=_resized(photo.pixels, size), alpha=alpha)
 
 
 def _write_deep(tmp: Path, photo: Photo, fmt: str, keep_metadata: bool) -> None:

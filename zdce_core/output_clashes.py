@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zdce_core.discovery import FoundFile
-from zdce_core.outputs import OutputOptions, PlanError
+from zdce_core.outputs import OutputOptions, PlanError, output_path
 
 Pairs = list[tuple[FoundFile, Path]]
 
@@ -78,10 +78,9 @@ def _tagged_stem(path: Path, candidate: _Candidate) -> str:
     return "_".join(part for part in (*picked, path.stem, extension) if part)
 
 
-def _renamed_output(found: FoundFile, output: Path, candidate: _Candidate) -> Path:
-    """``output`` with its leading input stem replaced by the tagged stem."""
-    tail = output.name[len(found.path.stem) :]
-    return output.with_name(_tagged_stem(found.path, candidate) + tail)
+def _renamed_output(found: FoundFile, opts: OutputOptions, candidate: _Candidate) -> Path:
+    """``found``'s output under ``opts`` with the tagged stem standing for ``{name}``."""
+    return output_path(found, opts, _tagged_stem(found.path, candidate))
 
 
 def ignores_case(folder: Path) -> bool:
@@ -173,7 +172,7 @@ def _rename(
     for candidate in _candidates(depth):
         named = []
         for m in members:
-            output = _renamed_output(m.found, m.output, candidate)
+            output = _renamed_output(m.found, m.opts, candidate)
             named.append((m, output, comparer.key(output, m.fold)))
         keys = {key for _m, _o, key in named}
         if len(keys) == len(members) and not keys & taken:

@@ -6,14 +6,23 @@ any photo is enhanced.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 
 from zdce_core.discovery import FoundFile, Ignored, IgnoreKind
 from zdce_core.errors import UserFacingError
 from zdce_core.image_write import OUTPUT_FORMATS
+from zdce_core.output_names import (
+    DEFAULT_NAME_TEMPLATE,
+    NameFields,
+    is_rendered_name,
+    render_stem,
+    template_problem,
+)
 from zdce_core.raw_io import RAW_EXTENSIONS
 
 DEFAULT_SUFFIX = "_enhanced"
@@ -37,14 +46,48 @@ class PlanError(UserFacingError, ValueError):
     """Output settings that cannot work (e.g. they would overwrite the originals)."""
 
 
+class Unchanged(Enum):
+    """What becomes of a photo that needs no change (strength 0, e.g. chosen by auto
+    exposure for a bright photo)."""
+
+    WRITE = "write"
+    """Written like any other (encoded again, resized to the long edge)."""
+    COPY = "copy"
+    """A byte-for-byte copy of the original where the output keeps its format and metadata
+    and needs no resizing; otherwise written."""
+    SKIP = "skip"
+    """No output."""
+
+
+class FolderRule(Enum):
+    """Where the outputs go."""
+
+    SIBLING = "sibling"
+    """A folder ``<folder>-enhanced`` beside the folder the photos came from."""
+    BESIDE = "beside"
+    """Beside each original, in its own folder (the name template tells them apart)."""
+    CHOSEN = "folder"
+    """A chosen folder (subfolders mirrored unless flat)."""
+
+
+def _today() -> str:
+    return datetime.date.today().isoformat()
+
+
 @dataclass(frozen=True)
 class OutputOptions:
-    """Where and how results are written.
+    """Where and how results are written: the one definition the CLI, the app and presets
+    share.
 
     ``format``: ``"same"`` (as the input; BMP becomes PNG, HEIC JPEG, camera RAW 16-bit
     TIFF) or a key of
     ``OUTPUT_FORMATS``. ``quality``: 1–100 for JPEG and WebP. ``mirror``: recreate the
-    subfolders found below an input folder.
+    subfolders found below an input folder. ``beside``: every output in its original's own
+    folder (``folder`` is then the folder the originals were found in).
+    ``name_template``: see :mod:`zdce_core.output_names`; ``model``, ``strength`` and
+    ``date`` are the values of its fields. ``long_edge``: outputs longer than this many
+    pixels are scaled down to it (never up). ``unchanged``: what becomes of photos that need
+    no change.
     """
 
     folder: Path
@@ -54,6 +97,13 @@ class OutputOptions:
     keep_metadata: bool = True
     overwrite: bool = False
     mirror: bool = True
+    beside: bool = False
+    name_template: str = DEFAULT_NAME_TEMPLATE
+    long_edge: int | None = None
+    unchanged: Unchanged = Unchanged.COPY
+    model: str = ""
+    strength: str = "auto"
+    date: str = field(default_factory=_today)
 
     def __post_init__(self) -> None:
         if self.format != "same" and self.format not in OUTPUT_FORMATS:
@@ -62,6 +112,25 @@ class OutputOptions:
             raise PlanError(f"quality must be between 1 and 100, got {self.quality}")
         if any(c in self.suffix for c in "/\\\0"):
             raise PlanError(f"the suffix {self.suffix!r} may not contain path separators")
+        problem = template_problem(self.name_template)
+        if problem:
+            raise PlanError(problem)
+        if self.long_edge is not None and self.long_edge < 1:
+            raise PlanError(f"the long edge must be at least 1 pixel, got {self.long_edge}")
+
+    @property
+    def name_fields(self) -> NameFields:
+        return NameFields(self.suffix, self.model, self.strength, self.date)
+
+
+def options_for(found: FoundFile, base: OutputOptions, rule: FolderRule) -> OutputOptions:
+    """``base`` for ``found`` under ``rule``: its folder the chosen one (``base.folder``),
+    ``<folder>-enhanced``, or, beside the originals, the folder ``found`` came from."""
+    if rule is FolderRule.BESIDE:
+        return replace(base, folder=found.root or found.path.parent, beside=True)
+    if rule is FolderRule.SIBLING:
+        return replace(base, folder=sibling_output_folder(found))
+    return base
 
 
 _KEPT_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp")
@@ -75,14 +144,18 @@ def output_format(source: Path, opts: OutputOptions) -> str:
     return _FORMAT_BY_EXTENSION.get(source.suffix.lower(), "png")
 
 
-def output_path(found: FoundFile, opts: OutputOptions) -> Path:
-    """``<folder>/[<subfolders>/]<stem><suffix>.<ext>``; a same-format output keeps the
-    input's extension spelling (``.JPG`` stays ``.JPG``)."""
+def output_path(found: FoundFile, opts: OutputOptions, name: str | None = None) -> Path:
+    """``<folder>/[<subfolders>/]<template>.<ext>`` (``<stem><suffix>.<ext>`` by default), or
+    beside the original; a same-format output keeps the input's extension spelling (``.JPG``
+    stays ``.JPG``). ``name``: what ``{name}`` stands for (default: the input's stem)."""
     fmt = output_format(found.path, opts)
     src_ext = found.path.suffix
     ext = src_ext if keeps_format(found.path, opts) else OUTPUT_FORMATS[fmt]
+    stem = render_stem(opts.name_template, name or found.path.stem, opts.name_fields)
+    if opts.beside:
+        return found.path.parent / f"{stem}{ext}"
     relative_dir = found.relative.parent if opts.mirror else Path()
-    return opts.folder / relative_dir / f"{found.path.stem}{opts.suffix}{ext}"
+    return opts.folder / relative_dir / f"{stem}{ext}"
 
 
 def keeps_format(source: Path, opts: OutputOptions) -> bool:
@@ -96,7 +169,7 @@ def can_copy_unchanged(source: Path, opts: OutputOptions) -> bool:
     """Whether a photo left unchanged (strength 0) may be written as a byte-for-byte copy of
     ``source``: its output keeps the input's format and the metadata is kept, so a copy is
     what re-encoding would give, without the loss and size change of encoding again."""
-    return opts.keep_metadata and keeps_format(source, opts)
+    return opts.unchanged is Unchanged.COPY and opts.keep_metadata and keeps_format(source, opts)
 
 
 def sibling_output_folder(found: FoundFile) -> Path:
@@ -131,13 +204,12 @@ def check_output_folder(folder: Path) -> None:
         raise PlanError(f"cannot create the output folder {folder}: {existing} is not writable")
 
 
-def _is_earlier_result(found: FoundFile, out: Path, suffix: str) -> bool:
+def _is_earlier_result(found: FoundFile, out: Path, opts: OutputOptions) -> bool:
     """Whether ``found`` looks like an output of an earlier run written beside its original:
-    its output lands in its own folder and its name already ends in the suffix."""
-    return (
-        bool(suffix)
-        and found.path.stem.endswith(suffix)
-        and out.parent.resolve() == found.path.parent.resolve()
+    its output lands in its own folder and its name already reads as the name template
+    makes them (by default: it ends in the suffix)."""
+    return out.parent.resolve() == found.path.parent.resolve() and is_rendered_name(
+        opts.name_template, found.path.stem, opts.name_fields
     )
 
 
@@ -161,7 +233,7 @@ def plan(
     pairs: list[tuple[FoundFile, Path]] = []
     ignored: list[Ignored] = []
     for found in files:
-        beside = found.root is not None and found.root.resolve() == folder
+        beside = opts.beside or (found.root is not None and found.root.resolve() == folder)
         if (
             found.root is not None
             and not beside
@@ -173,13 +245,17 @@ def plan(
             )
             continue
         out = output_path(found, opts)
-        if not opts.suffix and out.parent.resolve() == found.path.parent.resolve():
+        if out.stem == found.path.stem and out.parent.resolve() == found.path.parent.resolve():
             raise PlanError(
-                "an empty suffix is only allowed when the output folder differs from the "
-                f"input's ({found.path.parent})"
+                "an empty suffix (or a name template that adds nothing to {name}) is only "
+                f"allowed when the output folder differs from the input's ({found.path.parent})"
             )
-        if found.root is not None and _is_earlier_result(found, out, opts.suffix):
-            reason = f"an earlier result (its name ends in the suffix {opts.suffix})"
+        if found.root is not None and _is_earlier_result(found, out, opts):
+            reason = (
+                f"an earlier result (its name ends in the suffix {opts.suffix})"
+                if opts.name_template == DEFAULT_NAME_TEMPLATE
+                else f"an earlier result (its name reads as {opts.name_template} makes them)"
+            )
             ignored.append(Ignored(found.path, IgnoreKind.INSIDE_OUTPUT, reason))
             continue
         pairs.append((found, out))
