@@ -20,9 +20,10 @@ from zdce_core.batch import (
 )
 from zdce_core.batch_job import BatchJob, plan_job, run_job
 from zdce_core.discovery import FoundFile
-from zdce_core.outputs import OutputOptions, PlanError, sibling_output_folder
+from zdce_core.outputs import FolderRule, OutputOptions, PlanError, options_for
 from zdce_core.textbar import format_duration
 from zdce_gui.batch_notice import BatchNotice
+from zdce_gui.output_box import folder_rule, read_output
 from zdce_gui.queue_model import QueueItem, RowState
 from zdce_gui.workers import Worker, WorkerPool
 
@@ -52,29 +53,25 @@ class BatchController(QObject):
     def running(self) -> bool:
         return self.worker is not None
 
-    def output_options(self, folder: Path) -> OutputOptions:
-        ui = self.ui
-        return OutputOptions(
-            folder=folder,
-            suffix=ui.suffix_edit.text(),
-            format=ui.format_combo.currentData(),
-            quality=ui.quality_spin.value(),
-            keep_metadata=ui.metadata_check.isChecked(),
-            overwrite=ui.overwrite_check.isChecked(),
-            mirror=ui.mirror_check.isChecked(),
-        )
-
     def plan(self) -> BatchJob:
         """Processable queued rows the user did not flag "skip", grouped by their output
-        options (one folder each)."""
+        options (one folder each), as the output box says: a refused name template or a
+        chosen folder left empty raises :class:`PlanError` in one line."""
+        rule = folder_rule(self.ui)
         chosen = self.ui.folder_edit.text().strip()
+        if rule is FolderRule.CHOSEN and not chosen:
+            raise PlanError("Choose the output folder (Browse…), or another place to save to.")
+        model = self.ui.model_combo.currentData()
+        base = read_output(self.ui, Path(chosen).expanduser(), Path(model).stem if model else "")
+        wanted = [i for i in self.w.queue.items if i.processable and not i.user_skip]
+        strengths = {i.found.path: self.adjustments_of(i).strength for i in wanted}
 
         def options_of(found: FoundFile) -> OutputOptions:
-            folder = Path(chosen).expanduser() if chosen else sibling_output_folder(found)
-            return self.output_options(folder)
+            strength = strengths[found.path]
+            label = "auto" if strength is None else f"{strength:.1f}"
+            return options_for(found, replace(base, strength=label), rule)
 
-        wanted = [i.found for i in self.w.queue.items if i.processable and not i.user_skip]
-        return plan_job(wanted, options_of)
+        return plan_job([i.found for i in wanted], options_of)
 
     def adjustments_of(self, item: QueueItem | None) -> Adjustments:
         """A photo's strength and denoise where it has its own, the batch's otherwise

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from zdce_core.outputs import FolderRule, Unchanged
 from zdce_gui.compare_view import CompareView, ViewMode
 from zdce_gui.histogram_view import HistogramView
 
@@ -40,6 +41,17 @@ FORMATS = [
     ("TIFF", "tiff"),
     ("WebP", "webp"),
 ]
+FOLDER_RULES = [
+    ("A folder beside the photos' folder: <folder>-enhanced", FolderRule.SIBLING),
+    ("Beside each original", FolderRule.BESIDE),
+    ("A chosen folder", FolderRule.CHOSEN),
+]
+UNCHANGED_CHOICES = [
+    ("Copy the original", Unchanged.COPY),
+    ("Write anyway", Unchanged.WRITE),
+    ("Skip", Unchanged.SKIP),
+]
+"""What becomes of photos that need no change (strength 0)."""
 STRENGTH_SLIDER_MIN = 120
 """Pixels: 12 per whole strength, short enough for the window to fit 900 px wide."""
 QUEUE_COLUMN_WIDTHS = (150, 72, 80, 70)  # Name, Status ("cancelled"), Strength ("auto 5.3"), Size
@@ -52,6 +64,12 @@ def _button(text: str, tip: str = "", focus: bool = True) -> QPushButton:
     if not focus:  # Space must keep showing the original, not press this button
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return button
+
+
+def _narrow(combo: QComboBox) -> None:
+    """A combo box whose long entries do not widen the window (they show in its list)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(6)
 
 
 class ElideAtEnd(QStyledItemDelegate):
@@ -130,25 +148,57 @@ class MainLayout:
     def _output_box(self) -> QGroupBox:
         box = QGroupBox("Output and model")
         form = QFormLayout(box)
+        self.folder_rule_combo = QComboBox()
+        for label, rule in FOLDER_RULES:
+            self.folder_rule_combo.addItem(label, rule)
+        _narrow(self.folder_rule_combo)
+        form.addRow("Save to", self.folder_rule_combo)
         self.folder_edit = QLineEdit()
-        self.folder_edit.setPlaceholderText("beside each input: <folder>-enhanced")
+        self.folder_edit.setPlaceholderText("choose a folder (Browse…)")
         self.browse_button = _button("Browse…")
         row = QHBoxLayout()
         row.addWidget(self.folder_edit, 1)
         row.addWidget(self.browse_button)
         form.addRow("Folder", row)
+        self.name_edit = QLineEdit()
+        self.name_edit.setToolTip(
+            "Output file names, without the extension: {name} {suffix} {model} {strength} {date}"
+        )
         self.suffix_edit = QLineEdit()
-        form.addRow("Name suffix", self.suffix_edit)
+        self.suffix_edit.setMaximumWidth(110)
+        self.suffix_edit.setToolTip("What {suffix} stands for in the file name")
+        name_row = QHBoxLayout()
+        name_row.addWidget(self.name_edit, 1)
+        name_row.addWidget(QLabel("Suffix"))
+        name_row.addWidget(self.suffix_edit)
+        form.addRow("File name", name_row)
         self.format_combo = QComboBox()
         for label, key in FORMATS:
             self.format_combo.addItem(label, key)
         self.quality_spin = QSpinBox()
         self.quality_spin.setRange(1, 100)
+        self.quality_spin.setToolTip("JPEG and WebP quality")
         fmt_row = QHBoxLayout()
         fmt_row.addWidget(self.format_combo, 1)
         fmt_row.addWidget(QLabel("Quality"))
         fmt_row.addWidget(self.quality_spin)
         form.addRow("Format", fmt_row)
+        self.long_edge_spin = QSpinBox()
+        self.long_edge_spin.setRange(0, 100_000)
+        self.long_edge_spin.setSingleStep(256)
+        self.long_edge_spin.setSpecialValueText("Full size")
+        self.long_edge_spin.setSuffix(" px")
+        self.long_edge_spin.setToolTip("Scale outputs down to this longer side (never up)")
+        self.unchanged_combo = QComboBox()
+        for label, policy in UNCHANGED_CHOICES:
+            self.unchanged_combo.addItem(label, policy)
+        self.unchanged_combo.setToolTip("Photos that need no change (auto strength 0)")
+        _narrow(self.unchanged_combo)
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.long_edge_spin)
+        size_row.addWidget(QLabel("Unchanged"))
+        size_row.addWidget(self.unchanged_combo, 1)
+        form.addRow("Long edge", size_row)
         self.metadata_check = QCheckBox("Keep metadata")
         self.metadata_check.setToolTip("Copy each photo's EXIF data and colour profile")
         self.overwrite_check = QCheckBox("Overwrite existing outputs")
@@ -156,8 +206,12 @@ class MainLayout:
             "Replace outputs that already exist (this session only: off when the app starts)"
         )
         self.mirror_check = QCheckBox("Mirror subfolders")
-        for check in (self.metadata_check, self.overwrite_check, self.mirror_check):
-            form.addRow("", check)
+        checks = QHBoxLayout()
+        for check in (self.metadata_check, self.mirror_check):
+            checks.addWidget(check)
+        checks.addStretch(1)
+        form.addRow("", checks)
+        form.addRow("", self.overwrite_check)
         self.model_combo = QComboBox()
         self.import_button = _button("Import…")
         model_row = QHBoxLayout()

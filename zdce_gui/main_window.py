@@ -15,6 +15,7 @@ from zdce_gui.batch_controller import BatchController
 from zdce_gui.dialogs import Asker
 from zdce_gui.main_layout import QUEUE_COLUMN_WIDTHS, MainLayout
 from zdce_gui.model_controller import ModelController
+from zdce_gui.output_box import connect_output_box, folder_rule, remembered_output, show_output
 from zdce_gui.preview_controller import PreviewController
 from zdce_gui.queue_controller import QueueController
 from zdce_gui.queue_model import QueueModel
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         ui.sync_action.triggered.connect(lambda _checked=False: q.sync_settings())
         ui.table.selectionModel().selectionChanged.connect(lambda *_: q.show_sync_state())
         ui.mode_combo.currentIndexChanged.connect(self._mode_changed)
+        connect_output_box(ui)
 
     def _mode_changed(self, _index: int) -> None:
         self.settings.view_mode = self.ui.mode_combo.currentData()
@@ -135,12 +137,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(s.geometry)
         else:
             self.resize(1400, 850)
-        ui.folder_edit.setText(s.output_folder)
-        ui.suffix_edit.setText(s.suffix)
-        ui.format_combo.setCurrentIndex(max(0, ui.format_combo.findData(s.format)))
-        ui.quality_spin.setValue(s.quality)
-        ui.metadata_check.setChecked(s.keep_metadata)
-        ui.mirror_check.setChecked(s.mirror)
+        show_output(ui, s.output, s.folder_rule, s.output_folder)
         ui.recursive_check.setChecked(s.recursive)
         self.preview.set_strength_silently(s.strength)
         if s.strength is None:
@@ -155,11 +152,8 @@ class MainWindow(QMainWindow):
     def _collect_settings(self) -> AppSettings:
         s, ui = self.settings, self.ui
         s.output_folder = ui.folder_edit.text()
-        s.suffix = ui.suffix_edit.text()
-        s.format = ui.format_combo.currentData()
-        s.quality = ui.quality_spin.value()
-        s.keep_metadata = ui.metadata_check.isChecked()
-        s.mirror = ui.mirror_check.isChecked()
+        s.folder_rule = folder_rule(ui)
+        s.output = remembered_output(ui, s.output)
         s.recursive = ui.recursive_check.isChecked()
         s.geometry = self.saveGeometry()
         return s

@@ -1,32 +1,33 @@
 """What the app remembers between sessions, typed, read from and written to ``QSettings``.
 
 "Overwrite existing outputs" is deliberately not remembered: a dangerous choice starts
-unticked in every session.
+unticked in every session. The output settings are the core's
+:class:`~zdce_core.outputs.OutputOptions` (one definition for the CLI, the app and presets).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Denoise
-from zdce_core.outputs import DEFAULT_SUFFIX, OUTPUT_FORMATS
+from zdce_core.output_names import template_problem
+from zdce_core.outputs import OUTPUT_FORMATS, FolderRule, OutputOptions, Unchanged
 from zdce_gui.compare_view import ViewMode
 
 
 @dataclass
 class AppSettings:
-    """``strength``: the batch strength, ``None`` for auto exposure; ``output_folder``: empty
-    for "beside each input"; ``model``: the chosen model file, ``None`` for the default."""
+    """``strength``: the batch strength, ``None`` for auto exposure; ``output``: how outputs
+    are written (its folder unused: ``output_folder`` is the chosen folder's text, used when
+    ``folder_rule`` is :attr:`FolderRule.CHOSEN`); ``model``: the chosen model file, ``None``
+    for the default."""
 
+    output: OutputOptions = field(default_factory=lambda: OutputOptions(folder=Path()))
+    folder_rule: FolderRule = FolderRule.SIBLING
     output_folder: str = ""
-    suffix: str = DEFAULT_SUFFIX
-    format: str = "same"
-    quality: int = 95
-    keep_metadata: bool = True
-    mirror: bool = True
     recursive: bool = True
     strength: float | None = None
     denoise: Denoise = DEFAULT_ADJUSTMENTS.denoise
@@ -63,19 +64,36 @@ def load_settings(store: QSettings) -> AppSettings:
     """The remembered settings; anything missing or unreadable keeps its default."""
     d = AppSettings()
     model = store.value("model")
-    fmt = str(store.value("output/format", d.format))
+    fmt = str(store.value("output/format", d.output.format))
     geometry = store.value("window/geometry")
+    o = d.output
     try:
-        quality = min(max(int(str(store.value("output/quality", d.quality))), 1), 100)
+        quality = min(max(int(str(store.value("output/quality", o.quality))), 1), 100)
     except ValueError:
-        quality = d.quality
-    return AppSettings(
-        output_folder=str(store.value("output/folder", "")),
-        suffix=str(store.value("output/suffix", d.suffix)),
-        format=fmt if fmt == "same" or fmt in OUTPUT_FORMATS else d.format,
+        quality = o.quality
+    try:
+        long_edge = int(str(store.value("output/long_edge", 0)))
+    except ValueError:
+        long_edge = 0
+    suffix = str(store.value("output/suffix", o.suffix))
+    template = str(store.value("output/name", o.name_template))
+    folder = str(store.value("output/folder", ""))
+    default_rule = FolderRule.CHOSEN if folder else FolderRule.SIBLING  # earlier versions
+    output = replace(
+        o,
+        suffix=suffix if not any(c in suffix for c in "/\\\0") else o.suffix,
+        format=fmt if fmt == "same" or fmt in OUTPUT_FORMATS else o.format,
         quality=quality,
-        keep_metadata=_bool(store.value("output/metadata"), d.keep_metadata),
-        mirror=_bool(store.value("output/mirror"), d.mirror),
+        keep_metadata=_bool(store.value("output/metadata"), o.keep_metadata),
+        mirror=_bool(store.value("output/mirror"), o.mirror),
+        name_template=o.name_template if template_problem(template) else template,
+        long_edge=long_edge if long_edge > 0 else None,
+        unchanged=_enum(Unchanged, store.value("output/unchanged", o.unchanged.value), o.unchanged),
+    )
+    return AppSettings(
+        output=output,
+        folder_rule=_enum(FolderRule, store.value("output/rule", default_rule.value), default_rule),
+        output_folder=folder,
         recursive=_bool(store.value("queue/recursive"), d.recursive),
         strength=_strength(store.value("strength", "auto")),
         denoise=_enum(Denoise, store.value("denoise", d.denoise.value), d.denoise),
@@ -89,12 +107,17 @@ def load_settings(store: QSettings) -> AppSettings:
 
 
 def save_settings(store: QSettings, s: AppSettings) -> None:
+    o = s.output
     store.setValue("output/folder", s.output_folder)
-    store.setValue("output/suffix", s.suffix)
-    store.setValue("output/format", s.format)
-    store.setValue("output/quality", s.quality)
-    store.setValue("output/metadata", s.keep_metadata)
-    store.setValue("output/mirror", s.mirror)
+    store.setValue("output/rule", s.folder_rule.value)
+    store.setValue("output/suffix", o.suffix)
+    store.setValue("output/format", o.format)
+    store.setValue("output/quality", o.quality)
+    store.setValue("output/metadata", o.keep_metadata)
+    store.setValue("output/mirror", o.mirror)
+    store.setValue("output/name", o.name_template)
+    store.setValue("output/long_edge", o.long_edge or 0)
+    store.setValue("output/unchanged", o.unchanged.value)
     store.setValue("queue/recursive", s.recursive)
     store.setValue("strength", "auto" if s.strength is None else s.strength)
     store.setValue("denoise", s.denoise.value)
