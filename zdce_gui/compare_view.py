@@ -2,14 +2,20 @@
 
 Hold Space to see the original. Mouse wheel zooms around the cursor; drag pans (in split mode,
 dragging near the line moves the line). Double-click toggles fit / 100%.
+
+The zoom is in screen pixels per pixel of the photo (``photo_size``), whatever the size of
+the images shown (a preview is smaller than its photo, and is magnified to fill its place).
+From 100 % a :class:`LoupeTile` — the part of the photo on screen, at full resolution — is
+drawn over them where it lies.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -29,6 +35,8 @@ class Drag(Enum):
 
 
 GRAB_DISTANCE = 8  # pixels around the split line that grab it
+LOUPE_FROM = 1.0
+"""From this zoom (100 %: a screen pixel per photo pixel) the loupe's tile is shown."""
 PLACEHOLDER = "Add photos, then select one to preview it."
 """What the view says while it shows no photo."""
 
@@ -43,10 +51,23 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     return image.copy()  # own the pixels; the numpy buffer may go away
 
 
+@dataclass(frozen=True)
+class LoupeTile:
+    """``rect`` of the photo (in its pixels) before and after, at full resolution."""
+
+    rect: QRect
+    before: QImage
+    after: QImage
+
+
 class CompareView(QWidget):
-    """Shows ``before`` and ``after`` images of the same size; state is plain attributes."""
+    """Shows ``before`` and ``after`` images of the same size, standing for a photo of
+    ``photo_size``; state is plain attributes. ``zoom_changed`` sends the zoom (1.0: 100 %);
+    ``region_changed`` says the part of the photo on screen changed (zoom, pan, size, mode,
+    images)."""
 
     zoom_changed = Signal(float)
+    region_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +77,8 @@ class CompareView(QWidget):
         self.setMinimumSize(320, 240)
         self.before: QImage | None = None
         self.after: QImage | None = None
+        self.photo_size = QSize()
+        self.loupe: LoupeTile | None = None
         self.mode = ViewMode.SPLIT
         self.split = 0.5  # fraction of the view's width
         self.fit = True
@@ -68,24 +91,52 @@ class CompareView(QWidget):
 
     # state -------------------------------------------------------------------------------
     def set_images(
-        self, before: QImage | None, after: QImage | None, *, refit: bool = False
+        self,
+        before: QImage | None,
+        after: QImage | None,
+        *,
+        refit: bool = False,
+        photo_size: QSize | None = None,
     ) -> None:
-        """Show ``before`` and ``after``; ``refit`` (another photo) opens it fitted, as at start.
-
-        Without ``refit`` the zoom is kept (the same photo, shown again)."""
-        new_size = before is not None and (
-            self.before is None or before.size() != self.before.size()
-        )
-        self.before, self.after = before, after
+        """Show ``before`` and ``after`` for a photo of ``photo_size`` (default: theirs);
+        ``refit`` (another photo) opens it fitted, as at start. Without ``refit`` the zoom is
+        kept (the same photo, shown again). The loupe's tile goes (new images)."""
+        size = photo_size or (before.size() if before is not None else QSize())
+        new_size = before is not None and size != self.photo_size
+        self.before, self.after, self.photo_size, self.loupe = before, after, size, None
         if refit:
             self.fit = True
         if new_size or refit:
             self.center = QPointF(0.5, 0.5)
-        self.zoom_changed.emit(self.current_scale())
-        self.update()
+        self._changed()
 
     def set_after(self, after: QImage) -> None:
         self.after = after
+        self.update()
+
+    def set_loupe(self, tile: LoupeTile | None) -> None:
+        """Draw ``tile`` over the images from 100 % (``None``: none)."""
+        self.loupe = tile
+        self.update()
+
+    def visible_region(self) -> QRect | None:
+        """The part of the photo (in its pixels) one pane shows; ``None`` when none."""
+        if self.before is None:
+            return None
+        rect = self._image_rect()
+        s = self.current_scale()
+        vw, vh = self._viewport_size()
+        left, top = max(0.0, -rect.x() / s), max(0.0, -rect.y() / s)
+        right = min(float(self.photo_size.width()), (vw - rect.x()) / s)
+        bottom = min(float(self.photo_size.height()), (vh - rect.y()) / s)
+        x0, y0 = int(np.floor(left)), int(np.floor(top))
+        x1, y1 = int(np.ceil(right)), int(np.ceil(bottom))
+        return QRect(x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
+
+    def _changed(self) -> None:
+        """The zoom or the part on screen changed: tell, and repaint."""
+        self.zoom_changed.emit(self.current_scale())
+        self.region_changed.emit()
         self.update()
 
     def clear(self) -> None:
@@ -100,14 +151,12 @@ class CompareView(QWidget):
     def set_mode(self, mode: ViewMode) -> None:
         """Switch modes; a fitted picture gets smaller side by side, so the zoom is re-sent."""
         self.mode = mode
-        self.zoom_changed.emit(self.current_scale())
-        self.update()
+        self._changed()
 
     def set_fit(self) -> None:
         self.fit = True
         self.center = QPointF(0.5, 0.5)
-        self.zoom_changed.emit(self.current_scale())
-        self.update()
+        self._changed()
 
     def set_zoom(self, scale: float, anchor: QPointF | None = None) -> None:
         """Zoom to ``scale`` screen px per image px, keeping ``anchor`` (widget coords) still."""
@@ -118,11 +167,10 @@ class CompareView(QWidget):
             before = self._to_image(anchor)
             self.fit, self.scale = False, scale
             after = self._to_image(anchor)
-            w, h = self.before.width(), self.before.height()
+            w, h = self.photo_size.width(), self.photo_size.height()
             self.center += QPointF((before.x() - after.x()) / w, (before.y() - after.y()) / h)
         self.fit, self.scale = False, scale
-        self.zoom_changed.emit(scale)
-        self.update()
+        self._changed()
 
     def current_scale(self) -> float:
         if self.before is None:
@@ -130,7 +178,8 @@ class CompareView(QWidget):
         if not self.fit:
             return self.scale
         vw, vh = self._viewport_size()
-        return min(1.0, vw / self.before.width(), vh / self.before.height())  # never enlarge
+        w, h = self.photo_size.width(), self.photo_size.height()
+        return min(1.0, vw / w, vh / h)  # never enlarge
 
     # geometry ----------------------------------------------------------------------------
     def _viewport_size(self) -> tuple[float, float]:
@@ -142,7 +191,7 @@ class CompareView(QWidget):
         assert self.before is not None
         s = self.current_scale()
         vw, vh = self._viewport_size()
-        iw, ih = self.before.width() * s, self.before.height() * s
+        iw, ih = self.photo_size.width() * s, self.photo_size.height() * s
         x = viewport_left + vw / 2 - self.center.x() * iw
         y = vh / 2 - self.center.y() * ih
         return QRectF(x, y, iw, ih)
@@ -154,15 +203,14 @@ class CompareView(QWidget):
         return half if self.mode is ViewMode.SIDE_BY_SIDE and x >= half else 0.0
 
     def _to_image(self, point: QPointF) -> QPointF:
-        """Widget point → image pixel coordinates, in whichever pane the point lies."""
+        """Widget point → photo pixel coordinates, in whichever pane the point lies."""
         rect = self._image_rect(self._pane_left(point.x()))
         s = self.current_scale()
         return QPointF((point.x() - rect.x()) / s, (point.y() - rect.y()) / s)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if self.fit:
-            self.zoom_changed.emit(self.current_scale())
+        self._changed()
 
     # painting ----------------------------------------------------------------------------
     def paintEvent(self, _event) -> None:
@@ -172,29 +220,28 @@ class CompareView(QWidget):
             p.setPen(self.palette().text().color())
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
             return
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.current_scale() < 1)
         after = self.before if self.showing_original else (self.after or self.before)
         if self.mode is ViewMode.SIDE_BY_SIDE:
             half = self.width() / 2
             p.setClipRect(QRectF(0, 0, half, self.height()))
-            p.drawImage(self._image_rect(0), self.before)
+            self._draw(p, self._image_rect(0), self.before, original=True)
             p.setClipRect(QRectF(half, 0, half, self.height()))
-            p.drawImage(self._image_rect(half), after)
+            self._draw(p, self._image_rect(half), after, original=self.showing_original)
             p.setClipping(False)
             p.setPen(QPen(QColor(255, 255, 255, 160), 1))
             p.drawLine(QPointF(half, 0), QPointF(half, self.height()))
             self._label(p, 8, "Before")
             self._label(p, half + 8, "Original (Space)" if self.showing_original else "After")
         elif self.showing_original:
-            p.drawImage(self._image_rect(), self.before)
+            self._draw(p, self._image_rect(), self.before, original=True)
             self._label(p, 8, "Original (Space)")
         else:
             rect = self._image_rect()
             x = self.split * self.width()
             p.setClipRect(QRectF(0, 0, x, self.height()))
-            p.drawImage(rect, self.before)
+            self._draw(p, rect, self.before, original=True)
             p.setClipRect(QRectF(x, 0, self.width() - x, self.height()))
-            p.drawImage(rect, after)
+            self._draw(p, rect, after, original=False)
             p.setClipping(False)
             p.setPen(QPen(QColor(255, 255, 255, 220), 2))
             p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
@@ -202,6 +249,24 @@ class CompareView(QWidget):
             self._label(p, self.width() - 60, "After")
         if self.message:
             self._label(p, 8, self.message, bottom=True)
+
+    def _draw(self, p: QPainter, rect: QRectF, image: QImage, *, original: bool) -> None:
+        """``image`` (smoothed when it is reduced, or a magnified stand-in for the photo) in
+        ``rect``, the photo's place; then the loupe's tile (before or after) where it lies,
+        pixel for pixel from 100 %."""
+        s = self.current_scale()
+        stand_in = image.width() < self.photo_size.width()
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, s < 1 or stand_in)
+        p.drawImage(rect, image)
+        tile = self.loupe
+        if tile is None or s < LOUPE_FROM:
+            return
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        r = tile.rect
+        x, y = round(rect.x() + r.x() * s), round(rect.y() + r.y() * s)  # on whole pixels
+        p.drawImage(
+            QRectF(x, y, r.width() * s, r.height() * s), tile.before if original else tile.after
+        )
 
     def _label(self, p: QPainter, x: float, text: str, bottom: bool = False) -> None:
         metrics = p.fontMetrics()
@@ -231,9 +296,11 @@ class CompareView(QWidget):
             s = self.current_scale()
             delta = pos - self._last
             self.center -= QPointF(
-                delta.x() / (self.before.width() * s), delta.y() / (self.before.height() * s)
+                delta.x() / (self.photo_size.width() * s),
+                delta.y() / (self.photo_size.height() * s),
             )
             self._last = pos
+            self.region_changed.emit()
             self.update()
         else:
             shape = (
@@ -255,7 +322,11 @@ class CompareView(QWidget):
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
         if steps:
-            self.set_zoom(self.current_scale() * (1.25**steps), event.position())
+            now = self.current_scale()
+            scale = now * (1.25**steps)
+            if min(now, scale) < LOUPE_FROM < max(now, scale):
+                scale = LOUPE_FROM  # passing 100 % stops there: one pixel per pixel
+            self.set_zoom(scale, event.position())
 
     def hold_space(self, event: QKeyEvent) -> bool:
         """Show the original while Space is held; True when ``event`` was that key."""

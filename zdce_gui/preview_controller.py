@@ -7,7 +7,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QSize, QTimer
 from PySide6.QtWidgets import QCheckBox
 
 from zdce_core.adjustments import Adjustments, Denoise
@@ -25,6 +25,7 @@ from zdce_core.preview import (
 )
 from zdce_core.render_plan import planned_maps
 from zdce_gui.compare_view import to_qimage
+from zdce_gui.loupe_controller import LoupeController
 from zdce_gui.queue_model import RowState
 from zdce_gui.workers import Worker, WorkerPool
 
@@ -67,6 +68,7 @@ class PreviewController(QObject):
         self.full_render_timer = QTimer(self, singleShot=True, interval=SLIDER_REST_MS)
         self.full_render_timer.timeout.connect(self.request_render)
         ui = self.ui
+        self.loupe = LoupeController(self)
         for level in Denoise:
             ui.denoise_combo.addItem(level.value.capitalize(), level)
         ui.view.zoom_changed.connect(self.show_zoom)
@@ -81,7 +83,7 @@ class PreviewController(QObject):
         return self.w.models.enhancer
 
     def pools(self) -> list[WorkerPool]:
-        return [self.preview_pool, self.render_pool]
+        return [self.preview_pool, self.render_pool, self.loupe.pool]
 
     def forget(self) -> None:
         """Drop every cached preview (another model or device: other curves)."""
@@ -91,6 +93,7 @@ class PreviewController(QObject):
     def clear_screen(self) -> None:
         """Show no photo: the placeholder text, no histograms, no zoom."""
         self.current = None
+        self.loupe.drop()
         self.rendered.clear()
         self.ui.view.clear()
         self.ui.histogram.set_histograms(None, None)
@@ -159,22 +162,26 @@ class PreviewController(QObject):
     def show_preview(self, preview: Preview) -> None:
         """Show ``preview``; another photo than the one on screen opens fitted."""
         another = self.current is None or self.current.path != preview.path
+        if another:
+            self.loupe.drop()  # the full-size decode is kept for the photo shown only
         self.current = preview
         h, w = preview.full_size
         self.ui.view.set_message(
             f"{preview.path.name} — {w}×{h}, {preview.photo_megapixels:.1f} MP"
         )
-        self.ui.view.set_images(to_qimage(preview.pixels), None, refit=another)
+        self.ui.view.set_images(
+            to_qimage(preview.pixels), None, refit=another, photo_size=QSize(w, h)
+        )
         self.ui.histogram.set_histograms(luminance_histogram(preview.pixels), None)
         self.request_render()
 
     def show_zoom(self, scale: float) -> None:
-        """The view's zoom in percent of the full-size photo (the preview is smaller)."""
+        """The view's zoom in percent of the full-size photo (100 %: a screen pixel per
+        photo pixel)."""
         if self.current is None:
             self.ui.zoom_label.clear()
             return
-        ratio = self.current.pixels.shape[1] / self.current.full_size[1]
-        self.ui.zoom_label.setText(f"{100 * scale * ratio:.0f}%")
+        self.ui.zoom_label.setText(f"{100 * scale:.0f}%")
 
     # strength and denoising ------------------------------------------------------------------
     def strength(self) -> float | None:
@@ -279,6 +286,7 @@ class PreviewController(QObject):
         enhancer, preview = self.enhancer, self.current
         if preview is None or enhancer is None:
             return
+        self.loupe.refresh()  # the region on screen at these adjustments, from 100 %
         if self.render_busy:
             self.render_pending = max(quality, self.render_pending or quality)
             return
@@ -324,7 +332,8 @@ class PreviewController(QObject):
     def render_failed(self, path: Path, message: str) -> None:
         """Show the original alone with the reason, never a result the batch would refuse."""
         if self.current is not None and self.current.path == path:
-            self.ui.view.set_images(to_qimage(self.current.pixels), None)
+            h, w = self.current.full_size
+            self.ui.view.set_images(to_qimage(self.current.pixels), None, photo_size=QSize(w, h))
             self.ui.histogram.set_histograms(self.ui.histogram.before, None)
             self.ui.view.set_message(f"{path.name}: {message}")
 

@@ -1,0 +1,79 @@
+"""The loupe: from 100 % the view shows the photo's own pixels, rendered in a worker."""
+
+import itertools
+import threading
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QImage
+
+from tests.conftest import save_photo
+from tests.gui.conftest import add
+from tests.gui.test_compare_view import wheel
+from zdce_gui import loupe_controller
+
+HEIGHT, WIDTH = 1500, 2400  # larger than a preview (1600): the preview is reduced
+
+
+def checkerboard(path: Path) -> Path:
+    """A dark photo that is a one-pixel grey checkerboard (40 and 70) with a gentle ramp:
+    reduced to a preview it is a flat grey, at full size every pixel differs from the next."""
+    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
+    grey = 40 + 30 * ((yy + xx) % 2) + 20 * xx / WIDTH
+    return save_photo(path, np.repeat(grey[:, :, None], 3, axis=2).astype(np.uint8))
+
+
+def alternations(shot: QImage, x0: int, x1: int, y: int, step: int) -> float:
+    """The share of neighbouring ``step``-pixel cells along row ``y`` that differ by more
+    than 8 levels of lightness (a one-pixel checkerboard at ``step`` × zoom: all)."""
+    light = [shot.pixelColor(x, y).lightness() for x in range(x0, x1, step)]
+    return float(np.mean([abs(a - b) > 8 for a, b in itertools.pairwise(light)]))
+
+
+def test_100_percent_shows_the_photos_own_pixels(window, tmp_path, qtbot, monkeypatch):
+    threads = []
+    render = loupe_controller.render_region
+
+    def recording(*args):
+        threads.append(threading.current_thread())
+        return render(*args)
+
+    monkeypatch.setattr(loupe_controller, "render_region", recording)
+    window.resize(1000, 700)
+    window.show()
+    add(window, qtbot, [checkerboard(tmp_path / "fine.png")])
+    view, label = window.ui.view, window.ui.zoom_label
+    qtbot.waitUntil(lambda: window.preview.current is not None and view.after is not None)
+    assert view.fit and int(label.text().rstrip("%")) < 50  # the photo, not the preview
+
+    window.ui.actual_button.click()  # 100 %
+    assert label.text() == "100%" and view.loupe is None  # shown at once, rendered later
+    qtbot.waitUntil(lambda: view.loupe is not None, timeout=10_000)
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    shot = view.grab().toImage()
+    shot.save(str(tmp_path / "loupe-100.png"))
+    y, split = view.height() // 2, round(view.split * view.width())
+    assert alternations(shot, split + 10, view.width() - 10, y, 1) > 0.95  # After
+    assert alternations(shot, 10, split - 10, y, 1) > 0.95  # Before
+
+    tile = view.loupe
+    wheel(view, QPointF(view.width() * 0.75, y))  # 125 %: a new tile, the label follows
+    assert label.text() == "125%"
+    qtbot.waitUntil(lambda: view.loupe is not tile, timeout=10_000)
+    wheel(view, QPointF(view.width() * 0.75, y), clicks=-1)
+    assert label.text() == "100%"
+    view.set_zoom(2.0)
+    tile = view.loupe
+    qtbot.waitUntil(lambda: view.loupe is not tile, timeout=10_000)
+    shot = view.grab().toImage()
+    shot.save(str(tmp_path / "loupe-200.png"))
+    assert label.text() == "200%"
+    assert alternations(shot, split + 10, view.width() - 10, y, 2) > 0.95
+
+    wheel(view, QPointF(view.width() * 0.75, y), clicks=-5)  # zooming out stops at 100 %
+    assert label.text() == "100%"
+    wheel(view, QPointF(view.width() * 0.75, y), clicks=-1)
+    assert label.text() == "80%"
+    qtbot.mouseClick(window.ui.fit_button, Qt.MouseButton.LeftButton)
+    assert view.fit
