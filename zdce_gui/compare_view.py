@@ -220,13 +220,14 @@ class CompareView(QWidget):
             p.setPen(self.palette().text().color())
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
             return
-        after = self.before if self.showing_original else (self.after or self.before)
+        no_after = self.showing_original or self.after is None  # the original there too
+        after = self.before if no_after else (self.after or self.before)
         if self.mode is ViewMode.SIDE_BY_SIDE:
             half = self.width() / 2
             p.setClipRect(QRectF(0, 0, half, self.height()))
             self._draw(p, self._image_rect(0), self.before, original=True)
             p.setClipRect(QRectF(half, 0, half, self.height()))
-            self._draw(p, self._image_rect(half), after, original=self.showing_original)
+            self._draw(p, self._image_rect(half), after, original=no_after)
             p.setClipping(False)
             p.setPen(QPen(QColor(255, 255, 255, 160), 1))
             p.drawLine(QPointF(half, 0), QPointF(half, self.height()))
@@ -241,7 +242,7 @@ class CompareView(QWidget):
             p.setClipRect(QRectF(0, 0, x, self.height()))
             self._draw(p, rect, self.before, original=True)
             p.setClipRect(QRectF(x, 0, self.width() - x, self.height()))
-            self._draw(p, rect, after, original=False)
+            self._draw(p, rect, after, original=no_after)
             p.setClipping(False)
             p.setPen(QPen(QColor(255, 255, 255, 220), 2))
             p.drawLine(QPointF(x, 0), QPointF(x, self.height()))

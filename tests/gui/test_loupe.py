@@ -8,9 +8,10 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
 
-from tests.conftest import save_photo
-from tests.gui.conftest import add
+from tests.conftest import dark_rgb, darkening_net, save_photo
+from tests.gui.conftest import add, import_model
 from tests.gui.test_compare_view import wheel
+from zdce_core.weights import save_model
 from zdce_gui import loupe_controller
 
 HEIGHT, WIDTH = 1500, 2400  # larger than a preview (1600): the preview is reduced
@@ -77,3 +78,36 @@ def test_100_percent_shows_the_photos_own_pixels(window, tmp_path, qtbot, monkey
     assert label.text() == "80%"
     qtbot.mouseClick(window.ui.fit_button, Qt.MouseButton.LeftButton)
     assert view.fit
+
+
+def test_the_full_size_photo_is_decoded_on_zoom_and_kept_for_the_shown_photo_only(
+    window, tmp_path, qtbot
+):
+    window.show()
+    paths = [save_photo(tmp_path / f"{n}.png", dark_rgb(1300, 2000, seed=n)) for n in (1, 2)]
+    add(window, qtbot, paths)  # the first row is selected
+    loupe, view = window.preview.loupe, window.ui.view
+    qtbot.waitUntil(lambda: view.after is not None, timeout=10_000)
+    assert loupe.photo is None and loupe.loading is None  # selecting decodes no full size
+    wheel(view, QPointF(view.width() / 2, view.height() / 2))  # past fit: decode now
+    qtbot.waitUntil(lambda: loupe.photo is not None, timeout=10_000)
+    assert loupe.photo is not None and loupe.photo.path == paths[0]
+    assert view.loupe is None  # under 100 %: no tile
+    window.ui.table.selectRow(1)
+    qtbot.waitUntil(lambda: window.preview.current.path == paths[1], timeout=10_000)
+    assert loupe.photo is None  # another photo shown: the first one's pixels are let go
+    qtbot.waitUntil(lambda: view.after is not None, timeout=10_000)
+    assert view.fit and loupe.photo is None and loupe.loading is None
+
+
+def test_a_refused_result_is_not_shown_at_100_percent_either(window, tmp_path, qtbot):
+    import_model(window, qtbot, save_model(darkening_net(), tmp_path / "crusher.safetensors"))
+    window.show()
+    add(window, qtbot, [checkerboard(tmp_path / "fine.png")])
+    view = window.ui.view
+    qtbot.waitUntil(lambda: "black" in view.message, timeout=10_000)
+    window.ui.actual_button.click()
+    qtbot.waitUntil(lambda: view.loupe is not None, timeout=10_000)
+    shot = view.grab().toImage()
+    x, y = round(view.split * view.width()) + 20, view.height() // 2
+    assert shot.pixelColor(x, y).lightness() > 20  # the original, not the black result
