@@ -113,16 +113,17 @@ def upsample_region(small: torch.Tensor, size: tuple[int, int], region: Region) 
 class RegionMaps:
     """The curve maps of a region of the photo (a
     :class:`~zdce_core.curve_maps.MapSource`): the photo's small maps upsampled to the
-    region's pixels only, strip by strip."""
+    region's columns once, then to its rows strip by strip."""
 
     def __init__(self, maps: CurveMaps, region: Region) -> None:
-        self.small, self.full = maps.small, (maps.height, maps.width)
-        self.region = region
+        self.columns = upsample_columns(
+            maps.small, maps.width, region.left, region.left + region.width
+        )
+        self.full_height, self.top = maps.height, region.top
         self.height, self.width = region.height, region.width
 
     def iteration_maps(self, r0: int, r1: int) -> Iterator[torch.Tensor]:
-        strip = replace(self.region, top=self.region.top + r0, height=r1 - r0)
-        rows = upsample_region(self.small, self.full, strip)
+        rows = upsample_rows(self.columns, self.full_height, self.top + r0, self.top + r1)
         c = map_channels(rows)
         parts = [rows[:, i : i + c].contiguous() for i in range(0, rows.shape[1], c)]
         return itertools.repeat(parts[0]) if len(parts) == 1 else iter(parts)
