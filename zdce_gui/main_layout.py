@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from zdce_core.outputs import FolderRule, Unchanged
 from zdce_gui.compare_view import CompareView, ViewMode
 from zdce_gui.histogram_view import HistogramView
 
@@ -41,17 +40,6 @@ FORMATS = [
     ("TIFF", "tiff"),
     ("WebP", "webp"),
 ]
-FOLDER_RULES = [
-    ("A folder beside the photos' folder: <folder>-enhanced", FolderRule.SIBLING),
-    ("Beside each original", FolderRule.BESIDE),
-    ("A chosen folder", FolderRule.CHOSEN),
-]
-UNCHANGED_CHOICES = [
-    ("Copy the original", Unchanged.COPY),
-    ("Write anyway", Unchanged.WRITE),
-    ("Skip", Unchanged.SKIP),
-]
-"""What becomes of photos that need no change (strength 0)."""
 STRENGTH_SLIDER_MIN = 120
 """Pixels: 12 per whole strength, short enough for the window to fit 900 px wide."""
 QUEUE_COLUMN_WIDTHS = (150, 72, 80, 70)  # Name, Status ("cancelled"), Strength ("auto 5.3"), Size
@@ -148,9 +136,16 @@ class MainLayout:
     def _output_box(self) -> QGroupBox:
         box = QGroupBox("Output and model")
         form = QFormLayout(box)
-        self.folder_rule_combo = QComboBox()
-        for label, rule in FOLDER_RULES:
-            self.folder_rule_combo.addItem(label, rule)
+        self.preset_combo = QComboBox()
+        self.preset_combo.setToolTip("Apply a preset's settings (look and export) to the controls")
+        _narrow(self.preset_combo)
+        self.save_preset_button = _button("Save as Preset…", "Keep the settings under a name")
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(self.preset_combo, 1)
+        preset_row.addWidget(self.save_preset_button)
+        form.addRow("Preset", preset_row)
+        self.folder_rule_combo = QComboBox()  # choices filled in by output_box
+        self.folder_rule_combo.setToolTip("Where the outputs go")
         _narrow(self.folder_rule_combo)
         form.addRow("Save to", self.folder_rule_combo)
         self.folder_edit = QLineEdit()
@@ -190,8 +185,6 @@ class MainLayout:
         self.long_edge_spin.setSuffix(" px")
         self.long_edge_spin.setToolTip("Scale outputs down to this longer side (never up)")
         self.unchanged_combo = QComboBox()
-        for label, policy in UNCHANGED_CHOICES:
-            self.unchanged_combo.addItem(label, policy)
         self.unchanged_combo.setToolTip("Photos that need no change (auto strength 0)")
         _narrow(self.unchanged_combo)
         size_row = QHBoxLayout()
@@ -265,6 +258,20 @@ class MainLayout:
         strength_row.addWidget(self.strength_slider, 1)
         strength_row.addWidget(self.strength_spin)
         strength_row.addWidget(self.own_strength_check)
+        self.target_spin = QDoubleSpinBox()
+        self.target_spin.setRange(0.05, 0.95)
+        self.target_spin.setSingleStep(0.05)
+        self.target_spin.setDecimals(2)
+        self.target_spin.setToolTip(
+            "The brightness auto exposure lifts a dark photo's content toward (0.50)"
+        )
+        self.highlights_check = QCheckBox("Protect highlights")
+        self.highlights_check.setToolTip("Keep bright areas (lamps, sky) as they are")
+        look_row = QHBoxLayout()
+        look_row.addWidget(QLabel("Target brightness"))
+        look_row.addWidget(self.target_spin)
+        look_row.addWidget(self.highlights_check)
+        look_row.addStretch(1)
 
         panel = QWidget()
         layout = QVBoxLayout(panel)
@@ -272,6 +279,7 @@ class MainLayout:
         layout.addWidget(self.histogram)
         layout.addLayout(view_row)
         layout.addLayout(strength_row)
+        layout.addLayout(look_row)
         return panel
 
     def _browsing_keys(self) -> None:
@@ -314,6 +322,8 @@ class MainLayout:
         self.sync_action.setToolTip(
             "Give the other selected photos the strength and denoise of the one in the preview"
         )
+        file_menu.addSeparator()
+        self.save_preset_action = action(file_menu, "Save Settings as &Preset…")
         file_menu.addSeparator()
         self.start_action = action(file_menu, "&Start", "Ctrl+Return")
         self.cancel_action = action(file_menu, "&Cancel", "Esc")

@@ -16,6 +16,7 @@ from zdce_gui.dialogs import Asker
 from zdce_gui.main_layout import QUEUE_COLUMN_WIDTHS, MainLayout
 from zdce_gui.model_controller import ModelController
 from zdce_gui.output_box import connect_output_box, folder_rule, remembered_output, show_output
+from zdce_gui.preset_controller import PresetController
 from zdce_gui.preview_controller import PreviewController
 from zdce_gui.queue_controller import QueueController
 from zdce_gui.queue_model import QueueModel
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self.preview = PreviewController(self)
         self.batch = BatchController(self)
         self.models = ModelController(self)
+        self.presets = PresetController(self)
         self._connect()
         self._show_settings()
         self.models.refresh(select=self.settings.model)
@@ -211,6 +213,7 @@ class MainWindow(QMainWindow):
             self.batch.pool,
             *self.preview.pools(),
             *self.models.pools(),
+            self.presets.pool,
         ]
         for pool in pools:
             pool.stop()

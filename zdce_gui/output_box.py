@@ -6,8 +6,21 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from zdce_core.outputs import FolderRule, OutputOptions, PlanError
+from zdce_core.outputs import FolderRule, OutputOptions, PlanError, Unchanged
+from zdce_core.presets import Preset
 from zdce_gui.main_layout import MainLayout
+
+FOLDER_RULES = [
+    ("A folder beside the photos' folder: <folder>-enhanced", FolderRule.SIBLING),
+    ("Beside each original", FolderRule.BESIDE),
+    ("A chosen folder", FolderRule.CHOSEN),
+]
+UNCHANGED_CHOICES = [
+    ("Copy the original", Unchanged.COPY),
+    ("Write anyway", Unchanged.WRITE),
+    ("Skip", Unchanged.SKIP),
+]
+"""What becomes of photos that need no change (strength 0)."""
 
 
 def show_output(ui: MainLayout, opts: OutputOptions, rule: FolderRule, folder: str) -> None:
@@ -71,8 +84,13 @@ def follow_folder_rule(ui: MainLayout) -> None:
 
 
 def connect_output_box(ui: MainLayout) -> None:
-    """A folder typed or browsed to is the chosen folder: "Save to" follows it (the folder
-    field and Browse… stay enabled whatever the choice, so a folder is one step away)."""
+    """Fill the choices; a folder typed or browsed to is the chosen folder: "Save to"
+    follows it (the folder field and Browse… stay enabled whatever the choice, so a folder is
+    one step away)."""
+    for label, rule in FOLDER_RULES:
+        ui.folder_rule_combo.addItem(label, rule)
+    for label, policy in UNCHANGED_CHOICES:
+        ui.unchanged_combo.addItem(label, policy)
     ui.folder_rule_combo.currentIndexChanged.connect(lambda _i: follow_folder_rule(ui))
 
     def folder_changed(text: str) -> None:
@@ -80,3 +98,16 @@ def connect_output_box(ui: MainLayout) -> None:
             show_folder_rule(ui, FolderRule.CHOSEN)
 
     ui.folder_edit.textChanged.connect(folder_changed)
+
+
+def show_preset_output(ui: MainLayout, preset: Preset) -> None:
+    """Put ``preset``'s export choices into the widgets (its folder when it names one); the
+    suffix, metadata, mirroring and overwrite stay as they are."""
+    if preset.folder_rule is FolderRule.CHOSEN:
+        ui.folder_edit.setText(preset.folder)
+    show_folder_rule(ui, preset.folder_rule)
+    ui.name_edit.setText(preset.name_template)
+    ui.format_combo.setCurrentIndex(max(0, ui.format_combo.findData(preset.format)))
+    ui.quality_spin.setValue(preset.quality)
+    ui.long_edge_spin.setValue(preset.long_edge or 0)
+    ui.unchanged_combo.setCurrentIndex(max(0, ui.unchanged_combo.findData(preset.unchanged)))

@@ -277,7 +277,14 @@ class PreviewController(QObject):
         combo.blockSignals(False)
 
     def adjustments(self, strength: float | None) -> Adjustments:
-        return Adjustments(strength=strength, denoise=self.denoise())
+        """``strength`` with the denoise, target brightness and highlight protection shown."""
+        ui = self.ui
+        return Adjustments(
+            strength=strength,
+            denoise=self.denoise(),
+            target_brightness=round(ui.target_spin.value(), 2),
+            protect_highlights=ui.highlights_check.isChecked(),
+        )
 
     # rendering -------------------------------------------------------------------------------
     def request_render(self, quality: Quality = Quality.FULL) -> None:

@@ -31,6 +31,8 @@ class AppSettings:
     recursive: bool = True
     strength: float | None = None
     denoise: Denoise = DEFAULT_ADJUSTMENTS.denoise
+    target_brightness: float = DEFAULT_ADJUSTMENTS.target_brightness
+    protect_highlights: bool = DEFAULT_ADJUSTMENTS.protect_highlights
     view_mode: ViewMode = ViewMode.SPLIT
     device: str = "auto"
     model: Path | None = None
@@ -51,6 +53,13 @@ def _strength(value: object) -> float | None:
         return None if value in (None, "auto") else min(max(float(str(value)), 0.0), 8.0)
     except ValueError:
         return None
+
+
+def _target(value: object, default: float) -> float:
+    try:
+        return default if value is None else min(max(float(str(value)), 0.05), 0.95)
+    except ValueError:
+        return default
 
 
 def _enum(kind, value: object, default):
@@ -97,6 +106,8 @@ def load_settings(store: QSettings) -> AppSettings:
         recursive=_bool(store.value("queue/recursive"), d.recursive),
         strength=_strength(store.value("strength", "auto")),
         denoise=_enum(Denoise, store.value("denoise", d.denoise.value), d.denoise),
+        target_brightness=_target(store.value("target_brightness"), d.target_brightness),
+        protect_highlights=_bool(store.value("protect_highlights"), d.protect_highlights),
         view_mode=_enum(ViewMode, store.value("view/mode", d.view_mode.value), d.view_mode),
         device=str(store.value("device", d.device)),
         model=Path(str(model)) if model and Path(str(model)).is_file() else None,
@@ -121,6 +132,8 @@ def save_settings(store: QSettings, s: AppSettings) -> None:
     store.setValue("queue/recursive", s.recursive)
     store.setValue("strength", "auto" if s.strength is None else s.strength)
     store.setValue("denoise", s.denoise.value)
+    store.setValue("target_brightness", s.target_brightness)
+    store.setValue("protect_highlights", s.protect_highlights)
     store.setValue("view/mode", s.view_mode.value)
     store.setValue("device", s.device)
     store.setValue("model", str(s.model) if s.model else "")
