@@ -33,6 +33,7 @@ from zdce_core.cli_export import (
     preset_from_args,
 )
 from zdce_core.cli_train import add_train_parser
+from zdce_core.cli_watch import add_watch_parser
 from zdce_core.errors import WeightsError
 from zdce_core.outputs import FolderRule
 from zdce_core.textbar import TextBar, format_duration
@@ -280,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_enhance)
 
+    add_watch_parser(sub)
     add_evaluate_parser(sub)
 
     p = sub.add_parser("models", help="list the bundled and the user's models")
