@@ -39,9 +39,9 @@ def smoke_test(app, window, model: str | None) -> int:
     assert isinstance(window, MainWindow) and isinstance(window.asker, ScriptedAsker)
     if model:
         window.models.import_file(Path(model))
-        if not wait_until(app, lambda: not window.models.pool.workers, 60):
-            print(f"smoke test: importing {model} did not finish", file=sys.stderr)
-            return 1
+    if not wait_until(app, lambda: not window.models.pool.workers, 60):  # import, load
+        print(f"smoke test: loading {model or 'the model'} did not finish", file=sys.stderr)
+        return 1
     if window.models.enhancer is None or window.asker.shown:
         problems = [window.models.error, *(m for _t, m in window.asker.shown)]
         print(f"smoke test: {'; '.join(p for p in problems if p)}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,21 +11,43 @@ from PySide6.QtGui import QDesktopServices
 
 from zdce_core.device import describe_devices
 from zdce_core.enhancer import Enhancer
+from zdce_core.errors import UserFacingError
 from zdce_core.model_names import printable
 from zdce_core.model_store import import_model, list_models, user_models_dir
 from zdce_core.weights import WeightsError, load_model
 from zdce_gui.model_manager import ModelManager
 from zdce_gui.training_dialog import TrainingDialog
-from zdce_gui.workers import WorkerPool
+from zdce_gui.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:
     from zdce_gui.main_window import MainWindow
 
 NO_MODEL = "No model installed: import one with Model → Import Model…"
+LOADING = "Loading model…"
+
+
+class LoadState(Enum):
+    """Whether the app has a model to enhance with."""
+
+    READY = "ready"
+    LOADING = "loading"  # a worker loads the chosen model; previews and Start wait
+    UNUSABLE = "unusable"  # none installed, or the only choice failed (``error`` says why)
+
+
+def load_enhancer(path: Path, device: str) -> Enhancer:
+    """Read, check and build the model at ``path`` on ``device`` (in a worker: it reads the
+    file and moves the network to the device)."""
+    try:
+        return Enhancer(load_model(path), device)
+    except WeightsError:
+        raise
+    except ValueError as exc:  # an unavailable device
+        raise UserFacingError(str(exc)) from exc
 
 
 class ModelController(QObject):
-    """Holds the loaded :class:`Enhancer` (``None`` with ``error`` saying why).
+    """Holds the loaded :class:`Enhancer` (``None`` with ``error`` saying why, or while the
+    chosen model loads in a worker: ``state`` is then ``LOADING``).
 
     ``models_changed``: a model was imported, saved by training, renamed or deleted (an open
     Model → Manage… lists the models again)."""
@@ -38,6 +61,13 @@ class ModelController(QObject):
         self.pool = WorkerPool()
         self.enhancer: Enhancer | None = None
         self.error = ""
+        self.state = LoadState.UNUSABLE
+        self.in_use: tuple[Path, str] | None = None
+        """The model file and device of ``enhancer`` when one was loaded (to fall back to)."""
+        self.previous: Enhancer | None = None
+        self.load_worker: Worker | None = None
+        self.status_before = ""
+        """What the status said before "Loading model…" (said again once it has loaded)."""
         self.training_dialog: TrainingDialog | None = None
         self.manager: ModelManager | None = None
         self.ui.device_combo.addItem("Auto", "auto")
@@ -89,22 +119,80 @@ class ModelController(QObject):
         combo.blockSignals(False)
 
     def reload(self) -> None:
-        """Load the chosen model on the chosen device (milliseconds: it is tiny)."""
+        """Load the chosen model on the chosen device in a worker. Until it arrives there is
+        no enhancer: previews wait, Start is disabled and the status says "Loading model…".
+        A newer choice made meanwhile wins (the older load's result is dropped); a load that
+        fails says why in one message and the model in use before stays in use."""
+        if self.load_worker is not None:
+            self.load_worker.cancel()
+            self.load_worker = None
+        if self.ui.status_label.text() != LOADING:  # not our own text from an older load
+            self.status_before = self.ui.status_label.text()
+        if self.enhancer is not None:
+            self.previous = self.enhancer
         path = self.ui.model_combo.currentData()
-        self.enhancer, self.error = None, ""
+        device = self.ui.device_combo.currentData() or "auto"
+        self.enhancer = None
         if path is None:
-            self.error = NO_MODEL
-        else:
-            try:
-                self.enhancer = Enhancer(load_model(path), self.ui.device_combo.currentData())
-            except (WeightsError, ValueError) as exc:
-                self.error = str(exc)
-        self.w.settings.model = Path(path) if path else None
-        self.w.settings.device = self.ui.device_combo.currentData() or "auto"
+            self.ui.status_label.setText(self.status_before)
+            self._use(None, LoadState.UNUSABLE, NO_MODEL)
+            return
+        model = Path(path)
+        self.ui.status_label.setText(LOADING)
+        self._use(None, LoadState.LOADING, LOADING)
+        worker: Worker | None = None
+
+        def loaded(enhancer: Enhancer) -> None:
+            if worker is self.load_worker:  # else a newer choice replaced this one
+                self.load_worker = None
+                self.loaded(model, device, enhancer)
+
+        def failed(message: str) -> None:
+            if worker is self.load_worker:
+                self.load_worker = None
+                self.failed(model, message)
+
+        worker = self.pool.start(
+            lambda _r, _c: load_enhancer(model, device), result=loaded, error=failed
+        )
+        self.load_worker = worker
+
+    def loaded(self, path: Path, device: str, enhancer: Enhancer) -> None:
+        self.in_use, self.previous = (path, device), None
+        self.w.settings.model, self.w.settings.device = path, device
+        self.ui.status_label.setText(self.status_before)
+        self._use(enhancer, LoadState.READY, "")
+
+    def failed(self, path: Path, message: str) -> None:
+        """Say why ``path`` cannot be used (one line; the whole reason under Details) and go
+        back to the model in use before, when there was one and it is still listed."""
+        first_line = message.splitlines()[0] if message else "unknown error"
+        details = message if message != first_line else ""
+        fallback, in_use = self.previous, self.in_use
+        combo = self.ui.model_combo
+        if fallback is None or in_use is None or combo.findData(str(in_use[0])) < 0:
+            self.ui.status_label.setText(self.status_before)
+            self._use(None, LoadState.UNUSABLE, first_line)  # the preview says why
+            return
+        combo.blockSignals(True)
+        combo.setCurrentIndex(combo.findData(str(in_use[0])))
+        combo.blockSignals(False)
+        self.choose_device(in_use[1])
+        self.previous = None
+        self.ui.status_label.setText(
+            f"Could not load {printable(path.name)}; still using {combo.currentText()}."
+        )
+        self._use(fallback, LoadState.READY, "")
+        self.w.asker.warn("Cannot load model", first_line, details)
+
+    def _use(self, enhancer: Enhancer | None, state: LoadState, error: str) -> None:
+        """Enhance with ``enhancer`` from now on: previews and auto strengths made with
+        another model are dropped and made again."""
+        self.enhancer, self.state, self.error = enhancer, state, error
         self.w.preview.forget()
         self.w.queue_ctl.estimate_strengths()  # another model: other auto strengths
-        if self.error:
-            self.ui.view.set_message(self.error)
+        if enhancer is None:
+            self.ui.view.set_message(error)
         else:
             self.w.preview.select_row(self.w.preview.selected_row())
         self.w.update_actions()
@@ -145,13 +233,16 @@ class ModelController(QObject):
         if in_use and new is not None:
             self._list(select=new)
             self.w.settings.model = new
+            if self.in_use is not None and self.in_use[0].resolve() == old.resolve():
+                self.in_use = (new, self.in_use[1])
         else:
-            self.refresh()
+            self._list(None)
             if in_use:
                 now = self.ui.model_combo.currentText() or "no model"
                 self.ui.status_label.setText(
                     f"Deleted {printable(old.stem)}, the model in use; now using {now}."
                 )
+            self.reload()
         self.models_changed.emit()
 
     def open_manager(self) -> ModelManager:

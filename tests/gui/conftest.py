@@ -7,6 +7,7 @@ from tests.conftest import brightening_net
 from zdce_core.weights import save_model
 from zdce_gui.dialogs import ScriptedAsker
 from zdce_gui.main_window import MainWindow
+from zdce_gui.model_controller import LoadState
 
 
 @pytest.fixture
@@ -17,7 +18,8 @@ def settings_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def make_window(qtbot, user_home: Path, settings_path: Path):
     """Build main windows on an INI file, with a brightening model installed as a user model;
-    each answers its questions through a :class:`ScriptedAsker` (``window.asker``)."""
+    each answers its questions through a :class:`ScriptedAsker` (``window.asker``). The model
+    has loaded (in a worker) when a window is handed out."""
     save_model(brightening_net(), user_home / "models" / "bright.safetensors")
     windows = []
 
@@ -26,6 +28,7 @@ def make_window(qtbot, user_home: Path, settings_path: Path):
         window = MainWindow(store, ScriptedAsker())
         qtbot.addWidget(window)
         windows.append(window)
+        qtbot.waitUntil(lambda: window.models.state is not LoadState.LOADING, timeout=10_000)
         return window
 
     yield make

@@ -23,6 +23,7 @@ from zdce_core.model_names import MODEL_NAME_RULE
 from zdce_core.model_store import user_models_dir
 from zdce_core.weights import save_model
 from zdce_gui.dialogs import ScriptedAsker
+from zdce_gui.model_controller import LoadState
 from zdce_gui.model_manager import ModelManager
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
@@ -191,6 +192,7 @@ def test_deleting_the_model_in_use_says_what_is_used_now(make_window, qtbot):
     manager.list.setCurrentRow(row_of(manager, "bright"))
     delete_with_button(manager, qtbot, "bright")
     assert combo.findText("bright (yours)") < 0
+    qtbot.waitUntil(lambda: window.models.state is not LoadState.LOADING, timeout=10_000)
     now = combo.currentText()
     assert window.ui.status_label.text() == (
         f"Deleted bright, the model in use; now using {now or 'no model'}."
