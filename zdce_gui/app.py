@@ -90,6 +90,16 @@ def smoke_test(app, window, model: str | None) -> int:
     return 0
 
 
+def report_window_ready(app, window) -> int:
+    """Show ``window``; once the event loop has nothing left to do, print ``window ready``
+    and end (``--startup-time``: what ``benchmarks/bench_startup.py`` measures)."""
+    from PySide6.QtCore import QTimer
+
+    window.show()
+    QTimer.singleShot(0, lambda: (print("window ready", flush=True), app.quit()))
+    return app.exec()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zdce-gui", description="Rescue dark photos.")
     parser.add_argument("--version", action="version", version=f"zdce-gui {__version__}")
@@ -98,10 +108,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="start headless, convert a generated image, exit 0 if all works",
     )
+    parser.add_argument(
+        "--startup-time",
+        action="store_true",
+        help="start headless, print 'window ready' once the window is shown and idle, exit",
+    )
     parser.add_argument("--model", help="a model file to import into your models and use")
     parser.add_argument("paths", nargs="*", help="files or folders to queue")
     args = parser.parse_args(argv)
-    smoke_home = tempfile.TemporaryDirectory() if args.smoke_test else None
+    headless = args.smoke_test or args.startup_time
+    smoke_home = tempfile.TemporaryDirectory() if headless else None
     if smoke_home is not None:  # headless, and nothing written to the user's folders
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         os.environ["ZDCE_HOME"] = smoke_home.name
@@ -131,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             window = MainWindow(settings, ScriptedAsker())
             try:
+                if args.startup_time:
+                    return report_window_ready(app, window)
                 return smoke_test(app, window, args.model)
             finally:
                 window.shutdown()
