@@ -11,6 +11,13 @@ idle watch uses no CPU.
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -256,6 +263,21 @@ def test_the_wait_takes_queued_arrivals_and_leaves_others_alone(tmp_path):
     assert hot.wait(timeout=0.05) == []
 
 
+def test_polling_is_used_when_the_system_refuses_events(tmp_path, monkeypatch):
+    class Refused:
+        def __init__(self) -> None:
+            raise OSError(28, "inotify watch limit reached")
+
+    monkeypatch.setattr("zdce_core.hot_folder.Observer", Refused)
+    hot = HotFolder(tmp_path / "in", OutputOptions(folder=tmp_path / "out"), False, 0.0)
+    hot.root.mkdir()
+    try:
+        how = hot.start()
+        assert how.startswith("polling") and "inotify watch limit reached" in how
+    finally:
+        hot.stop()
+
+
 # --- usage -------------------------------------------------------------------------------
 
 
@@ -278,3 +300,162 @@ def test_a_settle_time_that_is_no_duration_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["watch", str(tmp_path), "-o", str(tmp_path / "o"), "--after", "soon"])
     assert exc.value.code == 2 and "duration" in capsys.readouterr().err
+
+
+# --- a real watch (subprocesses) ---------------------------------------------------------
+
+pytestmark_posix = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+SETTLE = "0.6s"
+BURST = 200
+
+
+class Watch:
+    """A ``zdce watch`` subprocess whose stderr lines are collected by a thread."""
+
+    def __init__(self, src: Path, out: Path, *extra: str) -> None:
+        cmd = [sys.executable, "-m", "zdce_core.cli", "--threads", "1", "watch", str(src)]
+        self.proc = subprocess.Popen(
+            [*cmd, "-o", str(out), "--after", SETTLE, *extra],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        self.lines: list[str] = []
+        assert self.proc.stderr is not None
+        stream = self.proc.stderr
+        self._reader = threading.Thread(target=lambda: self.lines.extend(stream), daemon=True)
+        self._reader.start()
+        self.wait_for(lambda: any("zdce: watching" in line for line in self.lines))
+
+    def wait_for(self, done, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            assert self.proc.poll() is None, "".join(self.lines)
+            assert time.monotonic() < deadline, "".join(self.lines)
+            time.sleep(0.05)
+
+    def stop(self, signum: int) -> str:
+        self.proc.send_signal(signum)
+        self.proc.wait(timeout=60)
+        self._reader.join(timeout=10)
+        text = "".join(self.lines)
+        assert self.proc.returncode == 128 + signum, text
+        assert "Traceback" not in text and "zdce: watch stopped" in text, text
+        return text
+
+    def done_lines(self) -> list[str]:
+        return [line for line in self.lines if line.startswith("done ")]
+
+
+def no_temporaries(out: Path) -> bool:
+    return not [p for p in out.rglob("*") if p.name.startswith(".zdce-tmp-")]
+
+
+def decodes(path: Path) -> bool:
+    with Image.open(path) as img:
+        img.load()
+    return True
+
+
+@pytest.mark.slow
+@pytestmark_posix
+def test_a_watch_takes_each_arrival_once_whole_and_a_restart_redoes_nothing(tmp_path):
+    src, out, elsewhere = tmp_path / "in", tmp_path / "out", tmp_path / "elsewhere"
+    src.mkdir()
+    elsewhere.mkdir()
+    originals: dict[str, bytes] = {}
+    watch = Watch(src, out)
+    originals["copied.jpg"] = jpeg_bytes(1)  # copied in whole
+    (elsewhere / "copied.jpg").write_bytes(originals["copied.jpg"])
+    shutil.copy(elsewhere / "copied.jpg", src / "copied.jpg")
+    originals["moved.jpg"] = jpeg_bytes(2)  # moved in (a rename: one event)
+    (elsewhere / "moved.jpg").write_bytes(originals["moved.jpg"])
+    os.rename(elsewhere / "moved.jpg", src / "moved.jpg")
+    originals["bad.jpg"] = b"\xff\xd8 not a photo at all"
+    (src / "bad.jpg").write_bytes(originals["bad.jpg"])
+    originals["slow.jpg"] = jpeg_bytes(3)  # written slowly: pauses shorter than the settle time
+    with open(src / "slow.jpg", "wb") as slow:
+        data = originals["slow.jpg"]
+        for start in range(0, len(data), len(data) // 5 + 1):
+            slow.write(data[start : start + len(data) // 5 + 1])
+            slow.flush()
+            time.sleep(0.3)
+    originals["renamed.jpg"] = jpeg_bytes(4)  # downloaded as .part, renamed when complete
+    (src / "renamed.jpg.part").write_bytes(originals["renamed.jpg"][:100])
+    time.sleep(1.0)  # longer than the settle time: a .part is never taken
+    with open(src / "renamed.jpg.part", "ab") as part:
+        part.write(originals["renamed.jpg"][100:])
+    os.rename(src / "renamed.jpg.part", src / "renamed.jpg")
+    for i in range(BURST):  # 200 at once
+        originals[f"p{i:03d}.jpg"] = data = jpeg_bytes(10 + i)
+        (src / f"p{i:03d}.jpg").write_bytes(data)
+    expected = {f"{Path(n).stem}_enhanced.jpg" for n in originals if n != "bad.jpg"}
+    watch.wait_for(lambda: len(watch.done_lines()) >= len(expected))
+    watch.wait_for(lambda: any(line.startswith("failed ") for line in watch.lines))
+    time.sleep(1.5)  # nothing more comes
+    text = watch.stop(signal.SIGTERM)
+    assert len(watch.done_lines()) == len(expected), text  # each once
+    assert [line for line in watch.lines if line.startswith("failed ")] == [
+        line for line in watch.lines if "bad.jpg" in line
+    ]
+    assert {p.name for p in out.iterdir() if not p.name.startswith(".")} == expected
+    assert no_temporaries(out)
+    assert all(decodes(out / name) for name in expected)
+    for name, data in originals.items():
+        assert (src / name).read_bytes() == data
+    with Image.open(out / "slow_enhanced.jpg") as img:  # whole, not the first chunk
+        assert img.size == (32, 24)
+
+    times = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    again = Watch(src, out, "--process-existing")
+    time.sleep(2.5)  # every file settled and was judged
+    assert again.done_lines() == [] and not [x for x in again.lines if x.startswith("failed")]
+    originals["copied.jpg"] = jpeg_bytes(99)  # overwritten with new content
+    (src / "copied.jpg").write_bytes(originals["copied.jpg"])
+    again.wait_for(lambda: len(again.done_lines()) == 1)
+    text = again.stop(signal.SIGINT)
+    assert "copied.jpg" in again.done_lines()[0] and "(new content)" in text
+    for name, mtime in times.items():
+        if name not in ("copied_enhanced.jpg", ".zdce-watch.jsonl"):
+            assert (out / name).stat().st_mtime_ns == mtime, name
+    assert decodes(out / "copied_enhanced.jpg") and no_temporaries(out)
+
+
+@pytest.mark.slow
+@pytestmark_posix
+def test_sigterm_while_photos_are_enhanced_finishes_the_one_in_hand(tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    watch = Watch(src, out)
+    for i in range(BURST):
+        (src / f"p{i:03d}.jpg").write_bytes(jpeg_bytes(i))
+    watch.wait_for(lambda: len(watch.done_lines()) >= 1)
+    watch.stop(signal.SIGTERM)
+    outputs = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert outputs and no_temporaries(out)
+    assert all(decodes(p) for p in outputs)
+
+
+def child_cpu_seconds(src: Path, out: Path, idle: float) -> float:
+    """CPU seconds (user + system) of a watch that starts, waits ``idle`` seconds with
+    nothing arriving, and is stopped."""
+    import resource  # POSIX only
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    watch = Watch(src, out)
+    time.sleep(idle)
+    watch.stop(signal.SIGINT)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+@pytest.mark.slow
+@pytestmark_posix
+def test_an_idle_watch_uses_no_cpu(tmp_path):
+    """Busy polling would show as seconds of CPU over the 5 idle seconds; start-up (importing
+    torch, loading the model) is measured apart and taken off."""
+    src = tmp_path / "in"
+    src.mkdir()
+    start_up = child_cpu_seconds(src, tmp_path / "o1", 0.0)
+    idle = child_cpu_seconds(src, tmp_path / "o2", 5.0)
+    assert idle - start_up < 0.75, (start_up, idle)
