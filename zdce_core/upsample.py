@@ -14,8 +14,12 @@ import torch.nn.functional as F
 
 def upsample_rows(small: torch.Tensor, height: int, r0: int, r1: int) -> torch.Tensor:
     """Rows [r0, r1) of ``small`` ``(1, C, h, w)`` upsampled bilinearly (align_corners=False)
-    to ``height`` rows: ``(1, C, r1 − r0, w)``, still ``w`` wide (see :func:`widen`)."""
+    to ``height`` rows: ``(1, C, r1 − r0, w)``, still ``w`` wide (see :func:`widen`).
+    ``small`` already ``height`` rows tall (a loupe's guides): its rows, a view (callers
+    only read what these functions return)."""
     hs = small.shape[2]
+    if hs == height:
+        return small[:, :, r0:r1]
     rows = torch.arange(r0, r1, dtype=torch.float64)
     src = ((rows + 0.5) * (hs / height) - 0.5).clamp_(min=0.0)
     i0 = src.floor().long().clamp_(max=hs - 1)
@@ -27,7 +31,10 @@ def upsample_rows(small: torch.Tensor, height: int, r0: int, r1: int) -> torch.T
 
 def widen(rows: torch.Tensor, width: int) -> torch.Tensor:
     """``rows`` ``(1, C, h, w)`` interpolated linearly to ``width`` columns: with
-    :func:`upsample_rows`, the two halves of bilinear upsampling."""
+    :func:`upsample_rows`, the two halves of bilinear upsampling. ``rows`` itself when
+    already ``width`` wide."""
     _, c, h, w = rows.shape
+    if w == width:
+        return rows
     wide = F.interpolate(rows.reshape(1, c * h, w), size=width, mode="linear")
     return wide.view(1, c, h, width)
