@@ -35,6 +35,7 @@ class LoupeController(QObject):
         self.pool = WorkerPool()
         self.photo: FullPhoto | None = None
         self.loading: Worker | None = None
+        self.unreadable: Path | None = None  # its full-size decode failed: not tried again
         self.busy = False
         self.pending = False  # asked for while a render was running
         self.view.region_changed.connect(self.refresh)
@@ -44,7 +45,7 @@ class LoupeController(QObject):
         if self.loading is not None:
             self.loading.cancel()
             self.loading = None
-        self.photo = None
+        self.photo, self.unreadable = None, None
 
     def refresh(self) -> None:
         """The view or the adjustments changed: decode the photo in full if the view is
@@ -58,7 +59,7 @@ class LoupeController(QObject):
         if self.view.fit and scale < LOUPE_FROM:
             return
         if self.photo is None or self.photo.path != shown.path:
-            if self.loading is None:
+            if self.loading is None and self.unreadable != shown.path:
                 self.load(shown.path)
             return
         if scale < LOUPE_FROM:
@@ -122,7 +123,7 @@ class LoupeController(QObject):
     def load_failed(self, path: Path, message: str) -> None:
         current = self.preview.current
         if current is not None and current.path == path:
-            self.loading = None
+            self.loading, self.unreadable = None, path
         self.failed(path, message)
 
     def failed(self, path: Path, message: str) -> None:

@@ -111,3 +111,18 @@ def test_a_refused_result_is_not_shown_at_100_percent_either(window, tmp_path, q
     shot = view.grab().toImage()
     x, y = round(view.split * view.width()) + 20, view.height() // 2
     assert shot.pixelColor(x, y).lightness() > 20  # the original, not the black result
+
+
+def test_a_photo_gone_before_zooming_in_says_so_once(window, tmp_path, qtbot):
+    window.show()
+    path = save_photo(tmp_path / "gone.png", dark_rgb(1300, 2000))
+    add(window, qtbot, [path])
+    view, loupe = window.ui.view, window.preview.loupe
+    qtbot.waitUntil(lambda: view.after is not None, timeout=10_000)
+    path.unlink()
+    window.ui.actual_button.click()
+    qtbot.waitUntil(lambda: "at full size" in view.message, timeout=10_000)
+    assert view.message.startswith("gone.png at full size: ")
+    wheel(view, QPointF(view.width() / 2, view.height() / 2))
+    assert loupe.loading is None and loupe.photo is None  # not tried again
+    assert view.before is not None  # the preview stays
