@@ -82,7 +82,7 @@ class CompareView(QWidget):
         self.mode = ViewMode.SPLIT
         self.split = 0.5  # fraction of the view's width
         self.fit = True
-        self.scale = 1.0  # screen pixels per image pixel when not fitting
+        self.scale = 1.0  # the zoom when not fitting: device pixels per photo pixel
         self.center = QPointF(0.5, 0.5)  # image point (fractions) at the viewport centre
         self.showing_original = False
         self.message = PLACEHOLDER
@@ -124,7 +124,7 @@ class CompareView(QWidget):
         if self.before is None:
             return None
         rect = self._image_rect()
-        s = self.current_scale()
+        s = self._widget_scale()
         vw, vh = self._viewport_size()
         left, top = max(0.0, -rect.x() / s), max(0.0, -rect.y() / s)
         right = min(float(self.photo_size.width()), (vw - rect.x()) / s)
@@ -159,7 +159,7 @@ class CompareView(QWidget):
         self._changed()
 
     def set_zoom(self, scale: float, anchor: QPointF | None = None) -> None:
-        """Zoom to ``scale`` screen px per image px, keeping ``anchor`` (widget coords) still."""
+        """Zoom to ``scale`` device px per photo px, keeping ``anchor`` (widget coords) still."""
         if self.before is None:
             return
         scale = float(np.clip(scale, 0.02, 16.0))
@@ -173,13 +173,20 @@ class CompareView(QWidget):
         self._changed()
 
     def current_scale(self) -> float:
+        """The zoom: the screen's (device) pixels per photo pixel; 1.0 is 100 %, also on a
+        high-density screen (where a widget pixel is several device pixels)."""
         if self.before is None:
             return 1.0
         if not self.fit:
             return self.scale
         vw, vh = self._viewport_size()
         w, h = self.photo_size.width(), self.photo_size.height()
-        return min(1.0, vw / w, vh / h)  # never enlarge
+        dpr = self.devicePixelRatioF()
+        return min(1.0, dpr * vw / w, dpr * vh / h)  # never enlarge
+
+    def _widget_scale(self) -> float:
+        """Widget (logical) pixels per photo pixel."""
+        return self.current_scale() / self.devicePixelRatioF()
 
     # geometry ----------------------------------------------------------------------------
     def _viewport_size(self) -> tuple[float, float]:
@@ -189,7 +196,7 @@ class CompareView(QWidget):
     def _image_rect(self, viewport_left: float = 0.0) -> QRectF:
         """Where the image lies in widget coordinates for a viewport starting at ``left``."""
         assert self.before is not None
-        s = self.current_scale()
+        s = self._widget_scale()
         vw, vh = self._viewport_size()
         iw, ih = self.photo_size.width() * s, self.photo_size.height() * s
         x = viewport_left + vw / 2 - self.center.x() * iw
@@ -205,7 +212,7 @@ class CompareView(QWidget):
     def _to_image(self, point: QPointF) -> QPointF:
         """Widget point → photo pixel coordinates, in whichever pane the point lies."""
         rect = self._image_rect(self._pane_left(point.x()))
-        s = self.current_scale()
+        s = self._widget_scale()
         return QPointF((point.x() - rect.x()) / s, (point.y() - rect.y()) / s)
 
     def resizeEvent(self, event) -> None:
@@ -263,11 +270,11 @@ class CompareView(QWidget):
         if tile is None or s < LOUPE_FROM:
             return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        r = tile.rect
-        x, y = round(rect.x() + r.x() * s), round(rect.y() + r.y() * s)  # on whole pixels
-        p.drawImage(
-            QRectF(x, y, r.width() * s, r.height() * s), tile.before if original else tile.after
-        )
+        r, dpr, ws = tile.rect, self.devicePixelRatioF(), self._widget_scale()
+        x = round((rect.x() + r.x() * ws) * dpr) / dpr  # on whole device pixels
+        y = round((rect.y() + r.y() * ws) * dpr) / dpr
+        target = QRectF(x, y, r.width() * ws, r.height() * ws)
+        p.drawImage(target, tile.before if original else tile.after)
 
     def _label(self, p: QPainter, x: float, text: str, bottom: bool = False) -> None:
         metrics = p.fontMetrics()
@@ -294,7 +301,7 @@ class CompareView(QWidget):
             self.split = float(np.clip(pos.x() / max(self.width(), 1), 0.0, 1.0))
             self.update()
         elif self._drag is Drag.PICTURE and self.before is not None:
-            s = self.current_scale()
+            s = self._widget_scale()
             delta = pos - self._last
             self.center -= QPointF(
                 delta.x() / (self.photo_size.width() * s),

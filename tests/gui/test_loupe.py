@@ -1,6 +1,9 @@
 """The loupe: from 100 % the view shows the photo's own pixels, rendered in a worker."""
 
 import itertools
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -126,3 +129,46 @@ def test_a_photo_gone_before_zooming_in_says_so_once(window, tmp_path, qtbot):
     wheel(view, QPointF(view.width() / 2, view.height() / 2))
     assert loupe.loading is None and loupe.photo is None  # not tried again
     assert view.before is not None  # the preview stays
+
+
+HIGH_DENSITY_SCREEN = """
+import numpy as np
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtWidgets import QApplication
+from zdce_gui.compare_view import CompareView, LoupeTile, to_qimage
+
+app = QApplication([])
+view = CompareView()
+view.resize(400, 300)
+view.show()
+preview = np.full((150, 240, 3), 55, np.uint8)
+view.set_images(to_qimage(preview), to_qimage(preview), photo_size=QSize(2400, 1500))
+fit = view.current_scale()
+view.set_zoom(1.0)
+rect = view.visible_region()
+yy, xx = np.mgrid[0 : rect.height(), 0 : rect.width()]
+board = np.repeat((40 + 30 * ((yy + xx) % 2)).astype(np.uint8)[:, :, None], 3, axis=2)
+view.set_loupe(LoupeTile(rect, to_qimage(board), to_qimage(board)))
+shot = view.grab().toImage()
+after = range(shot.width() // 2 + 10, shot.width() - 20)  # right of the split line
+light = [shot.pixelColor(x, shot.height() // 2).lightness() for x in after]
+steps = np.mean([abs(a - b) > 8 for a, b in zip(light, light[1:])])
+print(view.devicePixelRatioF(), round(fit, 3), rect.width(), rect.height(), steps)
+"""
+
+
+def test_100_percent_is_one_photo_pixel_per_screen_pixel_on_a_high_density_screen():
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="2")
+    result = subprocess.run(
+        [sys.executable, "-c", HIGH_DENSITY_SCREEN],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],  # the repository: its zdce_gui
+    )
+    assert result.returncode == 0, result.stderr
+    dpr, fit, width, height, steps = result.stdout.split()
+    assert float(dpr) == 2.0
+    assert float(fit) == 0.333  # 400 widget px are 800 screen px for 2400 photo px
+    assert (int(width), int(height)) == (800, 600)  # the pane's 800 × 600 screen pixels
+    assert float(steps) == 1.0  # every screen pixel a photo pixel of the checkerboard
