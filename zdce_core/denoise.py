@@ -31,7 +31,7 @@ from zdce_core.adjustments import Denoise
 from zdce_core.bit_depth import eight_bit
 from zdce_core.boxfilter import box_mean
 from zdce_core.parallel import run_pieces, split_rows
-from zdce_core.tone import luma_guide
+from zdce_core.tone import luma, luma_guide
 from zdce_core.upsample import upsample_rows, widen
 
 RADIUS = 2
@@ -166,7 +166,7 @@ def full_coefficients(a: torch.Tensor, b: torch.Tensor, luma_share: float) -> to
 
 def _delta(coefficients: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """``D − x`` for ``x`` ``(1, 3, h, w)`` and full-size ``coefficients`` ``(1, 6, h, w)``."""
-    return torch.addcmul(coefficients[:, 3:], coefficients[:, :3], _luma(x)).sub_(x)
+    return torch.addcmul(coefficients[:, 3:], coefficients[:, :3], luma(x)).sub_(x)
 
 
 @dataclass
