@@ -230,6 +230,10 @@ def test_each_content_is_handled_once_across_restarts(tmp_path):
     assert restarted.handle(photo, step) == (Verdict.DONE, None)
     assert restarted.handle(bad, step) == (Verdict.DONE, None)  # not retried, not reported
     assert step.calls == [(photo, False), (bad, False)]
+    os.utime(photo, ns=(1, 10**18))  # touched: the same content, recorded with its new time
+    assert restarted.handle(photo, step) == (Verdict.DONE, None)
+    assert restarted.state.get("a.jpg").mtime_ns == 10**18
+    assert len(step.calls) == 2
     photo.write_bytes(b"two")  # overwritten with new content: its own output is replaced
     verdict, item = restarted.handle(photo, step)
     assert verdict is Verdict.CHANGED and item is not None and item.status is ItemStatus.DONE

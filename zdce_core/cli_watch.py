@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, DEFAULT_ESTIMATE_SIZE
+from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, DEFAULT_ESTIMATE_SIZE, Adjustments
 from zdce_core.cli_common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -26,7 +26,13 @@ from zdce_core.cli_common import (
 from zdce_core.cli_export import add_export_options, export_options_from_args, preset_from_args
 from zdce_core.discovery import FoundFile
 from zdce_core.errors import WeightsError
-from zdce_core.outputs import FolderRule, PlanError, check_output_folder, sibling_output_folder
+from zdce_core.outputs import (
+    FolderRule,
+    OutputOptions,
+    PlanError,
+    check_output_folder,
+    sibling_output_folder,
+)
 from zdce_core.watch import DEFAULT_SETTLE_S, output_folder_problem, parse_duration
 
 
@@ -82,7 +88,7 @@ def add_watch_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_watch)
 
 
-def _plan(args: argparse.Namespace):
+def _plan(args: argparse.Namespace) -> tuple[Path, OutputOptions, Adjustments]:
     """The watched folder, output options and adjustments the arguments ask for; raises
     :class:`UsageError` (a missing folder, an output inside what is watched…)."""
     watched = Path(args.folder).expanduser()
@@ -119,7 +125,7 @@ def _plan(args: argparse.Namespace):
 def cmd_watch(args: argparse.Namespace) -> int:
     """Run the watch until a stop signal; see the module's docstring."""
     watched, opts, adjustments = _plan(args)  # before the heavy imports: usage errors are fast
-    from zdce_core.batch import ItemStatus, SkipKind, process_one
+    from zdce_core.batch import ItemFinished, ItemStatus, SkipKind, process_one
     from zdce_core.enhancer import Enhancer
     from zdce_core.hot_folder import HotFolder
     from zdce_core.model_store import open_model
@@ -134,7 +140,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    def process(found, out, item_opts):
+    def process(found: FoundFile, out: Path, item_opts: OutputOptions) -> ItemFinished:
         inputs = frozenset({found.path.resolve()})
         return process_one(found, out, enhancer, item_opts, adjustments, inputs)
 

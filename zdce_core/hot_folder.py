@@ -187,6 +187,8 @@ class HotFolder:
         except OSError:  # gone (or unreadable) since it settled: the batch step says which
             verdict, sha = (Verdict.NEW if known is None else Verdict.CHANGED), ""
         if verdict is Verdict.DONE:
+            if known is not None and known.stamp != stamp:  # touched, or the same bytes again
+                self.state.record(key, replace(known, size=stamp[0], mtime_ns=stamp[1]))
             return verdict, None
         out = output_path(found, self.opts)
         relative = out.relative_to(self.opts.folder).as_posix()
