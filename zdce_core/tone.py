@@ -125,7 +125,10 @@ def _smoothstep_(t: torch.Tensor) -> torch.Tensor:
 
 def _ramp(value: torch.Tensor, start: float, end: float) -> torch.Tensor:
     """0 below ``start``, 1 above ``end``, :func:`smoothstep` between (a new tensor)."""
-    return _smoothstep_(value.sub(start).mul_(1.0 / (end - start)).clamp_(0.0, 1.0))
+    t = value.mul(1.0 / (end - start))
+    if start:
+        t.sub_(start / (end - start))
+    return _smoothstep_(t.clamp_(0.0, 1.0))
 
 
 def guided_coefficients(
@@ -173,12 +176,13 @@ def headroom_share(x: torch.Tensor, lift: torch.Tensor) -> torch.Tensor:
     """``(1, 1, H, W)``: the largest share of ``lift`` (``(1, 3, H, W)``, added to ``x``) that
     keeps every channel within ``HEADROOM_SHARE`` of its distance to white and under
     :func:`cap_highlights_`'s cap; one share for the three channels keeps the hue."""
-    room = x.neg().add_(1.0)
+    room = torch.rsub(x, 1.0)
     if float(x.max()) > CAP_BINDS_ABOVE:
         allowed = torch.minimum(HEADROOM_SHARE * room, room - HEADROOM * room.sqrt())
-    else:
-        allowed = room.mul_(HEADROOM_SHARE)
-    return allowed.div_(lift.clamp(min=1e-6)).amin(dim=1, keepdim=True).clamp_(min=0.0)
+        share = allowed.div_(lift.clamp(min=1e-6)).amin(dim=1, keepdim=True)
+    else:  # the share of the smallest room, on one channel instead of three
+        share = room.div_(lift.clamp(min=1e-6)).amin(dim=1, keepdim=True).mul_(HEADROOM_SHARE)
+    return share.clamp_(min=0.0)
 
 
 def chroma_keep(x: torch.Tensor) -> torch.Tensor:
@@ -225,14 +229,13 @@ def finish(
         room = shoulder_room(smooth)
         weight.mul_(room.div_(curved_smooth.sub_(smooth).clamp_(min=1e-4)).clamp_(max=1.0))
     if headroom_binds:  # below 0.75 everywhere, no channel can pass x + 0.75·(1 − x)
-        weight = torch.minimum(weight, headroom_share(x, lift))
+        torch.minimum(weight, headroom_share(x, lift), out=weight)
     # x + weight·(keep·lift + (1 − keep)·luma(lift)), scaled: 4 passes over the channels
-    keep = chroma_keep(x)
-    neutral = luma(lift).mul_(weight).mul_(keep.neg().add_(1.0))
-    own = weight.mul_(keep)
     if top != 1.0:
-        own.mul_(top)
-        neutral.mul_(top)
+        weight.mul_(top)
+    keep = chroma_keep(x)
+    neutral = luma(lift).mul_(weight).mul_(torch.rsub(keep, 1.0))
+    own = weight.mul_(keep)
     if offset:
         neutral.add_(offset)
     return lift.mul_(own).add_(neutral).add_(x, alpha=top).clamp_(0.0, top)
@@ -251,5 +254,5 @@ def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
     """Cap ``y`` (curves applied, in [0, 1]) in place at ``1 − HEADROOM·√(1 − x0)`` of its
     input ``x0`` (same shape): a channel at or below 251/255 (``PROTECT_BELOW``) is never
     pushed to 254–255. The cap is increasing in ``x0``, so the tonal order is kept."""
-    cap = x0.neg().add_(1.0).sqrt_().mul_(-HEADROOM).add_(1.0)
+    cap = torch.rsub(x0, 1.0).sqrt_().mul_(-HEADROOM).add_(1.0)
     return torch.minimum(y, cap, out=y)
