@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QMainWindow
 
@@ -21,6 +21,7 @@ from zdce_gui.preview_controller import PreviewController
 from zdce_gui.queue_controller import QueueController
 from zdce_gui.queue_model import QueueModel
 from zdce_gui.settings import AppSettings, load_settings, save_settings
+from zdce_gui.watch_controller import WatchController
 
 SHORTCUTS = (
     ("Ctrl+O", "Add files"),
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.models = ModelController(self)
         self.presets = PresetController(self)
         self._connect()
+        self._connect_watch()
         self._show_settings()
         self.models.refresh(select=self.settings.model)
         self.update_actions()
@@ -127,6 +129,15 @@ class MainWindow(QMainWindow):
         ui.table.selectionModel().selectionChanged.connect(lambda *_: q.show_sync_state())
         ui.mode_combo.currentIndexChanged.connect(self._mode_changed)
         connect_output_box(ui)
+
+    def _connect_watch(self) -> None:
+        """File → Watch Folder… and Stop Watching, the indicator (a click stops), and the
+        watch the user asked to resume, started once the event loop runs."""
+        self.watch = WatchController(self)
+        self.ui.watch_action.triggered.connect(lambda _checked=False: self.watch.ask())
+        self.ui.stop_watch_action.triggered.connect(lambda _checked=False: self.watch.stop())
+        self.ui.watch_button.clicked.connect(lambda _checked=False: self.watch.stop())
+        QTimer.singleShot(0, self.watch, self.watch.resume)
 
     def _mode_changed(self, _index: int) -> None:
         self.settings.view_mode = self.ui.mode_combo.currentData()
@@ -214,6 +225,7 @@ class MainWindow(QMainWindow):
             *self.preview.pools(),
             *self.models.pools(),
             self.presets.pool,
+            *self.watch.pools(),
         ]
         for pool in pools:
             pool.stop()

@@ -39,6 +39,8 @@ class AppSettings:
     input_dir: Path = field(default_factory=Path.home)
     model_dir: Path = field(default_factory=Path.home)
     geometry: QByteArray | None = None
+    watch_folder: Path | None = None
+    """The folder watched again when the app starts (the user ticked "Resume this watch")."""
 
 
 def _bool(value: object, default: bool) -> bool:
@@ -114,6 +116,7 @@ def load_settings(store: QSettings) -> AppSettings:
         input_dir=Path(str(store.value("dirs/input", d.input_dir))),
         model_dir=Path(str(store.value("dirs/model", d.model_dir))),
         geometry=geometry if isinstance(geometry, QByteArray) else None,
+        watch_folder=Path(str(watched)) if (watched := store.value("watch/folder")) else None,
     )
 
 
@@ -139,6 +142,7 @@ def save_settings(store: QSettings, s: AppSettings) -> None:
     store.setValue("model", str(s.model) if s.model else "")
     store.setValue("dirs/input", str(s.input_dir))
     store.setValue("dirs/model", str(s.model_dir))
+    store.setValue("watch/folder", str(s.watch_folder) if s.watch_folder else "")
     if s.geometry is not None:
         store.setValue("window/geometry", s.geometry)
     store.remove("output/overwrite")  # remembered by earlier versions: never again
