@@ -100,6 +100,14 @@ def report_window_ready(app, window) -> int:
     return app.exec()
 
 
+def running_app_took(paths: Sequence[str]) -> bool:
+    """``zdce-gui FILES…`` while the app runs: True once the running app queued them (no
+    second window); False when none runs or it did not answer in time."""
+    from zdce_gui.single_instance import hand_over
+
+    return hand_over([Path(p) for p in paths])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zdce-gui", description="Rescue dark photos.")
     parser.add_argument("--version", action="version", version=f"zdce-gui {__version__}")
@@ -125,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         print(problem, file=sys.stderr)
         return 1
+    if not headless and not args.model and running_app_took(args.paths):
+        return 0
 
     from PySide6.QtCore import QSettings
     from PySide6.QtGui import QIcon
@@ -154,6 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 window.shutdown()
     window = MainWindow()
     window.show()
+    from zdce_gui.single_instance import serve_window
+
+    serve_window(window)  # later starts hand their files to this window
     if args.model:
         window.models.import_file(Path(args.model))
     if args.paths:

@@ -290,6 +290,8 @@ class WatchController(QObject):
         if row >= 0:
             output = event.output if event.status is ItemStatus.DONE else None
             queue.update(row, status=RowState.of(event.status), reason=event.reason, output=output)
+            if event.strength is not None:  # the Strength column says what auto chose
+                queue.update(row, chosen=(event.strength, event.auto))
 
     def _error(self, message: str) -> None:
         self.w.settings.watch_folder = None
