@@ -117,10 +117,8 @@ def smoothstep(t: torch.Tensor) -> torch.Tensor:
 
 
 def _smoothstep_(t: torch.Tensor) -> torch.Tensor:
-    """:func:`smoothstep` of ``t`` already in [0, 1], in place (fewer allocations: on CPUs
-    each large temporary is a fresh mapping of memory)."""
-    square = t * t
-    return t.mul_(-2.0).add_(3.0).mul_(square)
+    """:func:`smoothstep` of ``t`` already in [0, 1] (a new tensor, in three passes)."""
+    return torch.mul(t, t).mul_(torch.rsub(t, 3.0, alpha=2.0))
 
 
 def _ramp(value: torch.Tensor, start: float, end: float) -> torch.Tensor:
@@ -167,8 +165,9 @@ def shoulder_room(smooth: torch.Tensor) -> torch.Tensor:
     """``(1, 1, H, W)``: how far the smoothed luma ``smooth`` may be lifted, up to the
     shoulder's ceiling ``LEAVE_ABOVE·(L̃/LEAVE_ABOVE)^SHOULDER_POWER`` (0 from
     ``LEAVE_ABOVE`` up)."""
-    ceiling = smooth.clamp(min=1e-4, max=LEAVE_ABOVE).mul_(1.0 / LEAVE_ABOVE)
-    ceiling.log_().mul_(SHOULDER_POWER).exp_().mul_(LEAVE_ABOVE)  # pow_ is 4× slower
+    # exp(p·log L̃ + (1 − p)·log LEAVE_ABOVE): pow_ is 4× slower
+    ceiling = smooth.clamp(min=1e-4, max=LEAVE_ABOVE).log_().mul_(SHOULDER_POWER)
+    ceiling.add_((1.0 - SHOULDER_POWER) * math.log(LEAVE_ABOVE)).exp_()
     return ceiling.sub_(smooth).clamp_(min=0.0)
 
 
@@ -233,9 +232,8 @@ def finish(
     # x + weight·(keep·lift + (1 − keep)·luma(lift)), scaled: 4 passes over the channels
     if top != 1.0:
         weight.mul_(top)
-    keep = chroma_keep(x)
-    neutral = luma(lift).mul_(weight).mul_(torch.rsub(keep, 1.0))
-    own = weight.mul_(keep)
+    own = weight * chroma_keep(x)
+    neutral = luma(lift).mul_(weight.sub_(own))
     if offset:
         neutral.add_(offset)
     return lift.mul_(own).add_(neutral).add_(x, alpha=top).clamp_(0.0, top)
