@@ -1,4 +1,4 @@
-"""Every question the app asks the user, in one seam.
+"""Every question the app asks the user, in one seam, and the keyboard-shortcut help.
 
 Windows ask through an :class:`Asker` (modal Qt dialogs); tests hand them a
 :class:`ScriptedAsker` that answers as a user would, so that a test clicks the real button
@@ -7,10 +7,30 @@ and the real slot runs, without a modal dialog blocking the event loop.
 
 from __future__ import annotations
 
+import html
 from collections import deque
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
+
+OTHER_KEYS = (
+    ("Space (hold)", "Show the original in the preview"),
+    ("Mouse wheel", "Zoom around the pointer"),
+    ("Double-click", "Toggle fit and 100%"),
+)
+"""The keys and mouse gestures of the preview that are not actions (actions list their own)."""
 
 
 class Asker:
@@ -92,3 +112,62 @@ class ScriptedAsker(Asker):
 
     def inform(self, title: str, rich_text: str) -> None:
         self.shown.append((title, rich_text))
+
+
+def plain_text(action: QAction) -> str:
+    """The action's text without its ``&`` mnemonic (``&&`` is a literal ``&``)."""
+    return "&".join(part.replace("&", "") for part in action.text().split("&&"))
+
+
+def shortcut_text(action: QAction) -> str:
+    """The action's shortcuts as the platform writes them (``Ctrl+O``, ``⌘O``)."""
+    native = QKeySequence.SequenceFormat.NativeText
+    return " or ".join(key.toString(native) for key in action.shortcuts())
+
+
+def shortcut_sections(window: QMainWindow) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``(heading, [(keys, what), …])``: each menu's actions that have a shortcut, then any
+    other action of the window that has one, then the keys that are not actions."""
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
+    listed: set[int] = set()
+
+    def rows(actions: list[QAction]) -> list[tuple[str, str]]:
+        found = [a for a in actions if not a.shortcut().isEmpty() and id(a) not in listed]
+        listed.update(id(a) for a in found)
+        return [(shortcut_text(a), plain_text(a)) for a in found]
+
+    for menu_action in window.menuBar().actions():
+        menu = menu_action.menu()
+        if isinstance(menu, QMenu):
+            sections.append((plain_text(menu_action), rows(menu.actions())))
+    sections.append(("Other", rows(window.findChildren(QAction))))
+    sections.append(("Preview", list(OTHER_KEYS)))
+    return [(heading, found) for heading, found in sections if found]
+
+
+class ShortcutsDialog(QDialog):
+    """Help → Keyboard Shortcuts, made from the window's actions (so it lists what the keys
+    really do): one row per shortcut under its menu's name, laid out by a form."""
+
+    def __init__(self, parent: QMainWindow) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        form = QFormLayout(self)
+        form.setHorizontalSpacing(24)
+        self.sections = shortcut_sections(parent)
+        for heading, found in self.sections:
+            form.addRow(QLabel(f"<br><b>{html.escape(heading)}</b>"))
+            for keys, what in found:
+                form.addRow(QLabel(f"<b>{html.escape(keys)}</b>"), QLabel(html.escape(what)))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def text(self) -> str:
+        """What the dialog lists, in plain words: each heading, then each row's keys and
+        what they do, one a line."""
+        lines: list[str] = []
+        for heading, found in self.sections:
+            lines.append(heading)
+            lines.extend(part for row in found for part in row)
+        return "\n".join(lines)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QMainWindow
+from PySide6.QtWidgets import QMainWindow
 
 from zdce_core import __version__
 from zdce_gui.batch_controller import BatchController
-from zdce_gui.dialogs import Asker
+from zdce_gui.dialogs import Asker, ShortcutsDialog
 from zdce_gui.main_layout import QUEUE_COLUMN_WIDTHS, MainLayout
 from zdce_gui.model_controller import ModelController
 from zdce_gui.output_box import connect_output_box, folder_rule, remembered_output, show_output
@@ -22,37 +22,6 @@ from zdce_gui.queue_controller import QueueController
 from zdce_gui.queue_model import QueueModel
 from zdce_gui.settings import AppSettings, load_settings, save_settings
 from zdce_gui.watch_controller import WatchController
-
-SHORTCUTS = (
-    ("Ctrl+O", "Add files"),
-    ("Ctrl+Shift+O", "Add a folder"),
-    ("Ctrl+Return", "Start converting"),
-    ("Esc", "Cancel the conversion"),
-    ("Delete", "Remove the selected photos from the queue"),
-    ("← / →", "Previous / next photo (in the queue or the preview)"),
-    ("Home / End", "First / last photo"),
-    ("S", "Skip the selected photos in the batch, or put them back"),
-    ("Ctrl+Shift+S", "Give the other selected photos the strength and denoise of this one"),
-    ("Space (hold)", "Show the original in the preview"),
-    ("Mouse wheel", "Zoom around the pointer"),
-    ("Double-click", "Toggle fit and 100%"),
-    ("Ctrl+0 / Ctrl+1", "Fit / 100%"),
-)
-
-
-class ShortcutsDialog(QDialog):
-    """Help → Keyboard Shortcuts: one row per shortcut, laid out by a form (no overlap)."""
-
-    def __init__(self, parent: QMainWindow) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Keyboard shortcuts")
-        form = QFormLayout(self)
-        form.setHorizontalSpacing(24)
-        for keys, what in SHORTCUTS:
-            form.addRow(QLabel(f"<b>{keys}</b>"), QLabel(what))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
 
 
 class MainWindow(QMainWindow):

@@ -403,7 +403,7 @@ def test_every_menu_action_does_something(window, photos, qtbot, tmp_path, monke
 
     assert any(m.isVisible() for m in window.findChildren(ModelManager))
     ui.shortcuts_action.trigger()
-    from zdce_gui.main_window import ShortcutsDialog
+    from zdce_gui.dialogs import ShortcutsDialog
 
     assert any(d.isVisible() for d in window.findChildren(ShortcutsDialog))
     ui.about_action.trigger()
