@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,18 @@ class LoadState(Enum):
     READY = "ready"
     LOADING = "loading"  # a worker loads the chosen model; previews and Start wait
     UNUSABLE = "unusable"  # none installed, or the only choice failed (``error`` says why)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a load worker hands back: the enhancer, or why there is none."""
+
+    load: int
+    """Which :meth:`ModelController.reload` asked for it (only the newest is used)."""
+    path: Path
+    device: str
+    enhancer: Enhancer | None
+    error: str = ""
 
 
 def load_enhancer(path: Path, device: str) -> Enhancer:
@@ -66,6 +79,8 @@ class ModelController(QObject):
         """The model file and device of ``enhancer`` when one was loaded (to fall back to)."""
         self.previous: Enhancer | None = None
         self.load_worker: Worker | None = None
+        self.loads = 0
+        """How many loads were asked for (numbers each load)."""
         self.status_before = ""
         """What the status said before "Loading model…" (said again once it has loaded)."""
         self.training_dialog: TrainingDialog | None = None
@@ -140,22 +155,34 @@ class ModelController(QObject):
         model = Path(path)
         self.ui.status_label.setText(LOADING)
         self._use(None, LoadState.LOADING, LOADING)
-        worker: Worker | None = None
+        self.loads += 1
+        load = self.loads
 
-        def loaded(enhancer: Enhancer) -> None:
-            if worker is self.load_worker:  # else a newer choice replaced this one
-                self.load_worker = None
-                self.loaded(model, device, enhancer)
+        def work(_report, _cancelled) -> Loaded:
+            try:
+                return Loaded(load, model, device, load_enhancer(model, device))
+            except UserFacingError as exc:
+                return Loaded(load, model, device, None, str(exc))
 
-        def failed(message: str) -> None:
-            if worker is self.load_worker:
-                self.load_worker = None
-                self.failed(model, message)
+        # bound methods, not closures: each result reaches this controller
+        self.load_worker = self.pool.start(work, result=self.load_done, error=self.load_crashed)
 
-        worker = self.pool.start(
-            lambda _r, _c: load_enhancer(model, device), result=loaded, error=failed
-        )
-        self.load_worker = worker
+    def load_done(self, result: Loaded) -> None:
+        """A load ended; an older one (a newer choice replaced it) is dropped."""
+        if result.load != self.loads or self.load_worker is None:
+            return
+        self.load_worker = None
+        if result.enhancer is None:
+            self.failed(result.path, result.error)
+        else:
+            self.loaded(result.path, result.device, result.enhancer)
+
+    def load_crashed(self, message: str) -> None:
+        """A load raised what no load should (a bug, its traceback printed): the newest
+        load, if one is still running, is the one that failed."""
+        if self.load_worker is not None and self.load_worker.done.is_set():
+            self.load_worker = None
+            self.failed(Path(self.ui.model_combo.currentData()), message)
 
     def loaded(self, path: Path, device: str, enhancer: Enhancer) -> None:
         self.in_use, self.previous = (path, device), None
