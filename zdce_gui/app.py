@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from zdce_core import __version__
-from zdce_core.parallel import set_compute_threads
 from zdce_core.resources import resource_path
 from zdce_gui.system_check import startup_problem
 
@@ -92,12 +91,14 @@ def smoke_test(app, window, model: str | None) -> int:
 
 def report_window_ready(app, window) -> int:
     """Show ``window``; once the event loop has nothing left to do, print ``window ready``
-    and end (``--startup-time``: what ``benchmarks/bench_startup.py`` measures)."""
+    and end (``--startup-time``: what ``benchmarks/bench_startup.py`` measures), after the
+    model's loading in its worker has finished."""
     from PySide6.QtCore import QTimer
 
     window.show()
     QTimer.singleShot(0, lambda: (print("window ready", flush=True), app.quit()))
-    return app.exec()
+    code = app.exec()
+    return code if wait_until(app, lambda: not window.models.pool.workers, 60) else 1
 
 
 def running_app_took(paths: Sequence[str]) -> bool:
@@ -140,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from zdce_core.parallel import set_compute_threads
     from zdce_gui.dialogs import ScriptedAsker
     from zdce_gui.main_window import MainWindow
 
