@@ -125,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", help="a model file to import into your models and use")
     parser.add_argument("paths", nargs="*", help="files or folders to queue")
     args = parser.parse_args(argv)
+    # torch (~2 s) only after --version and --help, before the rest as it was.
+    from zdce_core.parallel import set_compute_threads
+
     headless = args.smoke_test or args.startup_time
     smoke_home = tempfile.TemporaryDirectory() if headless else None
     if smoke_home is not None:  # headless, and nothing written to the user's folders
@@ -141,7 +144,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from zdce_core.parallel import set_compute_threads
     from zdce_gui.dialogs import ScriptedAsker
     from zdce_gui.main_window import MainWindow
 
