@@ -31,7 +31,7 @@ from zdce_core.adjustments import Denoise
 from zdce_core.bit_depth import eight_bit
 from zdce_core.boxfilter import box_mean
 from zdce_core.parallel import run_pieces, split_rows
-from zdce_core.tone import luma, luma_guide
+from zdce_core.tone import luma_guide
 from zdce_core.upsample import upsample_rows, widen
 
 RADIUS = 2
@@ -164,14 +164,9 @@ def full_coefficients(a: torch.Tensor, b: torch.Tensor, luma_share: float) -> to
     return torch.cat([alpha_r, alpha_g, alpha_b, beta_r, beta_g, beta_b], dim=1)
 
 
-def _denoised(coefficients: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """``D`` for ``x`` ``(1, 3, h, w)`` and full-size ``coefficients`` ``(1, 6, h, w)``."""
-    return torch.addcmul(coefficients[:, 3:], coefficients[:, :3], luma(x))
-
-
 def _delta(coefficients: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """``D − x`` for ``x`` ``(1, 3, h, w)`` and full-size ``coefficients`` ``(1, 6, h, w)``."""
-    return _denoised(coefficients, x).sub_(x)
+    return torch.addcmul(coefficients[:, 3:], coefficients[:, :3], _luma(x)).sub_(x)
 
 
 @dataclass
@@ -218,12 +213,11 @@ class DenoiseGuide:
     def apply_(self, x: torch.Tensor, r0: int, r1: int) -> torch.Tensor:
         """Denoise rows [r0, r1) ``x`` ``(1, 3, r1 − r0, width)`` in [0, 1], in place
         (``x`` on the guide's device)."""
-        weight = self._full_size(self.weight, r0, r1)
         if self.delta is not None:
-            x.addcmul_(weight, self.delta[:, :, r0:r1])
-        else:  # x + w·(D − x) in one pass
-            x.lerp_(_denoised(self._full_size(self.coefficients, r0, r1), x), weight)
-        return x.clamp_(0.0, 1.0)
+            delta = self.delta[:, :, r0:r1]
+        else:
+            delta = _delta(self._full_size(self.coefficients, r0, r1), x)
+        return x.addcmul_(self._full_size(self.weight, r0, r1), delta).clamp_(0.0, 1.0)
 
 
 def make_guide(

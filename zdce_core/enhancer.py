@@ -32,7 +32,7 @@ from zdce_core.weights import LoadedModel
 if TYPE_CHECKING:
     from zdce_core.render_plan import RenderPlan
 
-STRIP_ELEMENTS = 1 << 17
+STRIP_ELEMENTS = 1 << 18
 """Target float count of one 3-channel strip (a piece for one worker thread)."""
 
 
@@ -135,7 +135,8 @@ class Enhancer:
                 per_iter = maps.iteration_maps(r0, r1)
                 for (_, scale), a in zip(schedule, per_iter, strict=False):
                     curved.lerp_(curved * curved, a if scale == 1.0 else a * scale)
-                y = finish(x, curved, smooth, stages, top, 0.5).cpu()
+                y = finish(x, curved, smooth, stages)
+                y = y.mul_(top).add_(0.5).clamp_(0.0, top).cpu()
                 if out_t is not None:
                     out_t[:, :, r0:r1].copy_(y)
                 else:

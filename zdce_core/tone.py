@@ -100,7 +100,7 @@ def luma(x: torch.Tensor) -> torch.Tensor:
     groups = x.shape[1] // 3
     if groups == 1:
         r, g, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
-        return torch.mul(r, LUMA[0]).add_(g, alpha=LUMA[1]).add_(b, alpha=LUMA[2])
+        return LUMA[0] * r + LUMA[1] * g + LUMA[2] * b
     parts = x.unflatten(1, (groups, 3))
     return (parts * parts.new_tensor(LUMA).view(1, 1, 3, 1, 1)).sum(2)
 
@@ -117,16 +117,15 @@ def smoothstep(t: torch.Tensor) -> torch.Tensor:
 
 
 def _smoothstep_(t: torch.Tensor) -> torch.Tensor:
-    """:func:`smoothstep` of ``t`` already in [0, 1] (a new tensor, in three passes)."""
-    return torch.mul(t, t).mul_(torch.rsub(t, 3.0, alpha=2.0))
+    """:func:`smoothstep` of ``t`` already in [0, 1], in place (fewer allocations: on CPUs
+    each large temporary is a fresh mapping of memory)."""
+    square = t * t
+    return t.mul_(-2.0).add_(3.0).mul_(square)
 
 
 def _ramp(value: torch.Tensor, start: float, end: float) -> torch.Tensor:
     """0 below ``start``, 1 above ``end``, :func:`smoothstep` between (a new tensor)."""
-    t = value.mul(1.0 / (end - start))
-    if start:
-        t.sub_(start / (end - start))
-    return _smoothstep_(t.clamp_(0.0, 1.0))
+    return _smoothstep_(value.sub(start).mul_(1.0 / (end - start)).clamp_(0.0, 1.0))
 
 
 def guided_coefficients(
@@ -165,9 +164,8 @@ def shoulder_room(smooth: torch.Tensor) -> torch.Tensor:
     """``(1, 1, H, W)``: how far the smoothed luma ``smooth`` may be lifted, up to the
     shoulder's ceiling ``LEAVE_ABOVE·(L̃/LEAVE_ABOVE)^SHOULDER_POWER`` (0 from
     ``LEAVE_ABOVE`` up)."""
-    # exp(p·log L̃ + (1 − p)·log LEAVE_ABOVE): pow_ is 4× slower
-    ceiling = smooth.clamp(min=1e-4, max=LEAVE_ABOVE).log_().mul_(SHOULDER_POWER)
-    ceiling.add_((1.0 - SHOULDER_POWER) * math.log(LEAVE_ABOVE)).exp_()
+    ceiling = smooth.clamp(min=1e-4, max=LEAVE_ABOVE).mul(1.0 / LEAVE_ABOVE)
+    ceiling.pow_(SHOULDER_POWER).mul_(LEAVE_ABOVE)
     return ceiling.sub_(smooth).clamp_(min=0.0)
 
 
@@ -175,13 +173,12 @@ def headroom_share(x: torch.Tensor, lift: torch.Tensor) -> torch.Tensor:
     """``(1, 1, H, W)``: the largest share of ``lift`` (``(1, 3, H, W)``, added to ``x``) that
     keeps every channel within ``HEADROOM_SHARE`` of its distance to white and under
     :func:`cap_highlights_`'s cap; one share for the three channels keeps the hue."""
-    room = torch.rsub(x, 1.0)
+    room = x.neg().add_(1.0)
     if float(x.max()) > CAP_BINDS_ABOVE:
         allowed = torch.minimum(HEADROOM_SHARE * room, room - HEADROOM * room.sqrt())
-        share = allowed.div_(lift.clamp(min=1e-6)).amin(dim=1, keepdim=True)
-    else:  # the share of the smallest room, on one channel instead of three
-        share = room.div_(lift.clamp(min=1e-6)).amin(dim=1, keepdim=True).mul_(HEADROOM_SHARE)
-    return share.clamp_(min=0.0)
+    else:
+        allowed = room.mul_(HEADROOM_SHARE)
+    return allowed.div_(lift.clamp(min=1e-6)).amin(dim=1, keepdim=True).clamp_(min=0.0)
 
 
 def chroma_keep(x: torch.Tensor) -> torch.Tensor:
@@ -198,26 +195,15 @@ def curve_input(x: torch.Tensor, smooth: torch.Tensor | None) -> torch.Tensor:
 
 
 def finish(
-    x: torch.Tensor,
-    curved: torch.Tensor,
-    smooth: torch.Tensor | None,
-    stages: Stages,
-    top: float = 1.0,
-    offset: float = 0.0,
+    x: torch.Tensor, curved: torch.Tensor, smooth: torch.Tensor | None, stages: Stages
 ) -> torch.Tensor:
     """The result ``(1, 3, H, W)`` from the input ``x``, the curves applied to
-    :func:`curve_input` (``curved``, overwritten) and ``L̃`` (``None`` unless scene-aware),
-    as ``value·top + offset`` clamped to [0, ``top``] (the renderer's conversion to 8 or 16
-    bits, ``top`` 255 or 65535 and ``offset`` 0.5, folded into the last pass).
-
-    The stages after the curves fold into one weight per pixel for the curves' lift and one
-    for its neutral part (1-channel quantities), so the three channels move together: a
-    handful of passes over the strip."""
+    :func:`curve_input` (``curved``, overwritten) and ``L̃`` (``None`` unless scene-aware).
+    The stages after the curves fold into one weight per pixel for the curves' lift, so the
+    three channels move together: a handful of passes over the strip."""
     if smooth is None:
         y = curved[:, :3]
-        if stages.protect:
-            cap_highlights_(y, x)
-        return _scaled_(y, top, offset)
+        return cap_highlights_(y, x) if stages.protect else y
     y, curved_smooth = curved[:, :3], curved[:, 3:]
     gain = curved_smooth.div(smooth.clamp(min=1e-3))
     y.lerp_(x * gain, _ramp(smooth, RATIO_FROM, RATIO_TO))
@@ -226,31 +212,18 @@ def finish(
     weight = toe(smooth)
     if stages.protect:
         room = shoulder_room(smooth)
-        weight.mul_(room.div_(curved_smooth.sub_(smooth).clamp_(min=1e-4)).clamp_(max=1.0))
+        weight.mul_(room.div_(curved_smooth.sub(smooth).clamp_(min=1e-4)).clamp_(max=1.0))
     if headroom_binds:  # below 0.75 everywhere, no channel can pass x + 0.75·(1 − x)
-        torch.minimum(weight, headroom_share(x, lift), out=weight)
-    # x + weight·(keep·lift + (1 − keep)·luma(lift)), scaled: 4 passes over the channels
-    if top != 1.0:
-        weight.mul_(top)
-    own = weight * chroma_keep(x)
-    neutral = luma(lift).mul_(weight.sub_(own))
-    if offset:
-        neutral.add_(offset)
-    return lift.mul_(own).add_(neutral).add_(x, alpha=top).clamp_(0.0, top)
-
-
-def _scaled_(y: torch.Tensor, top: float, offset: float) -> torch.Tensor:
-    """``y·top + offset`` clamped to [0, ``top``], in place."""
-    if top != 1.0:
-        y.mul_(top)
-    if offset:
-        y.add_(offset)
-    return y.clamp_(0.0, top)
+        weight = torch.minimum(weight, headroom_share(x, lift))
+    lift.mul_(weight)
+    keep = chroma_keep(x)
+    neutral = luma(lift).mul_(keep.neg().add_(1.0))
+    return lift.mul_(keep).add_(neutral).add_(x).clamp_(0.0, 1.0)
 
 
 def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
     """Cap ``y`` (curves applied, in [0, 1]) in place at ``1 − HEADROOM·√(1 − x0)`` of its
     input ``x0`` (same shape): a channel at or below 251/255 (``PROTECT_BELOW``) is never
     pushed to 254–255. The cap is increasing in ``x0``, so the tonal order is kept."""
-    cap = torch.rsub(x0, 1.0).sqrt_().mul_(-HEADROOM).add_(1.0)
+    cap = x0.neg().add_(1.0).sqrt_().mul_(-HEADROOM).add_(1.0)
     return torch.minimum(y, cap, out=y)

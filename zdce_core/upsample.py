@@ -8,8 +8,6 @@ align_corners=False)`` of the whole map, restricted to those rows, with bounded 
 
 from __future__ import annotations
 
-import functools
-
 import torch
 import torch.nn.functional as F
 
@@ -22,20 +20,13 @@ def upsample_rows(small: torch.Tensor, height: int, r0: int, r1: int) -> torch.T
     hs = small.shape[2]
     if hs == height:
         return small[:, :, r0:r1]
-    i0, i1, weight = (t.to(small.device) for t in _row_taps(hs, height, r0, r1))
-    return small.index_select(2, i0).lerp_(small.index_select(2, i1), weight)
-
-
-@functools.lru_cache(maxsize=4096)
-def _row_taps(hs: int, height: int, r0: int, r1: int) -> tuple[torch.Tensor, ...]:
-    """The source rows ``i0``, ``i1`` and the weight of ``i1`` for rows [r0, r1) of ``hs``
-    rows upsampled to ``height``. Cached: every strip of every source of that size asks for
-    the same ones (a dozen small torch calls each time otherwise)."""
     rows = torch.arange(r0, r1, dtype=torch.float64)
     src = ((rows + 0.5) * (hs / height) - 0.5).clamp_(min=0.0)
     i0 = src.floor().long().clamp_(max=hs - 1)
     i1 = (i0 + 1).clamp_(max=hs - 1)
-    return i0, i1, (src - i0).float().view(1, 1, -1, 1)
+    weight = (src - i0).float().to(small.device).view(1, 1, -1, 1)
+    i0, i1 = i0.to(small.device), i1.to(small.device)
+    return small.index_select(2, i0).lerp_(small.index_select(2, i1), weight)
 
 
 def widen(rows: torch.Tensor, width: int) -> torch.Tensor:
