@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zdce_core import __version__
-from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, DEFAULT_ESTIMATE_SIZE, strength_label
+from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, strength_label
 from zdce_core.cli_common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -22,6 +22,7 @@ from zdce_core.cli_common import (
     StopSignals,
     UsageError,
     add_adjustment_options,
+    add_model_options,
     adjustments_from_args,
     interrupted_exit_code,
 )
@@ -247,14 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
     add_export_options(p)
     add_adjustment_options(p)
-    p.add_argument("--model", help="model name (see `zdce models`) or file (.safetensors/.pth)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument(
-        "--estimate-size",
-        type=int,
-        default=DEFAULT_ESTIMATE_SIZE,
-        help="long side in pixels of the copy the curves are estimated on (%(default)s)",
-    )
+    add_model_options(p)
     p.add_argument(
         "--full-res",
         action="store_true",

@@ -15,6 +15,7 @@ from typing import Any
 
 from zdce_core.adjustments import (
     DEFAULT_ADJUSTMENTS,
+    DEFAULT_ESTIMATE_SIZE,
     DEFAULT_TARGET_BRIGHTNESS,
     Adjustments,
     Denoise,
@@ -71,6 +72,19 @@ def adjustments_from_args(
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """``--model``, ``--device`` and ``--estimate-size``: which model runs where (``zdce enhance``
+    and ``zdce watch``)."""
+    p.add_argument("--model", help="model name (see `zdce models`) or file (.safetensors/.pth)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument(
+        "--estimate-size",
+        type=int,
+        default=DEFAULT_ESTIMATE_SIZE,
+        help="long side in pixels of the copy the curves are estimated on (%(default)s)",
+    )
 
 
 def add_adjustment_options(p: argparse.ArgumentParser) -> None:

@@ -13,13 +13,14 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, DEFAULT_ESTIMATE_SIZE, Adjustments
+from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.cli_common import (
     EXIT_OK,
     EXIT_USAGE,
     StopSignals,
     UsageError,
     add_adjustment_options,
+    add_model_options,
     adjustments_from_args,
     interrupted_exit_code,
 )
@@ -76,14 +77,7 @@ def add_watch_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_export_options(p)
     add_adjustment_options(p)
-    p.add_argument("--model", help="model name (see `zdce models`) or file (.safetensors/.pth)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument(
-        "--estimate-size",
-        type=int,
-        default=DEFAULT_ESTIMATE_SIZE,
-        help="long side in pixels of the copy the curves are estimated on (%(default)s)",
-    )
+    add_model_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="only failures and the end")
     p.set_defaults(func=cmd_watch)
 
