@@ -50,9 +50,10 @@ MODEL_NAME_RULE = (
     f"a model name has 1 to {MAX_NAME_CHARS} letters, digits, spaces and "
     f"{' '.join(NAME_PUNCTUATION)}, and does not start with a dot or hold '..'"
 )
-_WINDOWS_RESERVED = frozenset(
+WINDOWS_RESERVED = frozenset(
     ["CON", "PRN", "AUX", "NUL"] + [f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)]
 )
+"""Device names Windows refuses as file names (with any extension)."""
 
 
 def _name_problem(name: str) -> str | None:
@@ -72,7 +73,7 @@ def _name_problem(name: str) -> str | None:
         return "it starts with a dot"
     if ".." in name:
         return "it holds '..'"
-    if name.split(".")[0].upper().rstrip() in _WINDOWS_RESERVED:
+    if name.split(".")[0].upper().rstrip() in WINDOWS_RESERVED:
         return f"{name.split('.')[0]!r} is a device name on Windows"
     return None
 

@@ -19,6 +19,7 @@ from typing import Any
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments, Denoise
 from zdce_core.atomic import TargetExists, atomic_path
 from zdce_core.errors import UserFacingError
+from zdce_core.model_names import WINDOWS_RESERVED
 from zdce_core.output_names import DEFAULT_NAME_TEMPLATE
 from zdce_core.outputs import FolderRule, OutputOptions, PlanError, Unchanged
 from zdce_core.resources import user_data_dir
@@ -29,9 +30,6 @@ _PRESET_PUNCTUATION = "-_.,()+'—–&"
 PRESET_NAME_RULE = (
     f"a preset name has 1 to {MAX_PRESET_NAME_CHARS} letters, digits, spaces and "
     f"{' '.join(_PRESET_PUNCTUATION)}, and does not start with a dot"
-)
-_WINDOWS_RESERVED = frozenset(
-    ["CON", "PRN", "AUX", "NUL"] + [f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)]
 )
 
 
@@ -51,7 +49,7 @@ def check_preset_name(name: str) -> str:
         0 < len(cleaned) <= MAX_PRESET_NAME_CHARS
         and all(c.isalnum() or c == " " or c in _PRESET_PUNCTUATION for c in cleaned)
         and not cleaned.startswith(".")
-        and cleaned.split(".")[0].upper() not in _WINDOWS_RESERVED
+        and cleaned.split(".")[0].upper() not in WINDOWS_RESERVED
     )
     if not ok:
         raise PresetError(f"{cleaned!r} is not a usable preset name: {PRESET_NAME_RULE}")
