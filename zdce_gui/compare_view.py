@@ -27,6 +27,15 @@ class ViewMode(Enum):
     SIDE_BY_SIDE = "side"
 
 
+class Pane(Enum):
+    """What a pane shows: the original, the photo rendered with a model compared with, or the
+    result."""
+
+    ORIGINAL = "original"
+    OTHER = "other"
+    AFTER = "after"
+
+
 class Drag(Enum):
     """What a mouse drag moves."""
 
@@ -53,18 +62,24 @@ def to_qimage(rgb: np.ndarray) -> QImage:
 
 @dataclass(frozen=True)
 class LoupeTile:
-    """``rect`` of the photo (in its pixels) before and after, at full resolution."""
+    """``rect`` of the photo (in its pixels) before and after, at full resolution; ``other``:
+    rendered with the model compared with, when one is."""
 
     rect: QRect
     before: QImage
     after: QImage
+    other: QImage | None = None
 
 
 class CompareView(QWidget):
     """Shows ``before`` and ``after`` images of the same size, standing for a photo of
     ``photo_size``; state is plain attributes. ``zoom_changed`` sends the zoom (1.0: 100 %);
     ``region_changed`` says the part of the photo on screen changed (zoom, pan, size, mode,
-    images)."""
+    images).
+
+    When two models are compared, ``other`` (the photo rendered with the other model) takes
+    the original's place in the Before pane, labelled ``other_label``; ``after_label`` names
+    the After pane's model. Holding Space shows the original in both panes."""
 
     zoom_changed = Signal(float)
     region_changed = Signal()
@@ -77,6 +92,9 @@ class CompareView(QWidget):
         self.setMinimumSize(320, 240)
         self.before: QImage | None = None
         self.after: QImage | None = None
+        self.other: QImage | None = None
+        self.other_label: str | None = None
+        self.after_label = "After"
         self.photo_size = QSize()
         self.loupe: LoupeTile | None = None
         self.mode = ViewMode.SPLIT
@@ -100,10 +118,12 @@ class CompareView(QWidget):
     ) -> None:
         """Show ``before`` and ``after`` for a photo of ``photo_size`` (default: theirs);
         ``refit`` (another photo) opens it fitted, as at start. Without ``refit`` the zoom is
-        kept (the same photo, shown again). The loupe's tile goes (new images)."""
+        kept (the same photo, shown again). The loupe's tile and the other model's picture go
+        (new images)."""
         size = photo_size or (before.size() if before is not None else QSize())
         new_size = before is not None and size != self.photo_size
         self.before, self.after, self.photo_size, self.loupe = before, after, size, None
+        self.other, self.other_label = None, None
         if refit:
             self.fit = True
         if new_size or refit:
@@ -112,6 +132,17 @@ class CompareView(QWidget):
 
     def set_after(self, after: QImage) -> None:
         self.after = after
+        self.update()
+
+    def set_other(self, other: QImage | None, label: str | None) -> None:
+        """Show ``other`` (the photo rendered with another model) in the Before pane, labelled
+        ``label``; without ``other`` the pane shows the original (``label``, if any, says why)."""
+        self.other, self.other_label = other, label
+        self.update()
+
+    def set_after_label(self, label: str) -> None:
+        """Name the After pane: "After", or the model in use while comparing models."""
+        self.after_label = label
         self.update()
 
     def set_loupe(self, tile: LoupeTile | None) -> None:
@@ -228,57 +259,75 @@ class CompareView(QWidget):
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
             return
         no_after = self.showing_original or self.after is None  # the original there too
-        after = self.before if no_after else (self.after or self.before)
+        right = Pane.ORIGINAL if no_after else Pane.AFTER
+        left = Pane.ORIGINAL if self.showing_original or self.other is None else Pane.OTHER
+        left_label = "Before" if self.showing_original else (self.other_label or "Before")
         if self.mode is ViewMode.SIDE_BY_SIDE:
             half = self.width() / 2
             p.setClipRect(QRectF(0, 0, half, self.height()))
-            self._draw(p, self._image_rect(0), self.before, original=True)
+            self._draw(p, self._image_rect(0), left)
             p.setClipRect(QRectF(half, 0, half, self.height()))
-            self._draw(p, self._image_rect(half), after, original=no_after)
+            self._draw(p, self._image_rect(half), right)
             p.setClipping(False)
             p.setPen(QPen(QColor(255, 255, 255, 160), 1))
             p.drawLine(QPointF(half, 0), QPointF(half, self.height()))
-            self._label(p, 8, "Before")
-            self._label(p, half + 8, "Original (Space)" if self.showing_original else "After")
+            self._label(p, 8, left_label)
+            original = self.showing_original
+            self._label(p, half + 8, "Original (Space)" if original else self.after_label)
         elif self.showing_original:
-            self._draw(p, self._image_rect(), self.before, original=True)
+            self._draw(p, self._image_rect(), Pane.ORIGINAL)
             self._label(p, 8, "Original (Space)")
         else:
             rect = self._image_rect()
             x = self.split * self.width()
             p.setClipRect(QRectF(0, 0, x, self.height()))
-            self._draw(p, rect, self.before, original=True)
+            self._draw(p, rect, left)
             p.setClipRect(QRectF(x, 0, self.width() - x, self.height()))
-            self._draw(p, rect, after, original=no_after)
+            self._draw(p, rect, right)
             p.setClipping(False)
             p.setPen(QPen(QColor(255, 255, 255, 220), 2))
             p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-            self._label(p, 8, "Before")
-            self._label(p, self.width() - 60, "After")
+            self._label(p, 8, left_label)
+            self._label(p, self.width() - 8, self.after_label, right_aligned=True)
         if self.message:
             self._label(p, 8, self.message, bottom=True)
 
-    def _draw(self, p: QPainter, rect: QRectF, image: QImage, *, original: bool) -> None:
-        """``image`` (smoothed when it is reduced, or a magnified stand-in for the photo) in
-        ``rect``, the photo's place; then the loupe's tile (before or after) where it lies,
-        pixel for pixel from 100 %."""
+    def _images(self, pane: Pane) -> tuple[QImage, QImage | None]:
+        """What ``pane`` shows: its picture, and its part of the loupe's tile (if any)."""
+        assert self.before is not None
+        tile = self.loupe
+        if pane is Pane.OTHER and self.other is not None:
+            return self.other, None if tile is None else tile.other
+        if pane is Pane.AFTER and self.after is not None:
+            return self.after, None if tile is None else tile.after
+        return self.before, None if tile is None else tile.before
+
+    def _draw(self, p: QPainter, rect: QRectF, pane: Pane) -> None:
+        """``pane``'s picture (smoothed when it is reduced, or a magnified stand-in for the
+        photo) in ``rect``, the photo's place; then its part of the loupe's tile where it
+        lies, pixel for pixel from 100 %."""
+        image, tile_image = self._images(pane)
         s = self.current_scale()
         stand_in = image.width() < self.photo_size.width()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, s < 1 or stand_in)
         p.drawImage(rect, image)
         tile = self.loupe
-        if tile is None or s < LOUPE_FROM:
+        if tile is None or tile_image is None or s < LOUPE_FROM:
             return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         r, dpr, ws = tile.rect, self.devicePixelRatioF(), self._widget_scale()
         x = round((rect.x() + r.x() * ws) * dpr) / dpr  # on whole device pixels
         y = round((rect.y() + r.y() * ws) * dpr) / dpr
         target = QRectF(x, y, r.width() * ws, r.height() * ws)
-        p.drawImage(target, tile.before if original else tile.after)
+        p.drawImage(target, tile_image)
 
-    def _label(self, p: QPainter, x: float, text: str, bottom: bool = False) -> None:
+    def _label(
+        self, p: QPainter, x: float, text: str, bottom: bool = False, right_aligned: bool = False
+    ) -> None:
+        """``text`` on a dark box from ``x`` (to ``x`` when ``right_aligned``)."""
         metrics = p.fontMetrics()
         w, h = metrics.horizontalAdvance(text) + 10, metrics.height() + 4
+        x = x - w if right_aligned else x
         y = self.height() - h - 8 if bottom else 8
         p.fillRect(QRectF(x, y, w, h), QColor(0, 0, 0, 150))
         p.setPen(QColor(255, 255, 255))

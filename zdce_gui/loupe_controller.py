@@ -6,19 +6,24 @@ already at 100 %), not on selection: browsing photo after photo (←/→) decode
 than the previews, and a 12 MP decode is 36 MB more and ~0.2 s of a core. It is kept for the
 selected photo only, and dropped when another is shown. While the region renders the view
 shows the magnified preview, then the tile replaces it; renders asked for meanwhile
-(panning, the slider) coalesce into one for the latest view.
+(panning, the slider) coalesce into one for the latest view. While two models are compared
+the tile holds the region rendered with the second model too (the same decode, analysed by
+that model once).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
 from zdce_core.cancel import Cancelled
+from zdce_core.enhancer import Enhancer
 from zdce_core.loupe import FullPhoto, Region, load_full_photo, render_region
 from zdce_gui.compare_view import LOUPE_FROM, LoupeTile, to_qimage
+from zdce_gui.model_compare import analysed_by
 from zdce_gui.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:
@@ -34,6 +39,8 @@ class LoupeController(QObject):
         self.view = preview.ui.view
         self.pool = WorkerPool()
         self.photo: FullPhoto | None = None
+        self.other: tuple[Enhancer, FullPhoto] | None = None
+        """The second model compared with, and the photo analysed by it."""
         self.loading: Worker | None = None
         self.unreadable: Path | None = None  # its full-size decode failed: not tried again
         self.busy = False
@@ -45,7 +52,7 @@ class LoupeController(QObject):
         if self.loading is not None:
             self.loading.cancel()
             self.loading = None
-        self.photo, self.unreadable = None, None
+        self.photo, self.unreadable, self.other = None, None, None
 
     def refresh(self) -> None:
         """The view or the adjustments changed: decode the photo in full if the view is
@@ -97,10 +104,19 @@ class LoupeController(QObject):
         self.busy, self.pending = True, False
         adjustments = self.preview.adjustments(self.preview.strength())
         region = Region(rect.x(), rect.y(), rect.width(), rect.height())
+        other = self.preview.compare.enhancer
+        known = self.other
+        if known is not None and (known[0] is not other or known[1].path != photo.path):
+            known = None
 
-        def work(_report, _cancelled) -> tuple[Path, LoupeTile]:
+        def work(_report, _cancelled) -> tuple[Path, LoupeTile, tuple[Enhancer, FullPhoto] | None]:
             shown = render_region(enhancer, photo, adjustments, region)
-            return photo.path, LoupeTile(rect, to_qimage(shown.before), to_qimage(shown.after))
+            before, after = to_qimage(shown.before), to_qimage(shown.after)
+            if other is None:
+                return photo.path, LoupeTile(rect, before, after), None
+            analysed = known or (other, analysed_by(other, photo))
+            alternative = render_region(other, analysed[1], adjustments, region).after
+            return photo.path, LoupeTile(rect, before, after, to_qimage(alternative)), analysed
 
         self.pool.start(
             work,
@@ -109,10 +125,14 @@ class LoupeController(QObject):
             finished=self.finished,
         )
 
-    def rendered(self, result: tuple[Path, LoupeTile]) -> None:
-        path, tile = result
-        if self.photo is not None and self.photo.path == path:
-            self.view.set_loupe(tile)
+    def rendered(self, result: tuple[Path, LoupeTile, tuple[Enhancer, FullPhoto] | None]) -> None:
+        path, tile, other = result
+        if self.photo is None or self.photo.path != path:
+            return
+        if other is not None and other[0] is not self.preview.compare.enhancer:
+            tile, other = replace(tile, other=None), None  # another second model by now
+        self.view.set_loupe(tile)
+        self.other = other
 
     def finished(self) -> None:
         self.busy = False

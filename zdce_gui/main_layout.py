@@ -231,14 +231,22 @@ class MainLayout:
         self.zoom_label = QLabel()
         self.zoom_label.setMinimumWidth(48)
         self.zoom_label.setToolTip("Zoom, relative to the photo's full size")
+        self.compare_combo = QComboBox()  # models filled in by the model compare
+        self.compare_combo.setToolTip(
+            "Show the photo rendered with another model in the Before pane, beside the model "
+            "in use (Original: the photo as it is)"
+        )
+        self.compare_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        _narrow(self.compare_combo)
+        self.compare_combo.setMinimumContentsLength(4)  # the row fits a 900 px window
         self.denoise_combo = QComboBox()  # levels filled in by the preview controller
         self.denoise_combo.setToolTip("Smooth the noise of lifted shadows")
         view_row = QHBoxLayout()
         for w in (self.mode_combo, self.fit_button, self.actual_button, self.zoom_label):
             view_row.addWidget(w)
         view_row.addStretch(1)
-        view_row.addWidget(QLabel("Denoise"))
-        view_row.addWidget(self.denoise_combo)
+        view_row.addWidget(QLabel("Compare"))
+        view_row.addWidget(self.compare_combo, 1)
 
         self.auto_check = QCheckBox("Auto")
         self.auto_check.setToolTip(
@@ -276,6 +284,8 @@ class MainLayout:
         look_row.addWidget(self.target_spin)
         look_row.addWidget(self.highlights_check)
         look_row.addStretch(1)
+        look_row.addWidget(QLabel("Denoise"))
+        look_row.addWidget(self.denoise_combo)
 
         panel = QWidget()
         layout = QVBoxLayout(panel)

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self._connect_watch()
         self._show_settings()
         self.models.refresh(select=self.settings.model)
+        self.preview.compare.relist()  # the models listed: offer them to compare with
         self.update_actions()
 
     def _connect(self) -> None:
@@ -97,6 +98,8 @@ class MainWindow(QMainWindow):
         ui.sync_action.triggered.connect(lambda _checked=False: q.sync_settings())
         ui.table.selectionModel().selectionChanged.connect(lambda *_: q.show_sync_state())
         ui.mode_combo.currentIndexChanged.connect(self._mode_changed)
+        m.model_moved.connect(pv.compare.moved)
+        m.models_changed.connect(pv.compare.relist)
         connect_output_box(ui)
 
     def _connect_watch(self) -> None:

@@ -63,9 +63,11 @@ class ModelController(QObject):
     chosen model loads in a worker: ``state`` is then ``LOADING``).
 
     ``models_changed``: a model was imported, saved by training, renamed or deleted (an open
-    Model → Manage… lists the models again)."""
+    Model → Manage… lists the models again); ``model_moved`` (old path, new path or ``None``):
+    Model → Manage… renamed or deleted one."""
 
     models_changed = Signal()
+    model_moved = Signal(Path, object)
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -270,6 +272,7 @@ class ModelController(QObject):
                     f"Deleted {printable(old.stem)}, the model in use; now using {now}."
                 )
             self.reload()
+        self.model_moved.emit(old, new)
         self.models_changed.emit()
 
     def open_manager(self) -> ModelManager:

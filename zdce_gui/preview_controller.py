@@ -3,7 +3,6 @@ strength and denoising (drafts while the slider moves), and the histograms under
 
 from __future__ import annotations
 
-from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,17 +14,11 @@ from zdce_core.cancel import Cancelled
 from zdce_core.enhancer import Enhancer
 from zdce_core.histogram import Histogram, luminance_histogram
 from zdce_core.pipeline import Enhanced
-from zdce_core.preview import (
-    Preview,
-    PreviewCache,
-    UpsampledMaps,
-    draft_of,
-    make_preview,
-    render_preview,
-)
-from zdce_core.render_plan import planned_maps
+from zdce_core.preview import Preview, PreviewCache, UpsampledMaps, make_preview
 from zdce_gui.compare_view import to_qimage
 from zdce_gui.loupe_controller import LoupeController
+from zdce_gui.model_compare import ModelCompare
+from zdce_gui.preview_render import Quality, Rendered, cached_for, render_at
 from zdce_gui.queue_model import RowState
 from zdce_gui.workers import Worker, WorkerPool
 
@@ -34,13 +27,6 @@ if TYPE_CHECKING:
 
 SLIDER_REST_MS = 150
 """While the slider moves, drafts are shown; the full preview once it rests this long."""
-
-
-class Quality(IntEnum):
-    """How a preview is rendered: a draft (a quarter of the pixels) or the full preview."""
-
-    DRAFT = 1
-    FULL = 2
 
 
 def set_checked_silently(box: QCheckBox, on: bool) -> None:
@@ -64,11 +50,12 @@ class PreviewController(QObject):
         self.preview_worker: Worker | None = None
         self.render_busy = False
         self.render_pending: Quality | None = None  # asked for while a render was running
-        self.rendered: dict[Quality, tuple[Preview, UpsampledMaps]] = {}  # on screen only
+        self.rendered: dict[Quality, Rendered] = {}  # on screen only
         self.full_render_timer = QTimer(self, singleShot=True, interval=SLIDER_REST_MS)
         self.full_render_timer.timeout.connect(self.request_render)
         ui = self.ui
         self.loupe = LoupeController(self)
+        self.compare = ModelCompare(self)
         for level in Denoise:
             ui.denoise_combo.addItem(level.value.capitalize(), level)
         ui.view.zoom_changed.connect(self.show_zoom)
@@ -83,7 +70,7 @@ class PreviewController(QObject):
         return self.w.models.enhancer
 
     def pools(self) -> list[WorkerPool]:
-        return [self.preview_pool, self.render_pool, self.loupe.pool]
+        return [self.preview_pool, self.render_pool, self.loupe.pool, self.compare.pool]
 
     def forget(self) -> None:
         """Drop every cached preview (another model or device: other curves)."""
@@ -294,22 +281,16 @@ class PreviewController(QObject):
         if preview is None or enhancer is None:
             return
         self.loupe.refresh()  # the region on screen at these adjustments, from 100 %
+        self.compare.refresh(quality)  # the model compared with, at the same adjustments
         if self.render_busy:
             self.render_pending = max(quality, self.render_pending or quality)
             return
         self.render_busy, self.render_pending = True, None
         adjustments = self.adjustments(self.strength())
-        cached = self.rendered.get(quality)
-        if cached is not None and cached[0].path != preview.path:
-            cached = None
+        cached = cached_for(self.rendered, quality, preview)
 
         def work(_report, _cancelled):
-            if cached is not None:
-                shown, maps = cached
-            else:
-                shown = preview if quality is Quality.FULL else draft_of(preview)
-                maps = UpsampledMaps(planned_maps(shown.maps, adjustments))
-            enhanced = render_preview(enhancer, shown, adjustments, maps)
+            shown, maps, enhanced = render_at(enhancer, preview, quality, adjustments, cached)
             return quality, shown, maps, enhanced, luminance_histogram(enhanced.pixels)
 
         self.render_pool.start(
