@@ -39,7 +39,9 @@ def faint_net() -> nets.CurveNet:
     with torch.no_grad():
         for p in net.parameters():
             p.zero_()
-        net.e_conv7.bias.fill_(float(np.arctanh(-0.1)))
+        last = net.get_submodule("e_conv7")
+        assert isinstance(last, torch.nn.Conv2d) and last.bias is not None
+        last.bias.fill_(float(np.arctanh(-0.1)))
     return net.eval()
 
 
