@@ -24,6 +24,7 @@ from zdce_core.model_store import open_model
 from zdce_core.pipeline import reduced_for
 from zdce_core.render_plan import RenderPlan, plan_render
 from zdce_core.tone import (
+    BLACK_GAIN,
     BLACK_TO,
     CHROMA_FLOOR,
     CHROMA_TO,
@@ -64,7 +65,8 @@ def _reference_finish(
     ratio = _smoothstep((smooth - RATIO_FROM) / (RATIO_TO - RATIO_FROM))
     y = y + ratio * (x * gain - y)
     lift = y - x
-    weight = _smoothstep(smooth / BLACK_TO)
+    floor = ((BLACK_GAIN - 1.0) * smooth / (cs - smooth).clamp(min=1e-4)).clamp(max=1.0)
+    weight = torch.maximum(_smoothstep(smooth / BLACK_TO), floor)
     if stages.protect:
         ceiling = LEAVE_ABOVE * (smooth.clamp(1e-4, LEAVE_ABOVE) / LEAVE_ABOVE) ** SHOULDER_POWER
         room = (ceiling - smooth).clamp(min=0.0)
