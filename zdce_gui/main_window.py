@@ -20,6 +20,7 @@ from zdce_gui.preset_controller import PresetController
 from zdce_gui.preview_controller import PreviewController
 from zdce_gui.queue_controller import QueueController
 from zdce_gui.queue_model import QueueModel
+from zdce_gui.session import Session
 from zdce_gui.settings import AppSettings, load_settings, save_settings
 from zdce_gui.watch_controller import WatchController
 
@@ -32,6 +33,7 @@ class MainWindow(QMainWindow):
         self.store = store or QSettings("zdce", "zdce")
         self.settings: AppSettings = load_settings(self.store)
         self.asker = asker or Asker(self)
+        self.session = Session(self.settings, self)
         self.setWindowTitle("Zero-DCE — rescue dark photos")
         self.setAcceptDrops(True)
         self.queue = QueueModel()
@@ -43,7 +45,7 @@ class MainWindow(QMainWindow):
         self.queue_ctl = QueueController(self)
         self.preview = PreviewController(self)
         self.batch = BatchController(self)
-        self.models = ModelController(self)
+        self.models = ModelController(self.session, self.ui, self.queue, self.asker, self)
         self.presets = PresetController(self)
         self._connect()
         self._connect_watch()
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         ui.mode_combo.currentIndexChanged.connect(self._mode_changed)
         m.model_moved.connect(pv.compare.moved)
         m.models_changed.connect(pv.compare.relist)
+        self.session.model_changed.connect(self.update_actions)
         connect_output_box(ui)
 
     def _connect_watch(self) -> None:

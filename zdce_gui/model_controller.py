@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QWidget
 
 from zdce_core.device import describe_devices
 from zdce_core.enhancer import Enhancer
@@ -16,23 +15,16 @@ from zdce_core.errors import UserFacingError
 from zdce_core.model_names import printable
 from zdce_core.model_store import import_model, list_models, user_models_dir
 from zdce_core.weights import WeightsError, load_model
+from zdce_gui.dialogs import Asker
+from zdce_gui.main_layout import MainLayout
 from zdce_gui.model_manager import ModelManager
+from zdce_gui.queue_model import QueueModel
+from zdce_gui.session import LoadState, Session
 from zdce_gui.training_dialog import TrainingDialog
 from zdce_gui.workers import Worker, WorkerPool
 
-if TYPE_CHECKING:
-    from zdce_gui.main_window import MainWindow
-
 NO_MODEL = "No model installed: import one with Model → Import Model…"
 LOADING = "Loading model…"
-
-
-class LoadState(Enum):
-    """Whether the app has a model to enhance with."""
-
-    READY = "ready"
-    LOADING = "loading"  # a worker loads the chosen model; previews and Start wait
-    UNUSABLE = "unusable"  # none installed, or the only choice failed (``error`` says why)
 
 
 @dataclass(frozen=True)
@@ -59,8 +51,8 @@ def load_enhancer(path: Path, device: str) -> Enhancer:
 
 
 class ModelController(QObject):
-    """Holds the loaded :class:`Enhancer` (``None`` with ``error`` saying why, or while the
-    chosen model loads in a worker: ``state`` is then ``LOADING``).
+    """Loads the chosen model into the session (its enhancer ``None`` with the error saying
+    why, or while the chosen model loads in a worker: its state is then ``LOADING``).
 
     ``models_changed``: a model was imported, saved by training, renamed or deleted (an open
     Model → Manage… lists the models again); ``model_moved`` (old path, new path or ``None``):
@@ -69,14 +61,14 @@ class ModelController(QObject):
     models_changed = Signal()
     model_moved = Signal(Path, object)
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
-        self.ui = window.ui
+    def __init__(
+        self, session: Session, ui: MainLayout, queue: QueueModel, asker: Asker, parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self.session, self.ui, self.queue, self.asker = session, ui, queue, asker
+        self.parent_widget = parent
+        """Where the manager and the training dialog open."""
         self.pool = WorkerPool()
-        self.enhancer: Enhancer | None = None
-        self.error = ""
-        self.state = LoadState.UNUSABLE
         self.in_use: tuple[Path, str] | None = None
         """The model file and device of ``enhancer`` when one was loaded (to fall back to)."""
         self.previous: Enhancer | None = None
@@ -92,6 +84,18 @@ class ModelController(QObject):
             self.ui.device_combo.addItem(name, spec)
         self.ui.model_combo.currentIndexChanged.connect(lambda _i: self.reload())
         self.ui.device_combo.currentIndexChanged.connect(lambda _i: self.reload())
+
+    @property
+    def enhancer(self) -> Enhancer | None:
+        return self.session.enhancer
+
+    @property
+    def state(self) -> LoadState:
+        return self.session.model_state
+
+    @property
+    def error(self) -> str:
+        return self.session.model_error
 
     def pools(self) -> list[WorkerPool]:
         pools = [self.pool]
@@ -149,7 +153,6 @@ class ModelController(QObject):
             self.previous = self.enhancer
         path = self.ui.model_combo.currentData()
         device = self.ui.device_combo.currentData() or "auto"
-        self.enhancer = None
         if path is None:
             self.ui.status_label.setText(self.status_before)
             self._use(None, LoadState.UNUSABLE, NO_MODEL)
@@ -188,7 +191,7 @@ class ModelController(QObject):
 
     def loaded(self, path: Path, device: str, enhancer: Enhancer) -> None:
         self.in_use, self.previous = (path, device), None
-        self.w.settings.model, self.w.settings.device = path, device
+        self.session.settings.model, self.session.settings.device = path, device
         self.ui.status_label.setText(self.status_before)
         self._use(enhancer, LoadState.READY, "")
 
@@ -212,35 +215,28 @@ class ModelController(QObject):
             f"Could not load {printable(path.name)}; still using {combo.currentText()}."
         )
         self._use(fallback, LoadState.READY, "")
-        self.w.asker.warn("Cannot load model", first_line, details)
+        self.asker.warn("Cannot load model", first_line, details)
 
     def _use(self, enhancer: Enhancer | None, state: LoadState, error: str) -> None:
-        """Enhance with ``enhancer`` from now on: previews and auto strengths made with
-        another model are dropped and made again."""
-        self.enhancer, self.state, self.error = enhancer, state, error
-        self.w.preview.forget()
-        self.w.queue_ctl.estimate_strengths()  # another model: other auto strengths
-        if enhancer is None:
-            self.ui.view.set_message(error)
-        else:
-            self.w.preview.select_row(self.w.preview.selected_row())
-        self.w.update_actions()
+        """Enhance with ``enhancer`` from now on: the session's ``model_changed`` has the
+        previews and auto strengths made with another model dropped and made again."""
+        self.session.set_model(enhancer, state, error)
 
     def ask_import(self) -> None:
-        paths = self.w.asker.open_paths(
-            "Import a model", self.w.settings.model_dir, "Models (*.safetensors *.pth *.pt)"
+        paths = self.asker.open_paths(
+            "Import a model", self.session.settings.model_dir, "Models (*.safetensors *.pth *.pt)"
         )
         if paths:
             self.import_file(paths[0])
 
     def import_file(self, path: Path) -> None:
         """Check and copy ``path`` into the user model folder in a worker, then select it."""
-        self.w.settings.model_dir = path.parent
+        self.session.settings.model_dir = path.parent
         self.ui.status_label.setText(f"Importing {path.name}…")
         self.pool.start(
             lambda _r, _c: import_model(path),
             result=self.imported,
-            error=lambda message: self.w.asker.warn("Cannot import model", message),
+            error=lambda message: self.asker.warn("Cannot import model", message),
         )
 
     def imported(self, target: Path) -> None:
@@ -261,7 +257,7 @@ class ModelController(QObject):
         in_use = current is not None and Path(current).resolve() == old.resolve()
         if in_use and new is not None:
             self._list(select=new)
-            self.w.settings.model = new
+            self.session.settings.model = new
             if self.in_use is not None and self.in_use[0].resolve() == old.resolve():
                 self.in_use = (new, self.in_use[1])
         else:
@@ -279,7 +275,7 @@ class ModelController(QObject):
         """Show Model → Manage… (one per window, listing the models again)."""
         manager = self.manager
         if manager is None:
-            manager = self.manager = ModelManager(self.w, self.w.asker)
+            manager = self.manager = ModelManager(self.parent_widget, self.asker)
             manager.models_changed.connect(self.managed)
             self.models_changed.connect(lambda: manager.refresh())
         else:
@@ -290,9 +286,9 @@ class ModelController(QObject):
 
     def open_training(self) -> TrainingDialog:
         """Show the training dialog (one per window; it keeps running when hidden)."""
-        paths = [item.path for item in self.w.queue.items if item.processable]
+        paths = [item.path for item in self.queue.items if item.processable]
         if self.training_dialog is None:
-            dialog = TrainingDialog(self.w, queue_paths=paths, asker=self.w.asker)
+            dialog = TrainingDialog(self.parent_widget, queue_paths=paths, asker=self.asker)
             dialog.model_saved.connect(lambda _p: self.saved())
             dialog.use_model.connect(lambda p: self.refresh(select=Path(p)))
             self.training_dialog = dialog
@@ -306,7 +302,7 @@ class ModelController(QObject):
         folder = user_models_dir()
         folder.mkdir(parents=True, exist_ok=True)
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-            self.w.asker.warn(
+            self.asker.warn(
                 "Cannot open the models folder",
                 f"No file manager is set up to open folders. Your models are in:\n{folder}",
             )

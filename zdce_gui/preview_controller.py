@@ -64,6 +64,7 @@ class PreviewController(QObject):
         ui.auto_check.toggled.connect(self.auto_toggled)
         ui.own_strength_check.toggled.connect(self.own_strength_toggled)
         ui.denoise_combo.currentIndexChanged.connect(self.denoise_changed)
+        window.session.model_changed.connect(self.model_changed)
 
     @property
     def enhancer(self) -> Enhancer | None:
@@ -76,6 +77,15 @@ class PreviewController(QObject):
         """Drop every cached preview (another model or device: other curves)."""
         self.previews.clear()
         self.clear_screen()
+
+    def model_changed(self) -> None:
+        """Another model (or none): previews made with the one before are made again."""
+        self.forget()
+        session = self.w.session
+        if session.enhancer is None:
+            self.ui.view.set_message(session.model_error)
+        else:
+            self.select_row(self.selected_row())
 
     def clear_screen(self) -> None:
         """Show no photo: the placeholder text, no histograms, no zoom."""

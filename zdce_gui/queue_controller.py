@@ -45,6 +45,8 @@ class QueueController(QObject):
         self.pool = WorkerPool()
         self.estimates = WorkerPool()  # auto strengths, one photo after another
         window.queue.modelReset.connect(self.estimates.cancel_all)  # cleared
+        # another model: other auto strengths
+        window.session.model_changed.connect(lambda: self.estimate_strengths())
         self.discovering = 0
         self.last_added = 0
         result_column = COLUMNS.index("Result")
