@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMainWindow
 
 from zdce_core.adjustments import Adjustments
 from zdce_core.batch import (
@@ -23,21 +23,27 @@ from zdce_core.discovery import FoundFile
 from zdce_core.outputs import FolderRule, OutputOptions, PlanError, options_for
 from zdce_core.textbar import format_duration
 from zdce_gui.batch_notice import BatchNotice
+from zdce_gui.dialogs import Asker
+from zdce_gui.main_layout import MainLayout
 from zdce_gui.output_box import folder_rule, read_output
-from zdce_gui.queue_model import QueueItem, RowState
+from zdce_gui.queue_model import QueueItem, QueueModel, RowState
+from zdce_gui.session import Session
 from zdce_gui.workers import Worker, WorkerPool
-
-if TYPE_CHECKING:
-    from zdce_gui.main_window import MainWindow
 
 
 class BatchController(QObject):
-    """Start, follow and cancel one batch at a time."""
+    """Start, follow and cancel one batch at a time (the session says whether one runs)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(
+        self,
+        session: Session,
+        ui: MainLayout,
+        queue: QueueModel,
+        asker: Asker,
+        window: QMainWindow,
+    ) -> None:
         super().__init__(window)
-        self.w = window
-        self.ui = window.ui
+        self.session, self.ui, self.queue, self.asker = session, ui, queue, asker
         self.pool = WorkerPool()
         self.worker: Worker | None = None
         self.last_output: Path | None = None
@@ -63,7 +69,7 @@ class BatchController(QObject):
             raise PlanError("Choose the output folder (Browse…), or another place to save to.")
         model = self.ui.model_combo.currentData()
         base = read_output(self.ui, Path(chosen).expanduser(), Path(model).stem if model else "")
-        wanted = [i for i in self.w.queue.items if i.processable and not i.user_skip]
+        wanted = [i for i in self.queue.items if i.processable and not i.user_skip]
         strengths = {i.found.path: self.adjustments_of(i).strength for i in wanted}
 
         def options_of(found: FoundFile) -> OutputOptions:
@@ -76,24 +82,24 @@ class BatchController(QObject):
     def adjustments_of(self, item: QueueItem | None) -> Adjustments:
         """A photo's strength and denoise where it has its own, the batch's otherwise
         (``None``: the batch's)."""
-        settings = self.w.settings
+        settings = self.session.settings
         strength = settings.strength if item is None or item.strength is None else item.strength
         denoise = settings.denoise if item is None or item.denoise is None else item.denoise
-        return replace(self.w.preview.adjustments(strength), denoise=denoise)
+        return self.session.look(strength, denoise)
 
     def start(self) -> None:
-        enhancer = self.w.models.enhancer
+        enhancer = self.session.enhancer
         if self.running or enhancer is None:
             return
         try:
             job = self.plan()
         except PlanError as exc:
-            self.w.asker.warn("Cannot start", str(exc))
+            self.asker.warn("Cannot start", str(exc))
             return
         if not job.total:
-            self.ui.status_label.setText(f"Nothing to convert: {self.w.queue_ctl.count_text()}.")
+            self.ui.status_label.setText(f"Nothing to convert: {self.queue.count_text()}.")
             return
-        queue = self.w.queue
+        queue = self.queue
         self.renamed = {r.path: r.note for r in job.renamed}
         for pairs in job.groups.values():
             for found, _out in pairs:
@@ -119,12 +125,12 @@ class BatchController(QObject):
         self.worker = self.pool.start(
             work, progress=self.progress, result=self.done, error=self.error, finished=self.finished
         )
-        self.ui.status_label.setText(f"Converting… {self.w.queue_ctl.count_text()}")
-        self.w.update_actions()
+        self.ui.status_label.setText(f"Converting… {self.queue.count_text()}")
+        self.session.set_batch_running(True)
 
     def progress(self, update: tuple[ItemStarted | ItemFinished, str]) -> None:
         event, text = update
-        queue = self.w.queue
+        queue = self.queue
         row = queue.row_of(event.path)
         if row < 0:
             return
@@ -148,7 +154,7 @@ class BatchController(QObject):
 
     def done(self, summary: BatchSummary) -> None:
         self.last_summary = summary
-        queue = self.w.queue
+        queue = self.queue
         for row, item in enumerate(queue.items):
             if item.status is RowState.WORKING:
                 queue.update(row, status=RowState.CANCELLED, reason="")
@@ -161,16 +167,16 @@ class BatchController(QObject):
         self.notice.ended(summary)
         if summary.failed:
             details = "\n".join(f"{p}: {r}" for p, r in summary.failures)
-            self.w.asker.warn("Some photos failed", text, details)
+            self.asker.warn("Some photos failed", text, details)
 
     def error(self, message: str) -> None:
         self.ui.status_label.setText(f"The conversion stopped: {message}")
-        self.w.asker.warn("Conversion stopped", message)
+        self.asker.warn("Conversion stopped", message)
 
     def finished(self) -> None:
         self.worker = None
         self.notice.restore()
-        self.w.update_actions()
+        self.session.set_batch_running(False)
 
     def cancel(self) -> None:
         if self.worker is not None:
@@ -182,9 +188,9 @@ class BatchController(QObject):
         if folder is None:
             return
         if not folder.is_dir():
-            self.w.asker.warn("Cannot open the output folder", f"{folder} does not exist (yet).")
+            self.asker.warn("Cannot open the output folder", f"{folder} does not exist (yet).")
         elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-            self.w.asker.warn(
+            self.asker.warn(
                 "Cannot open the output folder",
                 f"No file manager is set up to open folders. The outputs are in:\n{folder}",
             )

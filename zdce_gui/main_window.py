@@ -44,9 +44,9 @@ class MainWindow(QMainWindow):
             header.resizeSection(column, width)
         self.queue_ctl = QueueController(self)
         self.preview = PreviewController(self)
-        self.batch = BatchController(self)
+        self.batch = BatchController(self.session, self.ui, self.queue, self.asker, self)
         self.models = ModelController(self.session, self.ui, self.queue, self.asker, self)
-        self.presets = PresetController(self)
+        self.presets = PresetController(self.session, self.ui, self.queue, self.asker, self)
         self._connect()
         self._connect_watch()
         self._show_settings()
@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         m.model_moved.connect(pv.compare.moved)
         m.models_changed.connect(pv.compare.relist)
         self.session.model_changed.connect(self.update_actions)
+        self.session.batch_running_changed.connect(lambda _running: self.update_actions())
         connect_output_box(ui)
 
     def _connect_watch(self) -> None:

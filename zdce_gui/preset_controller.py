@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
 
 from zdce_core.adjustments import Adjustments
 from zdce_core.outputs import FolderRule, PlanError
@@ -21,12 +21,12 @@ from zdce_core.presets import (
     list_presets,
     save_preset,
 )
+from zdce_gui.dialogs import Asker
+from zdce_gui.main_layout import MainLayout, set_checked_silently
 from zdce_gui.output_box import folder_rule, read_output, show_preset_output
-from zdce_gui.preview_controller import set_checked_silently
+from zdce_gui.queue_model import QueueModel
+from zdce_gui.session import Session
 from zdce_gui.workers import WorkerPool
-
-if TYPE_CHECKING:
-    from zdce_gui.main_window import MainWindow
 
 CHOOSE_TEXT = "Apply a preset…"
 """The chooser's first entry: it shows this again once a preset is applied, so choosing the
@@ -41,17 +41,21 @@ class _Saved:
 
 class PresetController(QObject):
     """Fills the preset chooser (in a worker), applies the chosen preset and saves the
-    settings as a new one."""
+    settings as a new one. The look controls' values are kept in the session's settings
+    (the batch and the preview read them there); a change is said by the session's
+    ``adjustments_changed``."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
-        self.ui = window.ui
+    def __init__(
+        self, session: Session, ui: MainLayout, queue: QueueModel, asker: Asker, parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self.session, self.ui, self.queue, self.asker = session, ui, queue, asker
         self.pool = WorkerPool()
         self.presets: list[Preset] = []
         self.problems: list[PresetProblem] = []
-        ui, s = self.ui, window.settings
+        ui, s = self.ui, session.settings
         ui.target_spin.setValue(s.target_brightness)
+        s.target_brightness = round(ui.target_spin.value(), 2)  # as shown (in range, rounded)
         set_checked_silently(ui.highlights_check, s.protect_highlights)
         ui.target_spin.valueChanged.connect(lambda _v: self.look_changed())
         ui.highlights_check.toggled.connect(lambda _on: self.look_changed())
@@ -62,15 +66,15 @@ class PresetController(QObject):
         self.refresh()
 
     def look_changed(self) -> None:
-        s, ui = self.w.settings, self.ui
+        s, ui = self.session.settings, self.ui
         s.target_brightness = round(ui.target_spin.value(), 2)
         s.protect_highlights = ui.highlights_check.isChecked()
         self.forget_auto_strengths()
-        self.w.preview.request_render()
+        self.session.adjustments_changed.emit()
 
     def forget_auto_strengths(self) -> None:
         """Auto strengths chosen for another target are shown as "auto" until rendered."""
-        queue = self.w.queue
+        queue = self.queue
         for row, item in enumerate(queue.items):
             if item.strength is None:
                 queue.update(row, chosen=None)
@@ -86,7 +90,7 @@ class PresetController(QObject):
         self.problems = problems
         self.show_presets(presets)
         if new:
-            self.w.asker.warn(
+            self.asker.warn(
                 "Some presets were ignored",
                 f"{len(new)} preset file(s) could not be read and are left out.",
                 "\n".join(p.text for p in new),
@@ -120,19 +124,20 @@ class PresetController(QObject):
     def apply_look(self, look: Adjustments) -> None:
         """The batch's strength and denoise as a user sets them; a photo on show with its
         own keeps them (the batch takes the preset's)."""
-        ui, s = self.ui, self.w.settings
+        ui, s = self.ui, self.session.settings
         for widget in (ui.target_spin, ui.highlights_check):
             widget.blockSignals(True)
         ui.target_spin.setValue(look.target_brightness)
         ui.highlights_check.setChecked(look.protect_highlights)
         for widget in (ui.target_spin, ui.highlights_check):
             widget.blockSignals(False)
-        s.target_brightness, s.protect_highlights = look.target_brightness, look.protect_highlights
+        s.target_brightness = round(ui.target_spin.value(), 2)  # as shown (in range, rounded)
+        s.protect_highlights = look.protect_highlights
         self.forget_auto_strengths()
         if ui.own_strength_check.isChecked():
             s.strength, s.denoise = look.strength, look.denoise
-            self.w.queue.batch_strength = look.strength
-            self.w.preview.request_render()
+            self.queue.batch_strength = look.strength
+            self.session.adjustments_changed.emit()
             return
         if look.strength is None:
             ui.auto_check.setChecked(True)
@@ -140,13 +145,13 @@ class PresetController(QObject):
             ui.auto_check.setChecked(False)
             ui.strength_spin.setValue(look.strength)
         ui.denoise_combo.setCurrentIndex(ui.denoise_combo.findData(look.denoise))
-        self.w.preview.request_render()
+        self.session.adjustments_changed.emit()
 
     # saving --------------------------------------------------------------------------------
     def current(self, name: str) -> Preset:
         """The settings on show (the batch's look, the export choices) as preset ``name``;
         raises :class:`PresetError` for ones a preset cannot hold."""
-        s, ui = self.w.settings, self.ui
+        s, ui = self.session.settings, self.ui
         try:
             output = read_output(ui, Path())
         except PlanError as exc:
@@ -171,17 +176,17 @@ class PresetController(QObject):
 
     def ask_save(self) -> None:
         """Ask a name, then write the preset in a worker (asking before replacing one)."""
-        answer = self.w.asker.text("Save Settings as Preset", "Preset name:", "")
+        answer = self.asker.text("Save Settings as Preset", "Preset name:", "")
         if answer is None:
             return
         try:
             preset = self.current(check_preset_name(answer))
         except PresetError as exc:
-            self.w.asker.warn("Cannot save the preset", str(exc))
+            self.asker.warn("Cannot save the preset", str(exc))
             return
         mine = [p for p in self.presets if not p.builtin]
         replace = any(p.name.casefold() == preset.name.casefold() for p in mine)
-        if replace and not self.w.asker.confirm(
+        if replace and not self.asker.confirm(
             "Replace the preset?", f"A preset named {preset.name} exists. Replace it?"
         ):
             return
@@ -196,4 +201,4 @@ class PresetController(QObject):
         self.refresh()
 
     def save_failed(self, message: str) -> None:
-        self.w.asker.warn("Cannot save the preset", message)
+        self.asker.warn("Cannot save the preset", message)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSize, QTimer
-from PySide6.QtWidgets import QCheckBox
 
 from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.cancel import Cancelled
@@ -17,6 +16,7 @@ from zdce_core.pipeline import Enhanced
 from zdce_core.preview import Preview, PreviewCache, UpsampledMaps, make_preview
 from zdce_gui.compare_view import to_qimage
 from zdce_gui.loupe_controller import LoupeController
+from zdce_gui.main_layout import set_checked_silently
 from zdce_gui.model_compare import ModelCompare
 from zdce_gui.preview_render import Quality, Rendered, cached_for, render_at
 from zdce_gui.queue_model import RowState
@@ -27,13 +27,6 @@ if TYPE_CHECKING:
 
 SLIDER_REST_MS = 150
 """While the slider moves, drafts are shown; the full preview once it rests this long."""
-
-
-def set_checked_silently(box: QCheckBox, on: bool) -> None:
-    """Show ``on`` in ``box`` without emitting ``toggled`` (a display update, not a choice)."""
-    box.blockSignals(True)
-    box.setChecked(on)
-    box.blockSignals(False)
 
 
 class PreviewController(QObject):
@@ -65,6 +58,7 @@ class PreviewController(QObject):
         ui.own_strength_check.toggled.connect(self.own_strength_toggled)
         ui.denoise_combo.currentIndexChanged.connect(self.denoise_changed)
         window.session.model_changed.connect(self.model_changed)
+        window.session.adjustments_changed.connect(lambda: self.request_render())
 
     @property
     def enhancer(self) -> Enhancer | None:
@@ -275,13 +269,7 @@ class PreviewController(QObject):
 
     def adjustments(self, strength: float | None) -> Adjustments:
         """``strength`` with the denoise, target brightness and highlight protection shown."""
-        ui = self.ui
-        return Adjustments(
-            strength=strength,
-            denoise=self.denoise(),
-            target_brightness=round(ui.target_spin.value(), 2),
-            protect_highlights=ui.highlights_check.isChecked(),
-        )
+        return self.w.session.look(strength, self.denoise())
 
     # rendering -------------------------------------------------------------------------------
     def request_render(self, quality: Quality = Quality.FULL) -> None:

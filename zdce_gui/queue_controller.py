@@ -161,20 +161,13 @@ class QueueController(QObject):
         for row in self.selected_rows():
             self.w.queue.update(row, user_skip=skip)
         self.show_skip_state()
-        self.ui.status_label.setText(self.count_text())
+        self.ui.status_label.setText(self.w.queue.count_text())
 
     def show_skip_state(self) -> None:
         """The Skip in Batch action is checked when every selected photo is flagged."""
         items = self.w.queue.items
         rows = [r for r in self.selected_rows() if r < len(items)]
         self.ui.skip_action.setChecked(bool(rows) and all(items[r].user_skip for r in rows))
-
-    def count_text(self) -> str:
-        """``3 to convert, 1 skipped by you``: what a batch started now would convert."""
-        items = [i for i in self.w.queue.items if i.processable]
-        skipped = sum(i.user_skip for i in items)
-        text = f"{len(items) - skipped} to convert"
-        return f"{text}, {skipped} skipped by you" if skipped else text
 
     # syncing settings ----------------------------------------------------------------------
     def sync_targets(self) -> list[int]:

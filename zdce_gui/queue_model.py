@@ -194,6 +194,13 @@ class QueueModel(QAbstractTableModel):
         self.items.clear()
         self.endResetModel()
 
+    def count_text(self) -> str:
+        """``3 to convert, 1 skipped by you``: what a batch started now would convert."""
+        items = [i for i in self.items if i.processable]
+        skipped = sum(i.user_skip for i in items)
+        text = f"{len(items) - skipped} to convert"
+        return f"{text}, {skipped} skipped by you" if skipped else text
+
     def row_of(self, path: Path) -> int:
         return next((i for i, item in enumerate(self.items) if item.path == path), -1)
 
