@@ -42,8 +42,8 @@ class MainWindow(QMainWindow):
         header = self.ui.table.horizontalHeader()
         for column, width in enumerate(QUEUE_COLUMN_WIDTHS):
             header.resizeSection(column, width)
-        self.queue_ctl = QueueController(self)
-        self.preview = PreviewController(self)
+        self.queue_ctl = QueueController(self.session, self.ui, self.queue, self.asker, self)
+        self.preview = PreviewController(self.session, self.ui, self.queue, self.asker, self)
         self.batch = BatchController(self.session, self.ui, self.queue, self.asker, self)
         self.models = ModelController(self.session, self.ui, self.queue, self.asker, self)
         self.presets = PresetController(self.session, self.ui, self.queue, self.asker, self)
@@ -104,6 +104,9 @@ class MainWindow(QMainWindow):
         m.models_changed.connect(pv.compare.relist)
         self.session.model_changed.connect(self.update_actions)
         self.session.batch_running_changed.connect(lambda _running: self.update_actions())
+        for rows_changed in (self.queue.rowsInserted, self.queue.rowsRemoved):
+            rows_changed.connect(lambda *_: self.update_actions())
+        self.queue.modelReset.connect(self.update_actions)
         connect_output_box(ui)
 
     def _connect_watch(self) -> None:

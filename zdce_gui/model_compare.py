@@ -169,7 +169,7 @@ class ModelCompare(QObject):
         name = self.name
         self.stop()
         details = message if message != first_line else ""
-        self.preview.w.asker.warn(f"Cannot compare with {name}", first_line, details)
+        self.preview.asker.warn(f"Cannot compare with {name}", first_line, details)
 
     def stop(self) -> None:
         """End the comparison: "Original" in the selector, Original | Enhanced in the view."""

@@ -4,9 +4,9 @@ strength and denoising (drafts while the slider moves), and the histograms under
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSize, QTimer
+from PySide6.QtWidgets import QWidget
 
 from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.cancel import Cancelled
@@ -15,27 +15,28 @@ from zdce_core.histogram import Histogram, luminance_histogram
 from zdce_core.pipeline import Enhanced
 from zdce_core.preview import Preview, PreviewCache, UpsampledMaps, make_preview
 from zdce_gui.compare_view import to_qimage
+from zdce_gui.dialogs import Asker
 from zdce_gui.loupe_controller import LoupeController
-from zdce_gui.main_layout import set_checked_silently
+from zdce_gui.main_layout import MainLayout, set_checked_silently
 from zdce_gui.model_compare import ModelCompare
 from zdce_gui.preview_render import Quality, Rendered, cached_for, render_at
-from zdce_gui.queue_model import RowState
+from zdce_gui.queue_model import QueueModel, RowState
+from zdce_gui.session import Session
 from zdce_gui.workers import Worker, WorkerPool
-
-if TYPE_CHECKING:
-    from zdce_gui.main_window import MainWindow
 
 SLIDER_REST_MS = 150
 """While the slider moves, drafts are shown; the full preview once it rests this long."""
 
 
 class PreviewController(QObject):
-    """Owns the preview workers and what is on screen; the strength controls drive it."""
+    """Owns the preview workers and what is on screen; the strength controls drive it, and
+    the session's model and look (its signals) and the queue's rows."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
-        self.ui = window.ui
+    def __init__(
+        self, session: Session, ui: MainLayout, queue: QueueModel, asker: Asker, parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self.session, self.ui, self.queue, self.asker = session, ui, queue, asker
         self.previews = PreviewCache()
         self.preview_pool = WorkerPool()
         self.render_pool = WorkerPool()
@@ -57,12 +58,14 @@ class PreviewController(QObject):
         ui.auto_check.toggled.connect(self.auto_toggled)
         ui.own_strength_check.toggled.connect(self.own_strength_toggled)
         ui.denoise_combo.currentIndexChanged.connect(self.denoise_changed)
-        window.session.model_changed.connect(self.model_changed)
-        window.session.adjustments_changed.connect(lambda: self.request_render())
+        session.model_changed.connect(self.model_changed)
+        session.adjustments_changed.connect(lambda: self.request_render())
+        queue.rowsRemoved.connect(lambda *_: self.queue_shrunk())
+        queue.modelReset.connect(self.queue_shrunk)
 
     @property
     def enhancer(self) -> Enhancer | None:
-        return self.w.models.enhancer
+        return self.session.enhancer
 
     def pools(self) -> list[WorkerPool]:
         return [self.preview_pool, self.render_pool, self.loupe.pool, self.compare.pool]
@@ -75,11 +78,16 @@ class PreviewController(QObject):
     def model_changed(self) -> None:
         """Another model (or none): previews made with the one before are made again."""
         self.forget()
-        session = self.w.session
+        session = self.session
         if session.enhancer is None:
             self.ui.view.set_message(session.model_error)
         else:
             self.select_row(self.selected_row())
+
+    def queue_shrunk(self) -> None:
+        """Rows were removed or the queue cleared: none left, no photo on screen."""
+        if not self.queue.items:
+            self.clear_screen()
 
     def clear_screen(self) -> None:
         """Show no photo: the placeholder text, no histograms, no zoom."""
@@ -95,14 +103,14 @@ class PreviewController(QObject):
         if self.preview_worker is not None:
             self.preview_worker.cancel()  # a newer selection wins
             self.preview_worker = None
-        items = self.w.queue.items
+        items = self.queue.items
         if row < 0 or row >= len(items):
             return
         item = items[row]
         ui = self.ui
         set_checked_silently(ui.own_strength_check, item.strength is not None)
         own = item.strength
-        batch = self.w.settings.strength
+        batch = self.session.settings.strength
         self.set_strength_silently(own if own is not None else batch)
         self.show_denoise(item.denoise)
         if own is None and batch is None and item.chosen is not None:
@@ -139,11 +147,11 @@ class PreviewController(QObject):
             return
         self.previews.put(preview)
         row = self.selected_row()
-        if 0 <= row < len(self.w.queue.items) and self.w.queue.items[row].path == preview.path:
+        if 0 <= row < len(self.queue.items) and self.queue.items[row].path == preview.path:
             self.show_preview(preview)
 
     def preview_failed(self, path: Path, message: str) -> None:
-        queue = self.w.queue
+        queue = self.queue
         row = queue.row_of(path)
         if row >= 0 and queue.items[row].status is RowState.QUEUED:
             queue.update(row, status=RowState.FAILED, reason=message)
@@ -211,19 +219,19 @@ class PreviewController(QObject):
         row = self.selected_row()
         if on and self.ui.own_strength_check.isChecked():
             set_checked_silently(self.ui.own_strength_check, False)
-            if 0 <= row < len(self.w.queue.items):
-                self.w.queue.update(row, strength=None, chosen=None)
+            if 0 <= row < len(self.queue.items):
+                self.queue.update(row, strength=None, chosen=None)
         self.store_strength()
 
     def store_strength(self, quality: Quality = Quality.FULL) -> None:
         """Keep the controls' strength for the selected image or the batch, and re-render."""
         row = self.selected_row()
         strength = self.strength()
-        queue = self.w.queue
+        queue = self.queue
         if self.ui.own_strength_check.isChecked() and 0 <= row < len(queue.items):
             queue.update(row, strength=strength)
         else:
-            self.w.settings.strength = strength
+            self.session.settings.strength = strength
             queue.batch_strength = strength
             for r, item in enumerate(queue.items):  # shown as the batch strength until rendered
                 if item.strength is None:
@@ -232,7 +240,7 @@ class PreviewController(QObject):
 
     def own_strength_toggled(self, on: bool) -> None:
         row = self.selected_row()
-        queue = self.w.queue
+        queue = self.queue
         if not 0 <= row < len(queue.items):
             return
         if on:
@@ -240,7 +248,7 @@ class PreviewController(QObject):
             queue.update(row, strength=self.strength())
         else:
             queue.update(row, strength=None, denoise=None, chosen=None)
-            self.set_strength_silently(self.w.settings.strength)
+            self.set_strength_silently(self.session.settings.strength)
             self.show_denoise(None)
             self.request_render()
 
@@ -250,26 +258,26 @@ class PreviewController(QObject):
     def denoise_changed(self, _index: int) -> None:
         """The photo's own denoise when it has one or "Only this image" is ticked, else the
         batch's."""
-        row, items = self.selected_row(), self.w.queue.items
+        row, items = self.selected_row(), self.queue.items
         own = 0 <= row < len(items) and (
             items[row].denoise is not None or self.ui.own_strength_check.isChecked()
         )
         if own:
-            self.w.queue.update(row, denoise=self.denoise())
+            self.queue.update(row, denoise=self.denoise())
         else:
-            self.w.settings.denoise = self.denoise()
+            self.session.settings.denoise = self.denoise()
         self.request_render()
 
     def show_denoise(self, own: Denoise | None) -> None:
         """Show a photo's own denoise (``None``: the batch's) without choosing it."""
         combo = self.ui.denoise_combo
         combo.blockSignals(True)
-        combo.setCurrentIndex(combo.findData(own or self.w.settings.denoise))
+        combo.setCurrentIndex(combo.findData(own or self.session.settings.denoise))
         combo.blockSignals(False)
 
     def adjustments(self, strength: float | None) -> Adjustments:
         """``strength`` with the denoise, target brightness and highlight protection shown."""
-        return self.w.session.look(strength, self.denoise())
+        return self.session.look(strength, self.denoise())
 
     # rendering -------------------------------------------------------------------------------
     def request_render(self, quality: Quality = Quality.FULL) -> None:
@@ -308,7 +316,7 @@ class PreviewController(QObject):
             self.rendered[quality] = (shown, maps)
         self.ui.view.set_after(to_qimage(enhanced.pixels))
         self.ui.histogram.set_histograms(self.ui.histogram.before, histogram)
-        queue = self.w.queue
+        queue = self.queue
         row = queue.row_of(shown.path)
         if enhanced.auto and row >= 0:
             queue.update(row, chosen=(enhanced.strength, True))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, QThread
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QWidget
 
 from zdce_core.adjustments import Adjustments
 from zdce_core.discovery import Ignored, IgnoreKind, discover
@@ -15,12 +14,11 @@ from zdce_core.errors import UserFacingError
 from zdce_core.exposure import choose_strength
 from zdce_core.image_io import READ_EXTENSIONS, read_image
 from zdce_core.render_plan import planned_maps, stages_of
-from zdce_gui.main_layout import ElideAtEnd
-from zdce_gui.queue_model import COLUMNS, QueueItem, ignored_item, item_for
+from zdce_gui.dialogs import Asker
+from zdce_gui.main_layout import ElideAtEnd, MainLayout
+from zdce_gui.queue_model import COLUMNS, QueueItem, QueueModel, ignored_item, item_for
+from zdce_gui.session import Session
 from zdce_gui.workers import Worker, WorkerPool
-
-if TYPE_CHECKING:
-    from zdce_gui.main_window import MainWindow
 
 
 def auto_strength(enhancer: Enhancer, path: Path) -> float:
@@ -36,17 +34,19 @@ def auto_strength(enhancer: Enhancer, path: Path) -> float:
 
 
 class QueueController(QObject):
-    """Adds, removes and clears rows of the window's :class:`QueueModel`."""
+    """Adds, removes and clears rows of the :class:`QueueModel` (the window enables its
+    actions and the preview follows from the model's own signals)."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
-        self.ui = window.ui
+    def __init__(
+        self, session: Session, ui: MainLayout, queue: QueueModel, asker: Asker, parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self.session, self.ui, self.queue, self.asker = session, ui, queue, asker
         self.pool = WorkerPool()
         self.estimates = WorkerPool()  # auto strengths, one photo after another
-        window.queue.modelReset.connect(self.estimates.cancel_all)  # cleared
+        queue.modelReset.connect(self.estimates.cancel_all)  # cleared
         # another model: other auto strengths
-        window.session.model_changed.connect(lambda: self.estimate_strengths())
+        session.model_changed.connect(lambda: self.estimate_strengths())
         self.discovering = 0
         self.last_added = 0
         result_column = COLUMNS.index("Result")
@@ -80,22 +80,21 @@ class QueueController(QObject):
         )
 
     def queue_items(self, items: list[QueueItem]) -> None:
-        self.last_added = self.w.queue.add(items)
+        self.last_added = self.queue.add(items)
         if self.last_added and not self.ui.table.currentIndex().isValid():
             self.ui.table.selectRow(0)
-        self.ui.status_label.setText(f"{len(self.w.queue.items)} in the queue")
-        self.w.update_actions()
+        self.ui.status_label.setText(f"{len(self.queue.items)} in the queue")
 
     def _discovered(self, result: tuple[list[QueueItem], list[Ignored]]) -> None:
         """Queue what the search found; say what it left out (not photos) and why."""
         items, left_out = result
         self.queue_items(items)
-        self.estimate_strengths(self.w.queue.items[len(self.w.queue.items) - self.last_added :])
+        self.estimate_strengths(self.queue.items[len(self.queue.items) - self.last_added :])
         label = self.ui.status_label
         label.setToolTip("\n".join(f"{i.path.name}: {i.reason}" for i in left_out))
         if left_out:
             files = "file" if len(left_out) == 1 else "files"
-            queued = len(self.w.queue.items)
+            queued = len(self.queue.items)
             label.setText(f"{queued} in the queue; left out {len(left_out)} {files}, not photos")
 
     def pools(self) -> list[WorkerPool]:
@@ -107,11 +106,11 @@ class QueueController(QObject):
         every queued photo again (another model was loaded: the estimates are stale)."""
         if items is None:
             self.estimates.cancel_all()
-            for row, item in enumerate(self.w.queue.items):
+            for row, item in enumerate(self.queue.items):
                 if item.auto_estimate is not None:
-                    self.w.queue.update(row, auto_estimate=None)
-            items = self.w.queue.items
-        enhancer = self.w.models.enhancer
+                    self.queue.update(row, auto_estimate=None)
+            items = self.queue.items
+        enhancer = self.session.enhancer
         paths = [item.path for item in items if item.processable]
         if enhancer is None or not paths:
             return
@@ -130,21 +129,21 @@ class QueueController(QObject):
 
     def _estimated(self, result: tuple[Enhancer, Path, float]) -> None:
         enhancer, path, strength = result
-        row = self.w.queue.row_of(path)
-        if row >= 0 and enhancer is self.w.models.enhancer:  # not a replaced model's
-            self.w.queue.update(row, auto_estimate=strength)
+        row = self.queue.row_of(path)
+        if row >= 0 and enhancer is self.session.enhancer:  # not a replaced model's
+            self.queue.update(row, auto_estimate=strength)
 
     # browsing and culling ----------------------------------------------------------------
     def go_to(self, row: int) -> None:
         """Select ``row`` (clamped to the queue), scrolled into sight; the preview follows.
         The focus stays where it is (the preview keeps it while the user browses)."""
-        count = len(self.w.queue.items)
+        count = len(self.queue.items)
         if not count:
             return
         row = min(max(row, 0), count - 1)
         table = self.ui.table
         table.selectRow(row)
-        table.scrollTo(self.w.queue.index(row, 0))
+        table.scrollTo(self.queue.index(row, 0))
 
     def go_by(self, step: int) -> None:
         """The previous (-1) or next (+1) photo of the queue."""
@@ -155,17 +154,17 @@ class QueueController(QObject):
 
     def set_skipped(self, skip: bool) -> None:
         """Flag the selected photos "skip" (the batch leaves them out), or put them back."""
-        if self.w.batch.running:
+        if self.session.batch_running:
             self.show_skip_state()
             return
         for row in self.selected_rows():
-            self.w.queue.update(row, user_skip=skip)
+            self.queue.update(row, user_skip=skip)
         self.show_skip_state()
-        self.ui.status_label.setText(self.w.queue.count_text())
+        self.ui.status_label.setText(self.queue.count_text())
 
     def show_skip_state(self) -> None:
         """The Skip in Batch action is checked when every selected photo is flagged."""
-        items = self.w.queue.items
+        items = self.queue.items
         rows = [r for r in self.selected_rows() if r < len(items)]
         self.ui.skip_action.setChecked(bool(rows) and all(items[r].user_skip for r in rows))
 
@@ -173,26 +172,27 @@ class QueueController(QObject):
     def sync_targets(self) -> list[int]:
         """The selected rows other than the current one (the photo in the preview)."""
         current = self.ui.table.currentIndex().row()
-        items = self.w.queue.items
+        items = self.queue.items
         return [r for r in self.selected_rows() if r != current and r < len(items)]
 
     def show_sync_state(self) -> None:
         """Sync Settings to Selected works on 2+ selected photos, never during a batch."""
         rows = self.selected_rows()
-        self.ui.sync_action.setEnabled(len(rows) >= 2 and not self.w.batch.running)
+        self.ui.sync_action.setEnabled(len(rows) >= 2 and not self.session.batch_running)
 
     def sync_settings(self) -> None:
         """Give the other selected photos the current photo's strength and denoise as their
         own (as darktable's and Lightroom's sync). A current photo on the batch's auto
         exposure passes on auto: the others follow the batch's strength (each its own auto)."""
         current = self.ui.table.currentIndex().row()
-        queue = self.w.queue
+        queue = self.queue
         targets = self.sync_targets()
-        if self.w.batch.running or not 0 <= current < len(queue.items) or not targets:
+        if self.session.batch_running or not 0 <= current < len(queue.items) or not targets:
             return
         source = queue.items[current]
-        strength = source.strength if source.strength is not None else self.w.settings.strength
-        denoise = source.denoise or self.w.preview.denoise()
+        batch = self.session.settings.strength
+        strength = source.strength if source.strength is not None else batch
+        denoise = source.denoise or self.ui.denoise_combo.currentData()
         for row in targets:
             queue.update(row, strength=strength, denoise=denoise, chosen=None)
         photos = "photo" if len(targets) == 1 else "photos"
@@ -213,33 +213,28 @@ class QueueController(QObject):
 
     def ask_add_files(self) -> None:
         patterns = " ".join(f"*{e}" for e in sorted(READ_EXTENSIONS))
-        paths = self.w.asker.open_paths(
+        paths = self.asker.open_paths(
             "Add photos",
-            self.w.settings.input_dir,
+            self.session.settings.input_dir,
             f"Images ({patterns} {patterns.upper()});;All files (*)",
         )
         if paths:
-            self.w.settings.input_dir = paths[0].parent
+            self.session.settings.input_dir = paths[0].parent
             self.add_paths(paths)
 
     def ask_add_folder(self) -> None:
-        folder = self.w.asker.folder("Add a folder of photos", self.w.settings.input_dir)
+        folder = self.asker.folder("Add a folder of photos", self.session.settings.input_dir)
         if folder is not None:
-            self.w.settings.input_dir = folder
+            self.session.settings.input_dir = folder
             self.add_paths([folder])
 
     def remove_selected(self) -> None:
-        if self.w.batch.running:
+        if self.session.batch_running:
             return
         rows = [i.row() for i in self.ui.table.selectionModel().selectedRows()]
-        self.w.queue.remove_rows(rows)
-        if not self.w.queue.items:
-            self.w.preview.clear_screen()
-        self.w.update_actions()
+        self.queue.remove_rows(rows)
 
     def clear(self) -> None:
-        if not self.w.batch.running:
-            self.w.queue.clear()
-            self.w.preview.clear_screen()
+        if not self.session.batch_running:
+            self.queue.clear()
             self.ui.progress.reset()  # no count of a batch whose rows are gone
-            self.w.update_actions()
