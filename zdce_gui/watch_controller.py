@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
 
 from zdce_core.adjustments import Adjustments
@@ -26,12 +25,12 @@ from zdce_core.outputs import (
     sibling_output_folder,
 )
 from zdce_core.watch import DEFAULT_SETTLE_S, output_folder_problem
+from zdce_gui.dialogs import Asker
+from zdce_gui.main_layout import MainLayout
 from zdce_gui.output_box import folder_rule, read_output
-from zdce_gui.queue_model import RowState, item_for
+from zdce_gui.queue_model import QueueModel, RowState, item_for
+from zdce_gui.session import LoadState, Session
 from zdce_gui.workers import Worker, WorkerPool
-
-if TYPE_CHECKING:
-    from zdce_gui.main_window import MainWindow
 
 WAKE_S = 0.5
 """How often the waiting worker looks whether it was asked to stop (it sleeps otherwise)."""
@@ -159,12 +158,20 @@ class WatchDialog(QDialog):
 
 
 class WatchController(QObject):
-    """One watched folder at a time: start (File → Watch Folder…), follow, stop."""
+    """One watched folder at a time: start (File → Watch Folder…), follow, stop.
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
-        self.ui = window.ui
+    ``photos_arrived(items)``: photos to queue (the window has the queue controller add
+    them, at once)."""
+
+    photos_arrived = Signal(list)
+
+    def __init__(
+        self, session: Session, ui: MainLayout, queue: QueueModel, asker: Asker, parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self.session, self.ui, self.queue, self.asker = session, ui, queue, asker
+        self.parent_widget = parent
+        """Where the watch dialog opens."""
         self.pool = WorkerPool()
         self.worker: Worker | None = None
         self.dialog: WatchDialog | None = None
@@ -181,16 +188,16 @@ class WatchController(QObject):
         """File → Watch Folder…: choose the folder, then confirm in :class:`WatchDialog`."""
         if self.running:
             return
-        folder = self.w.asker.folder("Watch a folder", self.w.settings.input_dir)
+        folder = self.asker.folder("Watch a folder", self.session.settings.input_dir)
         if folder is None:
             return
         rule = folder_rule(self.ui)
         if rule is FolderRule.BESIDE:
-            self.w.asker.warn("Cannot watch the folder", BESIDE_REFUSED)
+            self.asker.warn("Cannot watch the folder", BESIDE_REFUSED)
             return
         chosen = self.ui.folder_edit.text().strip()
         if rule is FolderRule.CHOSEN and not chosen:
-            self.w.asker.warn("Cannot watch the folder", "Choose the output folder (Browse…).")
+            self.asker.warn("Cannot watch the folder", "Choose the output folder (Browse…).")
             return
         output = (
             f"{folder.name}-enhanced, beside it"
@@ -198,7 +205,7 @@ class WatchController(QObject):
             else shown_path(Path(chosen).expanduser())
         )
         recursive = self.ui.recursive_check.isChecked()
-        self.dialog = WatchDialog(self.w, folder, output, recursive)
+        self.dialog = WatchDialog(self.parent_widget, folder, output, recursive)
         dialog = self.dialog
         dialog.accepted.connect(lambda: self.start(folder, dialog.resume_check.isChecked()))
         dialog.open()
@@ -206,35 +213,37 @@ class WatchController(QObject):
     def resume(self) -> None:
         """At start-up: watch again the folder the user asked to resume, once the model
         has loaded (photos that arrived meanwhile are taken too, each once)."""
-        folder = self.w.settings.watch_folder
+        folder = self.session.settings.watch_folder
         if folder is None or self.running:
             return
-        loading = self.w.models.load_worker
-        if loading is not None:
-            loading.signals.finished.connect(self.resume, Qt.ConnectionType.SingleShotConnection)
+        if self.session.model_state is LoadState.LOADING:
+            self.session.model_changed.connect(
+                self.resume, Qt.ConnectionType.SingleShotConnection
+            )
             return
         self.start(folder, resume=True, existing=True)
 
     def start(self, folder: Path, resume: bool, existing: bool = False) -> None:
         """Watch ``folder`` with the output box's settings; ``resume``: again at the next
         start of the app."""
-        enhancer = self.w.models.enhancer
+        enhancer = self.session.enhancer
         if self.running:
             return
         if enhancer is None:
-            self.w.asker.warn(f"Cannot watch {folder}", self.w.models.error or "No model loaded.")
+            reason = self.session.model_error or "No model loaded."
+            self.asker.warn(f"Cannot watch {folder}", reason)
             return
         model = self.ui.model_combo.currentData()
         chosen = Path(self.ui.folder_edit.text().strip())
         try:
             opts = read_output(self.ui, chosen, Path(model).stem if model else "")
         except PlanError as exc:
-            self.w.asker.warn(f"Cannot watch {folder}", str(exc))
+            self.asker.warn(f"Cannot watch {folder}", str(exc))
             return
         rule, recursive = folder_rule(self.ui), self.ui.recursive_check.isChecked()
         plan = WatchPlan(folder, opts, rule, recursive, existing)
-        adjustments, settle_s = self.w.batch.adjustments_of(None), self.settle_s
-        self.w.settings.watch_folder = folder if resume else None
+        adjustments, settle_s = self.session.batch_adjustments(), self.settle_s
+        self.session.settings.watch_folder = folder if resume else None
         self.folder, self.arrived = folder, 0
         self.worker = self.pool.start(
             lambda report, cancelled: run_watch(
@@ -251,7 +260,7 @@ class WatchController(QObject):
         the watch is not resumed at the next start."""
         if self.worker is None:
             return
-        self.w.settings.watch_folder = None
+        self.session.settings.watch_folder = None
         self.worker.cancel()
         self.ui.watch_button.setText("Stopping the watch…")
 
@@ -271,7 +280,7 @@ class WatchController(QObject):
         return f"● Watching {shown_path(self.folder)} — {self.arrived} {photos} arrived"
 
     def _progress(self, event: Watching | Taking | ItemFinished) -> None:
-        queue = self.w.queue
+        queue = self.queue
         if isinstance(event, Watching):
             self.folder = event.folder
             self._show(self._indicator())
@@ -282,7 +291,7 @@ class WatchController(QObject):
         if isinstance(event, Taking):
             self.arrived += 1
             self._show(self._indicator())
-            self.w.queue_ctl.queue_items([item_for(event.found)])
+            self.photos_arrived.emit([item_for(event.found)])
             row = queue.row_of(event.found.path)
             queue.update(row, status=RowState.WORKING, reason="", output=None)
             return
@@ -294,8 +303,8 @@ class WatchController(QObject):
                 queue.update(row, chosen=(event.strength, event.auto))
 
     def _error(self, message: str) -> None:
-        self.w.settings.watch_folder = None
-        self.w.asker.warn("The watch stopped", message)
+        self.session.settings.watch_folder = None
+        self.asker.warn("The watch stopped", message)
 
     def _finished(self) -> None:
         self.worker = None
