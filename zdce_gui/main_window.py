@@ -112,7 +112,8 @@ class MainWindow(QMainWindow):
     def _connect_watch(self) -> None:
         """File → Watch Folder… and Stop Watching, the indicator (a click stops), and the
         watch the user asked to resume, started once the event loop runs."""
-        self.watch = WatchController(self)
+        self.watch = WatchController(self.session, self.ui, self.queue, self.asker, self)
+        self.watch.photos_arrived.connect(self.queue_ctl.queue_items)
         self.ui.watch_action.triggered.connect(lambda _checked=False: self.watch.ask())
         self.ui.stop_watch_action.triggered.connect(lambda _checked=False: self.watch.stop())
         self.ui.watch_button.clicked.connect(lambda _checked=False: self.watch.stop())
@@ -197,7 +198,8 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def shutdown(self) -> None:
-        """Stop every worker and wait for it (cancelled work leaves no partial files)."""
+        """Stop every worker and wait for it (cancelled work leaves no partial files); no
+        worker starts after this (a render finishing meanwhile asks for none)."""
         pools = [
             *self.queue_ctl.pools(),
             self.batch.pool,
@@ -207,7 +209,7 @@ class MainWindow(QMainWindow):
             *self.watch.pools(),
         ]
         for pool in pools:
-            pool.stop()
+            pool.shutdown()
 
     def confirm_quit(self) -> bool:
         """Ask before stopping a running batch or training; True (the batch cancelled, the

@@ -67,16 +67,25 @@ class Worker(QRunnable):
 
 
 class WorkerPool:
-    """A thread pool that remembers its workers so they can all be stopped on quit."""
+    """A thread pool that remembers its workers so they can all be stopped on quit.
+
+    Once shut down it runs nothing more: a slot of a finished worker delivered after the stop
+    (a render asking for the next one) must not start work while the app shuts down (the
+    core's thread pools are gone at interpreter exit)."""
 
     def __init__(self, threads: int = 1) -> None:
         self.pool = QThreadPool()
         self.pool.setMaxThreadCount(threads)
         self.workers: list[Worker] = []
+        self.stopped = False
 
     def start(self, work: Work, **slots: Callable[..., Any]) -> Worker:
-        """Run ``work``; ``slots`` connect signals by name (``progress=…``, ``result=…``)."""
+        """Run ``work``; ``slots`` connect signals by name (``progress=…``, ``result=…``).
+        After :meth:`shutdown` the worker returned is cancelled and never runs (no signal)."""
         worker = Worker(work)
+        if self.stopped:
+            worker.cancel()
+            return worker
         for name, slot in slots.items():
             getattr(worker.signals, name).connect(slot)
         worker.signals.finished.connect(lambda w=worker: self._forget(w))
@@ -96,3 +105,8 @@ class WorkerPool:
         """Cancel every worker and wait for the threads; True when all stopped in time."""
         self.cancel_all()
         return self.pool.waitForDone(timeout_ms)
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """:meth:`stop`, and start nothing from now on (the app is quitting)."""
+        self.stopped = True
+        return self.stop(timeout_ms)
