@@ -1,6 +1,8 @@
+import inspect
 import itertools
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ from PySide6.QtGui import QDropEvent
 
 from tests.conftest import brightening_net, dark_rgb, darkening_net, save_photo
 from tests.gui.conftest import add, import_model
+from zdce_core import batch
 from zdce_core import enhancer as enh
 from zdce_core.adjustments import Denoise
 from zdce_core.weights import save_model
@@ -157,8 +160,32 @@ def test_full_conversion_writes_outputs_beside_the_folder(window, photos, qtbot)
     assert window.queue.items[row].output == out / "a_enhanced.jpg"
 
 
+def hold_mid_render(monkeypatch, name: str) -> None:
+    """Batches render ``name`` for a few strips, then wait there until cancelled: the cancel
+    lands mid-photo whatever the machine's speed (the test waited for a first photo done,
+    then cancelled, and under load the other photos were done by then)."""
+    process = batch._process
+    signature = inspect.signature(process)
+
+    def held(*args, **kwargs):
+        named = signature.bind(*args, **kwargs).arguments
+        should_stop, strips = named["should_stop"], itertools.count()
+
+        def stop_mid_render() -> bool:
+            while next(strips) >= 3 and not should_stop():
+                time.sleep(0.01)
+            return should_stop()
+
+        if named["found"].path.name == name:
+            named["should_stop"] = stop_mid_render
+        return process(**named)
+
+    monkeypatch.setattr(batch, "_process", held)
+
+
 def test_cancel_mid_batch_leaves_no_partial_file(window, tmp_path, qtbot, monkeypatch):
     monkeypatch.setattr(enh, "STRIP_ELEMENTS", 3 * 400 * 2)
+    hold_mid_render(monkeypatch, "1.png")
     for i in range(4):
         save_photo(tmp_path / "big" / f"{i}.png", dark_rgb(300, 400, seed=i))
     add(window, qtbot, [tmp_path / "big"])
