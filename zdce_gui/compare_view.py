@@ -19,6 +19,8 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from zdce_gui.qimage import to_qimage as to_qimage  # where the app and its tests take it
+
 
 class ViewMode(Enum):
     """How before and after are shown: one picture split by a line, or two side by side."""
@@ -48,16 +50,6 @@ LOUPE_FROM = 1.0
 """From this zoom (100 %: a screen pixel per photo pixel) the loupe's tile is shown."""
 PLACEHOLDER = "Add photos, then select one to preview it."
 """What the view says while it shows no photo."""
-
-
-def to_qimage(rgb: np.ndarray) -> QImage:
-    """A QImage sharing a copy of ``(H, W, 3)`` uint8 RGB (8-bit view of 16-bit data)."""
-    if rgb.dtype != np.uint8:
-        rgb = (rgb // 257).astype(np.uint8)
-    rgb = np.ascontiguousarray(rgb)
-    h, w = rgb.shape[:2]
-    image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    return image.copy()  # own the pixels; the numpy buffer may go away
 
 
 @dataclass(frozen=True)

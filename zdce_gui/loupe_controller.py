@@ -22,8 +22,9 @@ from PySide6.QtCore import QObject
 from zdce_core.cancel import Cancelled
 from zdce_core.enhancer import Enhancer
 from zdce_core.loupe import FullPhoto, Region, load_full_photo, render_region
-from zdce_gui.compare_view import LOUPE_FROM, LoupeTile, to_qimage
+from zdce_gui.compare_view import LOUPE_FROM, LoupeTile
 from zdce_gui.model_compare import analysed_by
+from zdce_gui.qimage import to_qimage
 from zdce_gui.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:

@@ -60,12 +60,12 @@ def _narrow(combo: QComboBox) -> None:
     combo.setMinimumContentsLength(6)
 
 
-
 def set_checked_silently(box: QCheckBox, on: bool) -> None:
     """Show ``on`` in ``box`` without emitting ``toggled`` (a display update, not a choice)."""
     box.blockSignals(True)
     box.setChecked(on)
     box.blockSignals(False)
+
 
 class ElideAtEnd(QStyledItemDelegate):
     """Cuts text at its end ("not an image, or a for…"): a reason reads from its start,

@@ -26,9 +26,9 @@ from zdce_core.errors import UserFacingError
 from zdce_core.loupe import FullPhoto
 from zdce_core.model_names import printable
 from zdce_core.preview import Preview, PreviewCache, UpsampledMaps, make_preview
-from zdce_gui.compare_view import to_qimage
 from zdce_gui.model_controller import load_enhancer
 from zdce_gui.preview_render import Quality, Rendered, cached_for, render_at
+from zdce_gui.qimage import to_qimage
 from zdce_gui.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:

@@ -14,12 +14,12 @@ from zdce_core.enhancer import Enhancer
 from zdce_core.histogram import Histogram, luminance_histogram
 from zdce_core.pipeline import Enhanced
 from zdce_core.preview import Preview, PreviewCache, UpsampledMaps, make_preview
-from zdce_gui.compare_view import to_qimage
 from zdce_gui.dialogs import Asker
 from zdce_gui.loupe_controller import LoupeController
 from zdce_gui.main_layout import MainLayout, set_checked_silently
 from zdce_gui.model_compare import ModelCompare
 from zdce_gui.preview_render import Quality, Rendered, cached_for, render_at
+from zdce_gui.qimage import to_qimage
 from zdce_gui.queue_model import QueueModel, RowState
 from zdce_gui.session import Session
 from zdce_gui.workers import Worker, WorkerPool

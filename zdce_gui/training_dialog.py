@@ -35,9 +35,10 @@ from zdce_core.training_config import (
     TrainWarning,
 )
 from zdce_core.training_runs import RunInfo, list_runs, read_run_info, run_dir_for
-from zdce_gui.compare_view import CompareView, ViewMode, to_qimage
+from zdce_gui.compare_view import CompareView, ViewMode
 from zdce_gui.dialogs import Asker
 from zdce_gui.loss_chart import LOSS_NAMES, LossChart
+from zdce_gui.qimage import to_qimage
 from zdce_gui.training_photos import TrainingPhotos
 from zdce_gui.training_questions import (
     REFUSED_TITLE,

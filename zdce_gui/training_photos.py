@@ -23,8 +23,8 @@ from zdce_core.image_io import read_image
 from zdce_core.pixels import reduced_copy
 from zdce_core.training_config import FEW_IMAGES, MIN_IMAGES, validation_every
 from zdce_core.training_data import DARK_BELOW, ScannedImage, scan_images
-from zdce_gui.compare_view import to_qimage
 from zdce_gui.dialogs import Asker
+from zdce_gui.qimage import to_qimage
 from zdce_gui.workers import Worker, WorkerPool
 
 THUMBNAILS = 40

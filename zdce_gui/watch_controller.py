@@ -217,9 +217,7 @@ class WatchController(QObject):
         if folder is None or self.running:
             return
         if self.session.model_state is LoadState.LOADING:
-            self.session.model_changed.connect(
-                self.resume, Qt.ConnectionType.SingleShotConnection
-            )
+            self.session.model_changed.connect(self.resume, Qt.ConnectionType.SingleShotConnection)
             return
         self.start(folder, resume=True, existing=True)
 
