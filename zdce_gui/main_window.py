@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QMainWindow
 
@@ -20,6 +20,7 @@ from zdce_gui.preset_controller import PresetController
 from zdce_gui.preview_controller import PreviewController
 from zdce_gui.queue_controller import QueueController
 from zdce_gui.queue_model import QueueModel
+from zdce_gui.screen_fit import size_within_screen
 from zdce_gui.session import Session
 from zdce_gui.settings import AppSettings, load_settings, save_settings
 from zdce_gui.watch_controller import WatchController
@@ -128,8 +129,8 @@ class MainWindow(QMainWindow):
         s, ui = self.settings, self.ui
         if s.geometry is not None:
             self.restoreGeometry(s.geometry)
-        else:
-            self.resize(1400, 850)
+        elif size_within_screen(self, 1400, 850):  # a small screen: use all of it
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
         show_output(ui, s.output, s.folder_rule, s.output_folder)
         ui.recursive_check.setChecked(s.recursive)
         self.preview.set_strength_silently(s.strength)

@@ -13,10 +13,12 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -39,6 +41,7 @@ from zdce_gui.compare_view import CompareView, ViewMode
 from zdce_gui.dialogs import Asker
 from zdce_gui.loss_chart import LOSS_NAMES, LossChart
 from zdce_gui.qimage import to_qimage
+from zdce_gui.screen_fit import size_within_screen
 from zdce_gui.training_photos import TrainingPhotos
 from zdce_gui.training_questions import (
     REFUSED_TITLE,
@@ -138,14 +141,20 @@ class TrainingDialog(QDialog):
         rl = QVBoxLayout(right)
         rl.addWidget(self.status)
         rl.addWidget(watch, 1)
+        scroll = QScrollArea()  # photos and settings scroll on a short (768 px) screen
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(left.minimumSizeHint().width())
         split = QSplitter()
-        split.addWidget(left)
+        split.addWidget(scroll)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
         layout.addLayout(bottom)
-        self.resize(1200, 800)
+        size_within_screen(self, 1200, 800)
 
     # runs on disk ------------------------------------------------------------------------------
     def _runs_read(self, runs: list[RunInfo]) -> None:
