@@ -21,16 +21,21 @@ from zdce_gui.session import Session
 from zdce_gui.workers import Worker, WorkerPool
 
 
-def auto_strength(enhancer: Enhancer, path: Path) -> float:
-    """The strength auto exposure chooses for the photo at ``path``, from a decode just
-    large enough for the network's estimate (a JPEG at 1/8 scale): about 0.1-0.35 s on one
-    core, against 0.5-1 s for a whole preview. Raises what :func:`read_image` raises."""
+def auto_strength(enhancer: Enhancer, path: Path, adjustments: Adjustments) -> float:
+    """The strength auto exposure chooses for the photo at ``path`` with the look of
+    ``adjustments`` (target brightness, highlight protection), from a decode just large
+    enough for the network's estimate (a JPEG at 1/8 scale): about 0.1-0.35 s on one core,
+    against 0.5-1 s for a whole preview. Raises what :func:`read_image` raises."""
     photo = read_image(path, at_least=enhancer.estimate_size)
-    adjustments = Adjustments(strength=None)
     planned = planned_maps(enhancer.estimate_downscaled(photo.pixels), adjustments)
     assert planned.source is not None
     target = adjustments.target_brightness
     return choose_strength(planned.source, planned.small, target, stages_of(adjustments))
+
+
+def aim(look: Adjustments) -> tuple[float, bool]:
+    """What an auto strength depends on besides the photo and the model."""
+    return look.target_brightness, look.protect_highlights
 
 
 class QueueController(QObject):
@@ -47,6 +52,9 @@ class QueueController(QObject):
         queue.modelReset.connect(self.estimates.cancel_all)  # cleared
         # another model: other auto strengths
         session.model_changed.connect(lambda: self.estimate_strengths())
+        self.estimated_look = self.batch_look()
+        """The look the Strength column's estimates are for."""
+        session.adjustments_changed.connect(self.look_changed)
         self.discovering = 0
         self.last_added = 0
         result_column = COLUMNS.index("Result")
@@ -110,7 +118,8 @@ class QueueController(QObject):
                 if item.auto_estimate is not None:
                     self.queue.update(row, auto_estimate=None)
             items = self.queue.items
-        enhancer = self.session.enhancer
+        enhancer, look = self.session.enhancer, self.batch_look()
+        self.estimated_look = look
         paths = [item.path for item in items if item.processable]
         if enhancer is None or not paths:
             return
@@ -121,17 +130,29 @@ class QueueController(QObject):
                 if cancelled():
                     return
                 try:
-                    report((enhancer, path, auto_strength(enhancer, path)))
+                    report((enhancer, look, path, auto_strength(enhancer, path, look)))
                 except UserFacingError:
                     continue  # unreadable: its preview or the batch says why
 
         self.estimates.start(work, progress=self._estimated)
 
-    def _estimated(self, result: tuple[Enhancer, Path, float]) -> None:
-        enhancer, path, strength = result
+    def _estimated(self, result: tuple[Enhancer, Adjustments, Path, float]) -> None:
+        enhancer, look, path, strength = result
         row = self.queue.row_of(path)
-        if row >= 0 and enhancer is self.session.enhancer:  # not a replaced model's
+        # not a replaced model's, nor for a look no longer shown
+        fresh = enhancer is self.session.enhancer and aim(look) == aim(self.estimated_look)
+        if row >= 0 and fresh:
             self.queue.update(row, auto_estimate=strength)
+
+    def batch_look(self) -> Adjustments:
+        """What auto exposure aims at for a photo of the batch (the look the controls show)."""
+        return self.session.look(None, self.session.settings.denoise)
+
+    def look_changed(self) -> None:
+        """Another target brightness or highlight protection (a preset, the controls): the
+        Strength column's estimates are for the old one: estimate them again."""
+        if aim(self.batch_look()) != aim(self.estimated_look):
+            self.estimate_strengths()
 
     # browsing and culling ----------------------------------------------------------------
     def go_to(self, row: int) -> None:
