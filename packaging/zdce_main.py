@@ -1,7 +1,5 @@
 """Frozen entry point of the command line (PyInstaller runs this file)."""
 
-import sys
+from zdce_core.cli import run
 
-from zdce_core.cli import main
-
-sys.exit(main())
+run()

@@ -232,3 +232,18 @@ def test_a_run_killed_during_writes_leaves_only_whole_files_and_the_next_finishe
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0
     assert len(list(out.glob("*.png"))) == 24 and not list(out.glob(".*"))
+
+
+def test_the_program_says_everything_and_exits_with_the_commands_code(night, tmp_path):
+    """``zdce`` (``cli.run``) leaves without the interpreter's teardown: what it printed into
+    a pipe still arrives, and the exit code is the command's (1: one photo failed)."""
+    (night / "broken.jpg").write_bytes(b"not a photo")
+    out = tmp_path / "out"
+    code = "from zdce_core.cli import run\nrun()\n"
+    argv = ["enhance", str(night), "-o", str(out), "-r", "-v"]
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
+    assert done.returncode == 1
+    said = done.stdout + done.stderr
+    assert said.count("done ") == 2 and "broken.jpg" in said
+    assert "2 enhanced, 0 skipped, 1 failed of 3" in said
+    assert sorted(p.name for p in out.rglob("*_enhanced.*")) == ["a_enhanced.jpg", "b_enhanced.png"]
