@@ -172,10 +172,16 @@ class MainWindow(QMainWindow):
         has_output = self.batch.last_output is not None
         ui.open_output_button.setEnabled(has_output)
         ui.open_output_action.setEnabled(has_output)
-        for widget in (ui.remove_button, ui.clear_button, ui.model_combo, ui.device_combo):
+        for widget in (
+            ui.remove_button,
+            ui.clear_button,
+            ui.model_combo,
+            ui.device_combo,
+            ui.import_button,
+        ):
             widget.setEnabled(not running)
-        ui.remove_action.setEnabled(not running)
-        ui.skip_action.setEnabled(not running)
+        for action in (ui.remove_action, ui.skip_action, ui.import_action):
+            action.setEnabled(not running)
         self.queue_ctl.show_sync_state()
         if self.models.enhancer is None:
             ui.start_button.setToolTip(self.models.error)

@@ -206,6 +206,24 @@ def test_cancel_mid_batch_leaves_no_partial_file(window, tmp_path, qtbot, monkey
     assert any(i.status is RowState.CANCELLED for i in window.queue.items)
 
 
+def test_a_running_batch_keeps_its_model(window, tmp_path, qtbot, monkeypatch):
+    """While a batch runs, the model cannot be changed: neither chosen nor imported (an import
+    made the imported model the one in use while the batch still wrote with the old one)."""
+    monkeypatch.setattr(enh, "STRIP_ELEMENTS", 3 * 400 * 2)
+    hold_mid_render(monkeypatch, "0.png")
+    save_photo(tmp_path / "big" / "0.png", dark_rgb(300, 400, seed=0))
+    add(window, qtbot, [tmp_path / "big"])
+    ui = window.ui
+    ui.folder_edit.setText(str(tmp_path / "out"))
+    ui.start_button.click()
+    qtbot.waitUntil(lambda: window.batch.running, timeout=10_000)
+    controls = (ui.model_combo, ui.import_button, ui.import_action, ui.device_combo)
+    assert not any(c.isEnabled() for c in controls)
+    ui.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.batch.running, timeout=30_000)
+    assert all(c.isEnabled() for c in controls)
+
+
 def test_settings_round_trip(make_window, tmp_path):
     first = make_window()
     first.ui.folder_edit.setText(str(tmp_path / "out"))
