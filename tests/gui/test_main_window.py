@@ -191,9 +191,9 @@ def test_cancel_mid_batch_leaves_no_partial_file(window, tmp_path, qtbot, monkey
     add(window, qtbot, [tmp_path / "big"])
     window.ui.folder_edit.setText(str(tmp_path / "out"))
     window.ui.start_button.click()
-    qtbot.waitUntil(
-        lambda: any(i.status is RowState.DONE for i in window.queue.items), timeout=30_000
-    )
+    # 1.png is held mid-render; cancelling as soon as 0.png was done raced the batch, which
+    # could see the cancel before it started 1.png (nothing then in progress to cancel)
+    qtbot.waitUntil(lambda: window.queue.items[1].status is RowState.WORKING, timeout=30_000)
     window.ui.cancel_button.click()
     qtbot.waitUntil(lambda: not window.batch.running, timeout=30_000)
     assert window.batch.last_summary.cancelled
