@@ -17,6 +17,9 @@ become clipped. A photo already at its aim gets strength
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterator
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -58,26 +61,26 @@ def render_small(
     """The small copy ``source`` ``(1, 3, h, w)`` in [0, 1] rendered at ``strength`` with
     ``maps`` ``(1, k or 3·k, h, w)`` (already planned) and ``stages``, as the full-size
     rendering would (its smoothed luma is the copy's own luma: the copy is already small)."""
-    return _render_grid(source, maps, stages, [strength])[0]
+    return next(_render_grid(source, maps, stages, [strength]))
 
 
 def _render_grid(
     x0: torch.Tensor, maps: torch.Tensor, stages: Stages, strengths: list[float]
-) -> list[torch.Tensor]:
-    """``x0`` rendered at each of the ascending ``strengths``, iterating the curves once."""
+) -> Iterator[torch.Tensor]:
+    """``x0`` rendered at each of the ascending ``strengths`` in turn, iterating the curves
+    once (a caller that has seen enough stops early)."""
     with torch.inference_mode():
         x0, maps = x0.float().cpu(), maps.float().cpu()
         smooth = luma(x0) if stages.scene_aware else None
         x = curve_input(x0, smooth)
-        done, results = 0, []
+        done = 0
         for strength in strengths:
             while done + 1 <= strength:
                 x = x + iteration_map(maps, done) * (x * x - x)
                 done += 1
             part = strength - done
             y = x + part * iteration_map(maps, done) * (x * x - x) if part > 0 else x
-            results.append(finish(x0, y.clone(), smooth, stages))
-        return results
+            yield finish(x0, y.clone(), smooth, stages)
 
 
 def _first_crossing(strengths: np.ndarray, values: np.ndarray, level: float) -> float:
@@ -111,6 +114,30 @@ def log_average(y: torch.Tensor, w: torch.Tensor) -> float:
     return float(torch.exp(log_mean)) - KEY_OFFSET
 
 
+def _clipped(y: torch.Tensor, was_not_white: torch.Tensor) -> float:
+    """The share of ``y``'s pixels clipped that were not white in the input."""
+    return float(((y.amax(1) >= CLIP_LEVEL) & was_not_white).float().mean())
+
+
+def _measure_until_crossed(
+    results: Iterator[torch.Tensor],
+    measures: tuple[Callable[[torch.Tensor], float], Callable[[torch.Tensor], float]],
+    levels: tuple[float, float],
+    every: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both ``measures`` of each of ``results`` in turn, until every one (``every``) or one
+    of them has reached its level once: later strengths cannot change a first crossing."""
+    values: tuple[list[float], list[float]] = ([], [])
+    crossed = [False, False]
+    for y in results:
+        for i in range(2):
+            values[i].append(measures[i](y))
+            crossed[i] = crossed[i] or values[i][-1] >= levels[i]
+        if all(crossed) if every else any(crossed):
+            break
+    return np.array(values[0]), np.array(values[1])
+
+
 def choose_strength(
     small: torch.Tensor, maps: torch.Tensor, target: float, stages: Stages
 ) -> float:
@@ -128,21 +155,32 @@ def choose_strength(
         small = F.interpolate(small, size=size, mode="area")
         maps = F.interpolate(maps, size=size, mode="area")
     strengths = np.arange(0.0, MAX_STRENGTH + GRID_STEP / 2, GRID_STEP)
-    results = _render_grid(small, maps, stages, [float(s) for s in strengths])
+    grid = _render_grid(small, maps, stages, [float(s) for s in strengths])
     if stages.scene_aware:
         content, shadows = content_weights(small)
-        keys = np.array([log_average(y, content) for y in results])
-        by_key = _first_crossing(strengths, keys, target)
         area = float(shadows.mean())
         presence = min(max((area - SHADOW_AREA[0]) / (SHADOW_AREA[1] - SHADOW_AREA[0]), 0), 1)
-        lows = np.array([log_average(y, shadows) for y in results])
-        by_shadows = _first_crossing(strengths, lows, SHADOW_SHARE * target * presence)
+        aims = (target, SHADOW_SHARE * target * presence)
+        keys, lows = _measure_until_crossed(
+            grid,
+            (lambda y: log_average(y, content), lambda y: log_average(y, shadows)),
+            aims,
+            every=True,
+        )
+        tried = strengths[: len(keys)]
+        by_key = _first_crossing(tried, keys, aims[0])
+        by_shadows = _first_crossing(tried, lows, aims[1])
         return round(max(by_key, by_shadows), 2)
     was_not_white = small.amax(1) < PROTECT_BELOW
-    means = np.array([float(y.mean()) for y in results])
-    clipped = np.array(
-        [float(((y.amax(1) >= CLIP_LEVEL) & was_not_white).float().mean()) for y in results]
+    first = next(grid)
+    clipped_at_zero = _clipped(first, was_not_white)
+    means, clipped = _measure_until_crossed(
+        itertools.chain([first], grid),
+        (lambda y: float(y.mean()), lambda y: _clipped(y, was_not_white) - clipped_at_zero),
+        (target, CLIP_BUDGET + 1e-9),
+        every=False,
     )
-    by_brightness = _first_crossing(strengths, means, target)
-    by_clipping = _first_crossing(strengths, clipped - clipped[0], CLIP_BUDGET + 1e-9)
+    tried = strengths[: len(means)]
+    by_brightness = _first_crossing(tried, means, target)
+    by_clipping = _first_crossing(tried, clipped, CLIP_BUDGET + 1e-9)
     return round(min(by_brightness, by_clipping), 2)
