@@ -64,23 +64,23 @@ def render_small(
     return next(_render_grid(source, maps, stages, [strength]))
 
 
+@torch.inference_mode()  # on a generator: around each step, not while it waits
 def _render_grid(
     x0: torch.Tensor, maps: torch.Tensor, stages: Stages, strengths: list[float]
 ) -> Iterator[torch.Tensor]:
     """``x0`` rendered at each of the ascending ``strengths`` in turn, iterating the curves
     once (a caller that has seen enough stops early)."""
-    with torch.inference_mode():
-        x0, maps = x0.float().cpu(), maps.float().cpu()
-        smooth = luma(x0) if stages.scene_aware else None
-        x = curve_input(x0, smooth)
-        done = 0
-        for strength in strengths:
-            while done + 1 <= strength:
-                x = x + iteration_map(maps, done) * (x * x - x)
-                done += 1
-            part = strength - done
-            y = x + part * iteration_map(maps, done) * (x * x - x) if part > 0 else x
-            yield finish(x0, y.clone(), smooth, stages)
+    x0, maps = x0.float().cpu(), maps.float().cpu()
+    smooth = luma(x0) if stages.scene_aware else None
+    x = curve_input(x0, smooth)
+    done = 0
+    for strength in strengths:
+        while done + 1 <= strength:
+            x = x + iteration_map(maps, done) * (x * x - x)
+            done += 1
+        part = strength - done
+        y = x + part * iteration_map(maps, done) * (x * x - x) if part > 0 else x
+        yield finish(x0, y.clone(), smooth, stages)
 
 
 def _first_crossing(strengths: np.ndarray, values: np.ndarray, level: float) -> float:
@@ -133,7 +133,8 @@ def _measure_until_crossed(
         for i in range(2):
             values[i].append(measures[i](y))
             crossed[i] = crossed[i] or values[i][-1] >= levels[i]
-        if all(crossed) if every else any(crossed):
+        enough = all(crossed) if every else any(crossed)
+        if enough:
             break
     return np.array(values[0]), np.array(values[1])
 
