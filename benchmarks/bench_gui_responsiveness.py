@@ -29,7 +29,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from benchmarks.model import default_or_random_model
-from benchmarks.photos import make_photos
+from benchmarks.photos import twelve_mp_photos
 from benchmarks.report import report
 from zdce_core.parallel import set_compute_threads
 from zdce_gui.app import wait_until
@@ -48,9 +48,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     threads = set_compute_threads()
-    paths = make_photos(
-        Path(tempfile.gettempdir()) / "zdce-bench-photos" / "12mp", args.count, 4000, 3000
-    )
+    paths = twelve_mp_photos(args.count)
     app = QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ZDCE_HOME"] = tmp

@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.model import default_or_random_model
-from benchmarks.photos import make_photos
+from benchmarks.model import bench_model
+from benchmarks.photos import twelve_mp_photos
 from benchmarks.report import report
 from zdce_core.adjustments import Adjustments
 from zdce_core.enhancer import Enhancer
@@ -31,7 +30,6 @@ from zdce_core.parallel import set_compute_threads
 from zdce_core.pipeline import render_adjusted
 from zdce_core.preview import UpsampledMaps, make_preview, render_preview
 from zdce_core.render_plan import planned_maps
-from zdce_core.weights import load_model
 
 VIEWS = {"split_1200x800": (1200, 800), "side_by_side_600x800": (600, 800)}
 
@@ -54,10 +52,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     threads = set_compute_threads(args.threads)
-    paths = make_photos(Path(tempfile.gettempdir()) / "zdce-bench-photos" / "12mp", 4, 4000, 3000)
-    with tempfile.TemporaryDirectory() as tmp:
-        model = load_model(args.model or default_or_random_model(Path(tmp)))
-    enhancer = Enhancer(model, "cpu")
+    paths = twelve_mp_photos()
+    enhancer = Enhancer(bench_model(args.model), "cpu")
     adjustments = Adjustments()
     photo = load_full_photo(enhancer, paths[0])  # warm-up (oneDNN kernels for this shape)
     load_s = []

@@ -13,15 +13,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.model import default_or_random_model
-from benchmarks.photos import make_photos
+from benchmarks.model import bench_model
+from benchmarks.photos import twelve_mp_photos
 from benchmarks.report import report
 from zdce_core.adjustments import FIXED_FULL, Adjustments
 from zdce_core.enhancer import Enhancer
@@ -29,7 +28,6 @@ from zdce_core.image_io import read_image
 from zdce_core.parallel import set_compute_threads
 from zdce_core.preview import UpsampledMaps, draft_of, make_preview, render_preview
 from zdce_core.render_plan import planned_maps
-from zdce_core.weights import load_model
 
 
 def main() -> None:
@@ -39,10 +37,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     threads = set_compute_threads(args.threads)
-    paths = make_photos(Path(tempfile.gettempdir()) / "zdce-bench-photos" / "12mp", 4, 4000, 3000)
-    with tempfile.TemporaryDirectory() as tmp:
-        model = load_model(args.model or default_or_random_model(Path(tmp)))
-    enhancer = Enhancer(model, "cpu")
+    paths = twelve_mp_photos()
+    enhancer = Enhancer(bench_model(args.model), "cpu")
     make_preview(enhancer, paths[0])  # warm-up (oneDNN kernels for this shape)
     read_s, preview_s, shown_s = [], [], []
     for path in paths[1:]:

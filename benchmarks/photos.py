@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -43,3 +44,11 @@ def make_photos(
             Image.fromarray(photo_like(width, height, seed=i)).save(path, quality=quality)
         paths.append(path)
     return paths
+
+
+def twelve_mp_photos(count: int = 4) -> list[Path]:
+    """``count`` photo-like 4000×3000 JPEGs, cached in the temp folder (shared by the
+    preview, loupe and GUI benchmarks)."""
+    return make_photos(
+        Path(tempfile.gettempdir()) / "zdce-bench-photos" / "12mp", count, 4000, 3000
+    )
