@@ -54,6 +54,19 @@ def _button(text: str, tip: str = "", focus: bool = True) -> QPushButton:
     return button
 
 
+def _row(*parts: QWidget | str | tuple[QWidget, int]) -> QHBoxLayout:
+    """A row of widgets (``(widget, stretch)`` to stretch one) and labels (a string)."""
+    row = QHBoxLayout()
+    for part in parts:
+        if isinstance(part, str):
+            row.addWidget(QLabel(part))
+        elif isinstance(part, tuple):
+            row.addWidget(*part)
+        else:
+            row.addWidget(part)
+    return row
+
+
 def _narrow(combo: QComboBox) -> None:
     """A combo box whose long entries do not widen the window (they show in its list)."""
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -151,10 +164,7 @@ class MainLayout:
         self.preset_combo.setToolTip("Apply a preset's settings (look and export) to the controls")
         _narrow(self.preset_combo)
         self.save_preset_button = _button("Save as Preset…", "Keep the settings under a name")
-        preset_row = QHBoxLayout()
-        preset_row.addWidget(self.preset_combo, 1)
-        preset_row.addWidget(self.save_preset_button)
-        form.addRow("Preset", preset_row)
+        form.addRow("Preset", _row((self.preset_combo, 1), self.save_preset_button))
         self.folder_rule_combo = QComboBox()  # choices filled in by output_box
         self.folder_rule_combo.setToolTip("Where the outputs go")
         _narrow(self.folder_rule_combo)
@@ -162,10 +172,7 @@ class MainLayout:
         self.folder_edit = QLineEdit()
         self.folder_edit.setPlaceholderText("choose a folder (Browse…)")
         self.browse_button = _button("Browse…")
-        row = QHBoxLayout()
-        row.addWidget(self.folder_edit, 1)
-        row.addWidget(self.browse_button)
-        form.addRow("Folder", row)
+        form.addRow("Folder", _row((self.folder_edit, 1), self.browse_button))
         self.name_edit = QLineEdit()
         self.name_edit.setToolTip(
             "Output file names, without the extension: {name} {suffix} {model} {strength} {date}"
@@ -173,22 +180,14 @@ class MainLayout:
         self.suffix_edit = QLineEdit()
         self.suffix_edit.setMaximumWidth(110)
         self.suffix_edit.setToolTip("What {suffix} stands for in the file name")
-        name_row = QHBoxLayout()
-        name_row.addWidget(self.name_edit, 1)
-        name_row.addWidget(QLabel("Suffix"))
-        name_row.addWidget(self.suffix_edit)
-        form.addRow("File name", name_row)
+        form.addRow("File name", _row((self.name_edit, 1), "Suffix", self.suffix_edit))
         self.format_combo = QComboBox()
         for label, key in FORMATS:
             self.format_combo.addItem(label, key)
         self.quality_spin = QSpinBox()
         self.quality_spin.setRange(1, 100)
         self.quality_spin.setToolTip("JPEG and WebP quality")
-        fmt_row = QHBoxLayout()
-        fmt_row.addWidget(self.format_combo, 1)
-        fmt_row.addWidget(QLabel("Quality"))
-        fmt_row.addWidget(self.quality_spin)
-        form.addRow("Format", fmt_row)
+        form.addRow("Format", _row((self.format_combo, 1), "Quality", self.quality_spin))
         self.long_edge_spin = QSpinBox()
         self.long_edge_spin.setRange(0, 100_000)
         self.long_edge_spin.setSingleStep(256)
@@ -198,11 +197,7 @@ class MainLayout:
         self.unchanged_combo = QComboBox()
         self.unchanged_combo.setToolTip("Photos that need no change (auto strength 0)")
         _narrow(self.unchanged_combo)
-        size_row = QHBoxLayout()
-        size_row.addWidget(self.long_edge_spin)
-        size_row.addWidget(QLabel("Unchanged"))
-        size_row.addWidget(self.unchanged_combo, 1)
-        form.addRow("Long edge", size_row)
+        form.addRow("Long edge", _row(self.long_edge_spin, "Unchanged", (self.unchanged_combo, 1)))
         self.metadata_check = QCheckBox("Keep metadata")
         self.metadata_check.setToolTip("Copy each photo's EXIF data and colour profile")
         self.overwrite_check = QCheckBox("Overwrite existing outputs")
@@ -218,10 +213,7 @@ class MainLayout:
         form.addRow("", self.overwrite_check)
         self.model_combo = QComboBox()
         self.import_button = _button("Import…")
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model_combo, 1)
-        model_row.addWidget(self.import_button)
-        form.addRow("Model", model_row)
+        form.addRow("Model", _row((self.model_combo, 1), self.import_button))
         self.device_combo = QComboBox()
         form.addRow("Device", self.device_combo)
         return box
@@ -271,12 +263,13 @@ class MainLayout:
         self.own_strength_check.setToolTip(
             "Keep this strength and denoise for the selected image; the others use the batch's"
         )
-        strength_row = QHBoxLayout()
-        strength_row.addWidget(QLabel("Strength"))
-        strength_row.addWidget(self.auto_check)
-        strength_row.addWidget(self.strength_slider, 1)
-        strength_row.addWidget(self.strength_spin)
-        strength_row.addWidget(self.own_strength_check)
+        strength_row = _row(
+            "Strength",
+            self.auto_check,
+            (self.strength_slider, 1),
+            self.strength_spin,
+            self.own_strength_check,
+        )
         self.target_spin = QDoubleSpinBox()
         self.target_spin.setRange(0.05, 0.95)
         self.target_spin.setSingleStep(0.05)
