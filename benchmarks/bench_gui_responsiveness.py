@@ -120,7 +120,9 @@ def stalls(phase: str, ticks: list[float]) -> dict[str, float | int]:
     return {
         f"{phase}_event_loop_ticks": len(ticks),
         f"{phase}_longest_stall_ms": round(max(gaps), 1),
-        f"{phase}_p99_stall_ms": round(statistics.quantiles(gaps, n=100, method="inclusive")[98], 1),
+        f"{phase}_p99_stall_ms": round(
+            statistics.quantiles(gaps, n=100, method="inclusive")[98], 1
+        ),
         f"{phase}_median_stall_ms": round(statistics.median(gaps), 1),
     }
 
