@@ -65,7 +65,9 @@ def smoke_test(app, window, model: str | None) -> int:
             window.ui.strength_spin.setValue(strength)
             window.ui.view.after = None
             if not wait_until(
-                app, lambda: window.ui.view.after is not None and not window.preview.render_busy, 30
+                app,
+                lambda: window.ui.view.after is not None and not window.preview.renders.running,
+                30,
             ):
                 print("smoke test: the preview was not rendered", file=sys.stderr)
                 return 1

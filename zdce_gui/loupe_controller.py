@@ -24,6 +24,7 @@ from zdce_core.enhancer import Enhancer
 from zdce_core.loupe import FullPhoto, Region, load_full_photo, render_region
 from zdce_gui.compare_view import LOUPE_FROM, LoupeTile
 from zdce_gui.model_compare import analysed_by
+from zdce_gui.preview_render import OneAtATime
 from zdce_gui.qimage import to_qimage
 from zdce_gui.workers import Worker, WorkerPool
 
@@ -44,8 +45,7 @@ class LoupeController(QObject):
         """The second model compared with, and the photo analysed by it."""
         self.loading: Worker | None = None
         self.unreadable: Path | None = None  # its full-size decode failed: not tried again
-        self.busy = False
-        self.pending = False  # asked for while a render was running
+        self.renders = OneAtATime()
         self.view.region_changed.connect(self.refresh)
 
     def drop(self) -> None:
@@ -72,10 +72,8 @@ class LoupeController(QObject):
             return
         if scale < LOUPE_FROM:
             return
-        if self.busy:
-            self.pending = True
-            return
-        self.render()
+        if self.renders.start():
+            self.render()
 
     def load(self, path: Path) -> None:
         enhancer = self.preview.enhancer
@@ -101,8 +99,8 @@ class LoupeController(QObject):
     def render(self) -> None:
         enhancer, photo, rect = self.preview.enhancer, self.photo, self.view.visible_region()
         if enhancer is None or photo is None or rect is None:
+            self.renders.end()
             return
-        self.busy, self.pending = True, False
         adjustments = self.preview.adjustments(self.preview.strength())
         region = Region(rect.x(), rect.y(), rect.width(), rect.height())
         other = self.preview.compare.enhancer
@@ -136,9 +134,7 @@ class LoupeController(QObject):
         self.other = other
 
     def finished(self) -> None:
-        self.busy = False
-        if self.pending:
-            self.pending = False
+        if self.renders.end() is not None:
             self.refresh()
 
     def load_failed(self, path: Path, message: str) -> None:

@@ -27,7 +27,7 @@ from zdce_core.loupe import FullPhoto
 from zdce_core.model_names import printable
 from zdce_core.preview import Preview, PreviewCache, UpsampledMaps, make_preview
 from zdce_gui.model_controller import load_enhancer
-from zdce_gui.preview_render import Quality, Rendered, cached_for, render_at
+from zdce_gui.preview_render import OneAtATime, Quality, Rendered, cached_for, render_at
 from zdce_gui.qimage import to_qimage
 from zdce_gui.workers import Worker, WorkerPool
 
@@ -83,8 +83,7 @@ class ModelCompare(QObject):
         self.previews = PreviewCache(capacity=4)
         self.estimating: Worker | None = None
         self.rendered: dict[Quality, Rendered] = {}
-        self.busy = False
-        self.pending: Quality | None = None
+        self.renders = OneAtATime()
         self.note: str | None = None
         """Why the Before pane shows the original while comparing ("loading…"), if it does."""
         self.ui.compare_combo.addItem("Original", None)
@@ -187,7 +186,7 @@ class ModelCompare(QObject):
         self.enhancer = None
         self.previews.clear()
         self.rendered.clear()
-        self.pending = None
+        self.renders.waiting = None
         self.view.set_loupe(None)  # its tile may hold the second model's region
         self.preview.loupe.refresh()
 
@@ -225,10 +224,8 @@ class ModelCompare(QObject):
         if other is None:
             self.estimate(enhancer, current.path)
             return
-        if self.busy:
-            self.pending = max(quality, self.pending or quality)
+        if not self.renders.start(quality):
             return
-        self.busy, self.pending = True, None
         adjustments = self.preview.adjustments(self.preview.strength())
         cached = cached_for(self.rendered, quality, other)
         load = self.loads
@@ -290,7 +287,6 @@ class ModelCompare(QObject):
             self.show_other(None, message.splitlines()[0] if message else "unknown error")
 
     def render_finished(self) -> None:
-        self.busy = False
-        if self.pending is not None:
-            quality, self.pending = self.pending, None
-            self.refresh(quality)
+        waiting = self.renders.end()
+        if waiting is not None:
+            self.refresh(waiting)

@@ -18,7 +18,7 @@ from zdce_gui.dialogs import Asker
 from zdce_gui.loupe_controller import LoupeController
 from zdce_gui.main_layout import MainLayout, set_checked_silently
 from zdce_gui.model_compare import ModelCompare
-from zdce_gui.preview_render import Quality, Rendered, cached_for, render_at
+from zdce_gui.preview_render import OneAtATime, Quality, Rendered, cached_for, render_at
 from zdce_gui.qimage import to_qimage
 from zdce_gui.queue_model import QueueModel, RowState
 from zdce_gui.session import Session
@@ -42,8 +42,7 @@ class PreviewController(QObject):
         self.render_pool = WorkerPool()
         self.current: Preview | None = None
         self.preview_worker: Worker | None = None
-        self.render_busy = False
-        self.render_pending: Quality | None = None  # asked for while a render was running
+        self.renders = OneAtATime()
         self.rendered: dict[Quality, Rendered] = {}  # on screen only
         self.full_render_timer = QTimer(self, singleShot=True, interval=SLIDER_REST_MS)
         self.full_render_timer.timeout.connect(self.request_render)
@@ -288,10 +287,8 @@ class PreviewController(QObject):
             return
         self.loupe.refresh()  # the region on screen at these adjustments, from 100 %
         self.compare.refresh(quality)  # the model compared with, at the same adjustments
-        if self.render_busy:
-            self.render_pending = max(quality, self.render_pending or quality)
+        if not self.renders.start(quality):
             return
-        self.render_busy, self.render_pending = True, None
         adjustments = self.adjustments(self.strength())
         cached = cached_for(self.rendered, quality, preview)
 
@@ -332,6 +329,6 @@ class PreviewController(QObject):
             self.ui.view.set_message(f"{path.name}: {message}")
 
     def render_finished(self) -> None:
-        self.render_busy = False
-        if self.render_pending is not None:
-            self.request_render(self.render_pending)
+        waiting = self.renders.end()
+        if waiting is not None:
+            self.request_render(waiting)

@@ -20,6 +20,29 @@ class Quality(IntEnum):
     FULL = 2
 
 
+class OneAtATime:
+    """Renders of one kind run one at a time: a request made while one runs waits (a full
+    render wins over a draft: fast slider moves coalesce) and is handed back when it ends."""
+
+    def __init__(self) -> None:
+        self.running = False
+        self.waiting: Quality | None = None
+
+    def start(self, quality: Quality = Quality.FULL) -> bool:
+        """Whether a render of ``quality`` may start now (else it waits for :meth:`end`)."""
+        if self.running:
+            self.waiting = max(quality, self.waiting or quality)
+            return False
+        self.running, self.waiting = True, None
+        return True
+
+    def end(self) -> Quality | None:
+        """The running render ended: the request that waited meanwhile, if any."""
+        self.running = False
+        quality, self.waiting = self.waiting, None
+        return quality
+
+
 Rendered = tuple[Preview, UpsampledMaps]
 """What was rendered (the preview or its draft) and its upsampled maps, kept for re-renders."""
 

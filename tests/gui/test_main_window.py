@@ -82,7 +82,8 @@ def rendered_mean(window, qtbot, strength: float) -> float:
     window.ui.strength_spin.setValue(strength)
     qtbot.waitUntil(lambda: not window.preview.full_render_timer.isActive(), timeout=10_000)
     qtbot.waitUntil(
-        lambda: not window.preview.render_busy and not window.preview.render_pending, timeout=10_000
+        lambda: not window.preview.renders.running and window.preview.renders.waiting is None,
+        timeout=10_000,
     )
     qtbot.wait(20)
     image = window.ui.view.after
@@ -110,7 +111,7 @@ def test_moving_the_slider_shows_drafts_then_the_full_preview(window, photos, qt
     add(window, qtbot, [photos / "a.jpg"])
     window.ui.table.selectRow(0)
     qtbot.waitUntil(lambda: window.ui.view.after is not None, timeout=10_000)
-    qtbot.waitUntil(lambda: not window.preview.render_busy, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.preview.renders.running, timeout=10_000)
     full_width = window.ui.view.before.width()
     assert window.ui.view.after.width() == full_width
     start = window.ui.strength_slider.value()
@@ -341,13 +342,14 @@ def test_a_change_during_an_auto_render_is_rendered_after_it(window, photos, qtb
     add(window, qtbot, [photos / "a.jpg"])
     window.ui.table.selectRow(0)
     qtbot.waitUntil(lambda: window.ui.view.after is not None, timeout=10_000)
-    qtbot.waitUntil(lambda: not window.preview.render_busy, timeout=10_000)
-    window.preview.render_busy = True  # as if a render were running
+    qtbot.waitUntil(lambda: not window.preview.renders.running, timeout=10_000)
+    window.preview.renders.running = True  # as if a render were running
     window.ui.denoise_combo.setCurrentIndex(window.ui.denoise_combo.findText("High"))
-    assert window.preview.render_pending  # auto mode (strength None) still queues the change
+    assert window.preview.renders.waiting  # auto mode (strength None) still queues the change
     window.preview.render_finished()
     qtbot.waitUntil(
-        lambda: not window.preview.render_busy and not window.preview.render_pending, timeout=10_000
+        lambda: not window.preview.renders.running and window.preview.renders.waiting is None,
+        timeout=10_000,
     )
 
 

@@ -75,14 +75,18 @@ def comparing(make_window, user_home, tmp_path, qtbot) -> tuple[MainWindow, Path
     qtbot.waitUntil(lambda: window.ui.view.after is not None, timeout=10_000)
     window.ui.auto_check.click()
     window.ui.strength_spin.setValue(4.0)
-    qtbot.waitUntil(lambda: not window.preview.render_busy, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.preview.renders.running, timeout=10_000)
     return window, faint, photo
 
 
 def wait_for_other(window: MainWindow, qtbot) -> None:
     compare = window.preview.compare
     qtbot.waitUntil(
-        lambda: window.ui.view.other is not None and not compare.busy and not compare.pending,
+        lambda: (
+            window.ui.view.other is not None
+            and not compare.renders.running
+            and not compare.renders.waiting
+        ),
         timeout=10_000,
     )
 

@@ -26,7 +26,7 @@ def test_a_render_finishing_after_shutdown_starts_no_other(
     window.show()
     add(window, qtbot, [save_photo(tmp_path / "city.png", dark_rgb(300, 400))])
     preview = window.preview
-    qtbot.waitUntil(lambda: bool(preview.rendered) and not preview.render_busy, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(preview.rendered) and not preview.renders.running, timeout=10_000)
     release, calls = threading.Event(), []
     render = preview_controller.render_at
 
@@ -39,7 +39,7 @@ def test_a_render_finishing_after_shutdown_starts_no_other(
     window.ui.strength_spin.setValue(3.0)  # a render starts and is held
     window.ui.strength_spin.setValue(4.0)  # asked for while it runs: pending
     qtbot.waitUntil(lambda: len(calls) == 1, timeout=10_000)
-    assert preview.render_pending is not None
+    assert preview.renders.waiting is not None
     release.set()
     window.shutdown()  # waits for the held render; its "finished" is still to be delivered
     qtbot.wait(300)  # delivered now: it would start the pending render
