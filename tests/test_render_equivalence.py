@@ -95,6 +95,8 @@ def reference_render(pixels: np.ndarray, plan: RenderPlan) -> np.ndarray:
             c, weight = full(plan.guide.coefficients), full(plan.guide.weight)
             denoised = c[:, :3] * _y(x) + c[:, 3:]
             x = (x + weight * (denoised - x)).clamp(0.0, 1.0)
+        if plan.cast is not None:
+            x = 1.0 - (1.0 - x) ** torch.tensor(plan.cast).view(1, 3, 1, 1)
         smooth = None
         if plan.luma_guide is not None:
             g = full(plan.luma_guide)
@@ -109,11 +111,14 @@ def reference_render(pixels: np.ndarray, plan: RenderPlan) -> np.ndarray:
         return y[0].permute(1, 2, 0).numpy().astype(pixels.dtype)
 
 
-def sample_photo(height: int, width: int, sixteen: bool) -> np.ndarray:
-    """Dark with noise, a bright patch (the highlight stages bind) and a grey one (chroma)."""
+def sample_photo(height: int, width: int, sixteen: bool, sodium: bool = False) -> np.ndarray:
+    """Dark with noise, a bright patch (the highlight stages bind) and a grey one (chroma);
+    ``sodium``: under sodium lamps (red 3 × green, blue a third: the cast is corrected)."""
     rgb = dark_rgb(height, width, seed=height * 1000 + width).astype(np.float64)
     rgb[: max(1, height // 3), width // 2 :] = (245, 238, 200)
     rgb[height // 2 :, : width // 3] = 60.0
+    if sodium:
+        rgb = np.clip(rgb * (3.0, 1.0, 0.33), 0, 255)
     if sixteen:
         noise = np.random.default_rng(width).integers(0, 257, rgb.shape)
         return np.clip(rgb * 257 + noise - 128, 0, 65535).astype(np.uint16)
@@ -133,7 +138,21 @@ def test_the_fused_render_equals_the_reference_within_one_level(
 ):
     # the shortest strips (4 rows): they cut through the upsampling's and the guides' halos
     monkeypatch.setattr(enhancer_module, "STRIP_ELEMENTS", 1)
-    pixels = sample_photo(size[0], size[1], sixteen)
+    assert_every_setting_matches(enhancer, sample_photo(size[0], size[1], sixteen))
+
+
+@pytest.mark.parametrize("sixteen", [False, True], ids=["8bit", "16bit"])
+def test_a_corrected_colour_cast_renders_as_the_reference(enhancer, monkeypatch, sixteen):
+    monkeypatch.setattr(enhancer_module, "STRIP_ELEMENTS", 1)
+    pixels = sample_photo(37, 53, sixteen, sodium=True)
+    reduced = reduced_for(pixels, Adjustments())
+    assert reduced is not None and reduced.cast is not None
+    assert_every_setting_matches(enhancer, pixels)
+
+
+def assert_every_setting_matches(enhancer: Enhancer, pixels: np.ndarray) -> None:
+    """Every strength, denoise level, protection and rendering render ``pixels`` within one
+    level of :func:`reference_render`."""
     estimate = enhancer.estimate_downscaled(pixels)
     for strength in STRENGTHS:
         for denoise in DENOISE:

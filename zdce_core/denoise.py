@@ -30,6 +30,7 @@ from PIL import Image
 from zdce_core.adjustments import Denoise
 from zdce_core.bit_depth import eight_bit
 from zdce_core.boxfilter import box_mean
+from zdce_core.cast import CastGains, cast_gains, corrected
 from zdce_core.parallel import run_pieces, split_rows
 from zdce_core.tone import luma_guide
 from zdce_core.upsample import upsample_rows, widen
@@ -77,19 +78,22 @@ class ReducedPhoto:
     """A photo reduced for denoising, with the fitted lines of each level computed once
     (a preview re-renders at many strengths with the same lines).
 
-    ``pixels``: ``(1, 3, ⌈H/f⌉, ⌈W/f⌉)`` float32 in [0, 1].
+    ``pixels``: ``(1, 3, ⌈H/f⌉, ⌈W/f⌉)`` float32 in [0, 1]; ``cast``: the correction of
+    its colour cast (:func:`zdce_core.cast.cast_gains`), ``None`` when it has none.
     """
 
     def __init__(self, pixels: torch.Tensor) -> None:
         self.pixels = pixels
+        self.cast: CastGains | None = cast_gains(pixels)
         self._lines: dict[float, tuple[torch.Tensor, torch.Tensor]] = {}
         self._coefficients: dict[Level, torch.Tensor] = {}
         self._luma_guide: torch.Tensor | None = None
 
     def luma_guide(self) -> torch.Tensor:
-        """:func:`zdce_core.tone.luma_guide` of the reduced photo, cached."""
+        """:func:`zdce_core.tone.luma_guide` of the reduced photo with its ``cast``
+        corrected (as the scene-aware rendering corrects it), cached."""
         if self._luma_guide is None:
-            self._luma_guide = luma_guide(self.pixels)
+            self._luma_guide = luma_guide(corrected(self.pixels, self.cast))
         return self._luma_guide
 
     def lines(self, eps: float) -> tuple[torch.Tensor, torch.Tensor]:

@@ -19,6 +19,7 @@ import torch
 
 from zdce_core.adjustments import DEFAULT_ESTIMATE_SIZE
 from zdce_core.cancel import Cancel, Cancelled
+from zdce_core.cast import correct_cast_
 from zdce_core.curve_maps import FULL_RES_HALO, FULL_RES_TILE, CurveMaps
 from zdce_core.curves import curve_schedule
 from zdce_core.device import pick_device
@@ -100,11 +101,11 @@ class Enhancer:
         self, pixels: np.ndarray, plan: RenderPlan, cancel: Cancel | None = None
     ) -> np.ndarray:
         """Render ``pixels`` ``(H, W, 3)`` uint8/uint16 as ``plan`` says
-        (:mod:`zdce_core.render_plan`): per strip of rows, denoise, apply
-        the curves to the channels (and the smoothed luma), finish (:func:`zdce_core.tone.finish`)
-        and convert back. ``RenderPlan.plain(maps, s)`` is the plain Zero-DCE rendering.
-        Returns a new array of the same shape and dtype. Raises :class:`Cancelled` when
-        ``cancel()`` is true between strips.
+        (:mod:`zdce_core.render_plan`): per strip of rows, denoise, correct an extreme
+        colour cast, apply the curves to the channels (and the smoothed luma), finish
+        (:func:`zdce_core.tone.finish`) and convert back. ``RenderPlan.plain(maps, s)`` is
+        the plain Zero-DCE rendering. Returns a new array of the same shape and dtype.
+        Raises :class:`Cancelled` when ``cancel()`` is true between strips.
         """
         maps, stages = plan.maps, plan.stages
         schedule = curve_schedule(plan.strength, ITERATIONS)
@@ -127,6 +128,8 @@ class Enhancer:
                 x = to_unit_float(pixels[r0:r1], self.device, torch.contiguous_format)
                 if guide is not None:
                     guide.apply_(x, r0, r1)
+                if plan.cast is not None:
+                    correct_cast_(x, plan.cast)
                 smooth = None
                 if luma_guide is not None:
                     coefficients = widen(upsample_rows(luma_guide, h, r0, r1), w)

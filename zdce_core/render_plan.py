@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from zdce_core.adjustments import Adjustments, Denoise
+from zdce_core.cast import CastGains, corrected
 from zdce_core.curve_maps import CurveMaps, FullResMaps, MapSource
 from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide
 from zdce_core.exposure import choose_strength, render_small
@@ -30,7 +31,9 @@ class RenderPlan:
     the curve maps as applied; ``guide``: denoising before the curves (``None``: off);
     ``luma_guide``: ``(1, 2, h, w)`` coefficients of the smoothed luma
     (:func:`zdce_core.tone.luma_guide`), ``None`` unless ``stages.scene_aware``;
-    ``full_res``: the maps are estimated on the full-size image (slow: taller strips).
+    ``full_res``: the maps are estimated on the full-size image (slow: taller strips);
+    ``cast``: the correction of an extreme colour cast applied after denoising
+    (:mod:`zdce_core.cast`), ``None`` when there is none or the rendering is not scene-aware.
     """
 
     strength: float
@@ -40,6 +43,7 @@ class RenderPlan:
     guide: DenoiseGuide | None = None
     luma_guide: torch.Tensor | None = None
     full_res: bool = False
+    cast: CastGains | None = None
 
     @classmethod
     def plain(cls, maps: MapSource, strength: float) -> RenderPlan:
@@ -90,21 +94,21 @@ def plan_render(
         raise ValueError("denoising and the scene-aware stages need the reduced photo")
     planned = planned_maps(estimate, adjustments)
     assert planned.source is not None
+    cast = reduced.cast if stages.scene_aware and reduced is not None else None
+    source = corrected(planned.source, cast)
     if adjustments.strength is not None:
         strength = adjustments.strength
     else:
-        strength = choose_strength(
-            planned.source, planned.small, adjustments.target_brightness, stages
-        )
+        strength = choose_strength(source, planned.small, adjustments.target_brightness, stages)
     full_res = isinstance(maps, FullResMaps)
     if full_res and stages.scene_aware:
         maps = NeutralFullResMaps(maps)
     guide = None
     if reduced is not None and adjustments.denoise is not Denoise.OFF:
-        rendered = render_small(planned.source, planned.small, strength, stages)
+        rendered = render_small(source, planned.small, strength, stages)
         guide = make_guide(
             reduced,
-            planned.source.float().cpu(),
+            source.float().cpu(),
             rendered,
             estimate.height,
             estimate.width,
@@ -112,5 +116,5 @@ def plan_render(
         )
     luma_guide = reduced.luma_guide() if stages.scene_aware and reduced is not None else None
     return RenderPlan(
-        strength, adjustments.auto, stages, maps or planned, guide, luma_guide, full_res
+        strength, adjustments.auto, stages, maps or planned, guide, luma_guide, full_res, cast
     )

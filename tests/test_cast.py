@@ -1,0 +1,98 @@
+"""Extreme colour casts (sodium lamps) are partly corrected; moderate moods are left alone."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from tests.synthetic import dark_rgb
+from zdce_core.adjustments import Adjustments
+from zdce_core.cast import CAST_FROM, cast_gains, correct_cast_, corrected
+from zdce_core.enhancer import Enhancer
+from zdce_core.model_store import open_model
+from zdce_core.pipeline import enhance_photo, reduced_for
+from zdce_core.render_plan import plan_render
+from zdce_core.tone import LUMA
+
+
+def tinted(red: float, blue: float, seed: int = 3) -> np.ndarray:
+    """A dark 48 × 64 photo whose red and blue channels are ``red`` and ``blue`` × green."""
+    rgb = dark_rgb(48, 64, seed=seed).astype(np.float64)
+    grey = rgb.mean(axis=2, keepdims=True)
+    return np.clip(grey * (red, 1.0, blue), 0, 255).astype(np.uint8)
+
+
+def as_tensor(pixels: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(pixels.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+
+
+def channel_ratios(pixels: np.ndarray) -> tuple[float, float]:
+    means = pixels.reshape(-1, 3).astype(np.float64).mean(axis=0)
+    return means[0] / means[1], means[2] / means[1]
+
+
+@pytest.mark.parametrize(("red", "blue"), [(1.0, 1.0), (1.4, 0.75), (0.8, 1.4)])
+def test_a_neutral_or_moderately_tinted_photo_is_not_corrected(red, blue):
+    assert cast_gains(as_tensor(tinted(red, blue))) is None
+
+
+def test_a_black_photo_is_not_corrected():
+    assert cast_gains(torch.zeros(1, 3, 8, 8)) is None
+
+
+def test_a_sodium_cast_is_partly_taken_out_keeping_brightness():
+    gains = cast_gains(as_tensor(tinted(3.5, 0.3)))
+    assert gains is not None
+    red, green, blue = gains
+    assert red < 1.0 < blue
+    # the luma-weighted log-average of the exponents is 0: the photo's brightness stays
+    assert sum(w * math.log(g) for w, g in zip(LUMA, gains, strict=True)) == pytest.approx(0.0)
+    # partly: the red ÷ green log-ratio (ln 3.5) keeps more than CAST_FROM of itself
+    kept = math.log(3.5) + math.log(red / green)
+    assert CAST_FROM < kept < math.log(3.5)
+
+
+def test_the_correction_keeps_black_white_and_the_order_of_values():
+    values = torch.linspace(0.0, 1.0, 256).view(1, 1, 1, 256).expand(1, 3, 1, 256)
+    out = corrected(values.clone(), (0.6, 1.1, 2.0))
+    assert torch.allclose(out[..., 0], torch.zeros(1, 3, 1))
+    assert torch.allclose(out[..., -1], torch.ones(1, 3, 1))
+    assert bool((out.diff(dim=3) >= 0).all())
+    assert float(out[0, 2, 0, 10]) > float(values[0, 2, 0, 10])  # blue lifted
+    assert float(out[0, 0, 0, 10]) < float(values[0, 0, 0, 10])  # red lowered
+
+
+def test_no_cast_means_the_pixels_themselves():
+    x = torch.rand(1, 3, 4, 4)
+    assert corrected(x, None) is x
+    assert correct_cast_(x, (1.0, 1.0, 1.0)) is x
+
+
+@pytest.fixture(scope="module")
+def enhancer() -> Enhancer:
+    return Enhancer(open_model(None), "cpu")
+
+
+def test_a_sodium_lit_photo_comes_out_less_orange(enhancer, monkeypatch):
+    pixels = tinted(3.5, 0.3)
+    corrected_result = enhance_photo(enhancer, pixels, Adjustments(6.0)).pixels
+    monkeypatch.setattr("zdce_core.denoise.cast_gains", lambda _: None)
+    kept_result = enhance_photo(enhancer, pixels, Adjustments(6.0)).pixels
+    red, blue = channel_ratios(corrected_result)
+    kept_red, kept_blue = channel_ratios(kept_result)
+    assert red < kept_red - 0.3
+    assert blue > kept_blue + 0.1
+    # still warm: a partial correction, not a grey world
+    assert red > 1.5
+
+
+def test_only_the_scene_aware_rendering_corrects_a_cast(enhancer):
+    pixels = tinted(3.5, 0.3)
+    estimate = enhancer.estimate_downscaled(pixels)
+    for scene_aware in (True, False):
+        adjustments = Adjustments(6.0, scene_aware=scene_aware)
+        plan = plan_render(estimate, adjustments, reduced_for(pixels, adjustments))
+        assert (plan.cast is not None) is scene_aware
