@@ -2,7 +2,8 @@
 
 Scene analysis of the estimation copy produces a :class:`RenderPlan` — the strength (manual
 or auto exposure's), the maps as they will be applied (neutral), the stages that run after
-the curves, the denoise guide and the luma guide — and
+the curves, the denoise guide, the luma guide and the correction of an extreme colour
+cast — and
 :meth:`zdce_core.enhancer.Enhancer.render` only carries it out. The batch, the previews,
 ``zdce evaluate``, training's pre-save check and the cluster all get their plans from
 :func:`plan_render`, so a preview shows what the batch writes.
