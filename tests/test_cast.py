@@ -10,7 +10,7 @@ import torch
 
 from tests.synthetic import dark_rgb
 from zdce_core.adjustments import Adjustments
-from zdce_core.cast import CAST_FROM, cast_gains, correct_cast_, corrected
+from zdce_core.cast import CAST_FROM, cast_gains, correct_cast_, corrected, scaled
 from zdce_core.enhancer import Enhancer
 from zdce_core.model_store import open_model
 from zdce_core.pipeline import enhance_photo, reduced_for
@@ -65,6 +65,14 @@ def test_the_correction_keeps_black_white_and_the_order_of_values():
     assert float(out[0, 0, 0, 10]) < float(values[0, 0, 0, 10])  # red lowered
 
 
+def test_the_correction_goes_with_the_strength():
+    gains = (0.6, 1.1, 2.0)
+    assert scaled(gains, 0.0) is None
+    assert scaled(None, 1.0) is None
+    assert scaled(gains, 1.0) == pytest.approx(gains)
+    assert scaled(gains, 0.5) == pytest.approx(tuple(math.sqrt(g) for g in gains))
+
+
 def test_no_cast_means_the_pixels_themselves():
     x = torch.rand(1, 3, 4, 4)
     assert corrected(x, None) is x
@@ -96,3 +104,10 @@ def test_only_the_scene_aware_rendering_corrects_a_cast(enhancer):
         adjustments = Adjustments(6.0, scene_aware=scene_aware)
         plan = plan_render(estimate, adjustments, reduced_for(pixels, adjustments))
         assert (plan.cast is not None) is scene_aware
+
+
+def test_a_cast_photo_left_at_strength_zero_keeps_its_colours(enhancer):
+    """A red-lit stage that needs no lift is left exactly as it was, colours included."""
+    pixels = tinted(3.5, 0.3)
+    out = enhance_photo(enhancer, pixels, Adjustments(0.0)).pixels
+    assert np.abs(out.astype(int) - pixels).max() <= 1

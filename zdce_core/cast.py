@@ -14,8 +14,11 @@ blue ÷ green 0.29 become 2.2 and 0.46 before the lift; in orange fog 1.7 and 0.
 The correction is a curve per channel, ``1 − (1 − v)^g``: a gain of about ``g`` in the
 shadows, none at white, so whites stay white and nothing clips. The three exponents are
 normalised so that their luma-weighted log-average is 0 (the photo's brightness stays).
-It runs after denoising and before the curves, on the strips and on the small copy auto
-exposure judges alike (:mod:`zdce_core.render_plan`).
+It goes with the lift: the exponents are taken to the power ``strength / 8``
+(:func:`scaled`), so a photo rendered at strength 0 (already bright enough: a red-lit stage,
+a sunset) is left exactly as it was, colours included, and a night photo lifted in full
+gets the whole correction. It runs after denoising and before the curves, on the strips and
+on the small copy auto exposure judges alike (:mod:`zdce_core.render_plan`).
 """
 
 from __future__ import annotations
@@ -49,6 +52,15 @@ def cast_gains(reduced: torch.Tensor) -> CastGains | None:
     shift = [-CAST_SHARE * e for e in excess]
     level = sum(w * s for w, s in zip(LUMA, shift, strict=True))
     red, green, blue = (math.exp(s - level) for s in shift)
+    return red, green, blue
+
+
+def scaled(gains: CastGains | None, share: float) -> CastGains | None:
+    """``gains`` taken to the power ``share`` in [0, 1] (a part of the correction, in log);
+    ``None`` when there is nothing left to correct."""
+    if gains is None or share <= 0.0:
+        return None
+    red, green, blue = (g**share for g in gains)
     return red, green, blue
 
 

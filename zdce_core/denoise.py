@@ -87,14 +87,14 @@ class ReducedPhoto:
         self.cast: CastGains | None = cast_gains(pixels)
         self._lines: dict[float, tuple[torch.Tensor, torch.Tensor]] = {}
         self._coefficients: dict[Level, torch.Tensor] = {}
-        self._luma_guide: torch.Tensor | None = None
+        self._luma_guide: tuple[CastGains | None, torch.Tensor] | None = None
 
-    def luma_guide(self) -> torch.Tensor:
-        """:func:`zdce_core.tone.luma_guide` of the reduced photo with its ``cast``
-        corrected (as the scene-aware rendering corrects it), cached."""
-        if self._luma_guide is None:
-            self._luma_guide = luma_guide(corrected(self.pixels, self.cast))
-        return self._luma_guide
+    def luma_guide(self, cast: CastGains | None) -> torch.Tensor:
+        """:func:`zdce_core.tone.luma_guide` of the reduced photo corrected by ``cast`` (as
+        the rendering corrects it), cached for the last ``cast`` asked for."""
+        if self._luma_guide is None or self._luma_guide[0] != cast:
+            self._luma_guide = (cast, luma_guide(corrected(self.pixels, cast)))
+        return self._luma_guide[1]
 
     def lines(self, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
         """:func:`fitted_lines` of the reduced photo, cached by ``eps``."""

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from zdce_core.adjustments import Adjustments, Denoise
-from zdce_core.cast import CastGains, corrected
+from zdce_core.adjustments import MAX_STRENGTH, Adjustments, Denoise
+from zdce_core.cast import CastGains, corrected, scaled
 from zdce_core.curve_maps import CurveMaps, FullResMaps, MapSource
 from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide
 from zdce_core.exposure import choose_strength, render_small
@@ -33,8 +33,9 @@ class RenderPlan:
     ``luma_guide``: ``(1, 2, h, w)`` coefficients of the smoothed luma
     (:func:`zdce_core.tone.luma_guide`), ``None`` unless ``stages.scene_aware``;
     ``full_res``: the maps are estimated on the full-size image (slow: taller strips);
-    ``cast``: the correction of an extreme colour cast applied after denoising
-    (:mod:`zdce_core.cast`), ``None`` when there is none or the rendering is not scene-aware.
+    ``cast``: the correction of an extreme colour cast applied after denoising, the part
+    that goes with ``strength`` (:mod:`zdce_core.cast`); ``None`` when there is none, at
+    strength 0, or when the rendering is not scene-aware.
     """
 
     strength: float
@@ -95,12 +96,18 @@ def plan_render(
         raise ValueError("denoising and the scene-aware stages need the reduced photo")
     planned = planned_maps(estimate, adjustments)
     assert planned.source is not None
-    cast = reduced.cast if stages.scene_aware and reduced is not None else None
-    source = corrected(planned.source, cast)
+    photo_cast = reduced.cast if stages.scene_aware and reduced is not None else None
     if adjustments.strength is not None:
         strength = adjustments.strength
     else:
-        strength = choose_strength(source, planned.small, adjustments.target_brightness, stages)
+        strength = choose_strength(
+            corrected(planned.source, photo_cast),
+            planned.small,
+            adjustments.target_brightness,
+            stages,
+        )
+    cast = scaled(photo_cast, strength / MAX_STRENGTH)
+    source = corrected(planned.source, cast)
     full_res = isinstance(maps, FullResMaps)
     if full_res and stages.scene_aware:
         maps = NeutralFullResMaps(maps)
@@ -115,7 +122,7 @@ def plan_render(
             estimate.width,
             adjustments.denoise,
         )
-    luma_guide = reduced.luma_guide() if stages.scene_aware and reduced is not None else None
+    luma_guide = reduced.luma_guide(cast) if stages.scene_aware and reduced is not None else None
     return RenderPlan(
         strength, adjustments.auto, stages, maps or planned, guide, luma_guide, full_res, cast
     )
