@@ -8,11 +8,15 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import save_photo
 from tests.synthetic import dark_rgb
 from zdce_core.adjustments import Adjustments
+from zdce_core.batch import CAST_NOTE, ItemFinished, ItemStatus, iter_batch
 from zdce_core.cast import CAST_FROM, cast_gains, correct_cast_, corrected, scaled
+from zdce_core.discovery import discover
 from zdce_core.enhancer import Enhancer
 from zdce_core.model_store import open_model
+from zdce_core.outputs import OutputOptions, plan
 from zdce_core.pipeline import enhance_photo, reduced_for
 from zdce_core.render_plan import plan_render
 from zdce_core.tone import LUMA
@@ -111,3 +115,18 @@ def test_a_cast_photo_left_at_strength_zero_keeps_its_colours(enhancer):
     pixels = tinted(3.5, 0.3)
     out = enhance_photo(enhancer, pixels, Adjustments(0.0)).pixels
     assert np.abs(out.astype(int) - pixels).max() <= 1
+
+
+def test_the_batch_says_which_photos_had_their_cast_corrected(tmp_path, enhancer):
+    folder = tmp_path / "night"
+    save_photo(folder / "sodium.png", tinted(3.5, 0.3))
+    save_photo(folder / "warm.png", tinted(1.3, 0.8))
+    opts = OutputOptions(tmp_path / "out")
+    found, _ = discover([folder])
+    pairs, _ = plan(found, opts)
+    notes = {
+        e.path.name: e.reason
+        for e in iter_batch(pairs, enhancer, opts)
+        if isinstance(e, ItemFinished) and e.status is ItemStatus.DONE
+    }
+    assert notes == {"sodium.png": CAST_NOTE, "warm.png": ""}

@@ -91,6 +91,9 @@ class ItemFinished:
     copied: bool = False
 
 
+CAST_NOTE = "strong colour cast of the light partly corrected"
+"""The note of a done item whose colour cast was partly corrected (:mod:`zdce_core.cast`)."""
+
 COPIED_NOTE = "unchanged: copied"
 """How a front end notes a done item whose output is a copy of its input (``copied``)."""
 
@@ -303,6 +306,8 @@ def _process(
             copy_unchanged(found.path, out, replace=opts.overwrite)
         else:
             check_result(loaded.pixels, result.pixels)
+            if result.cast is not None:
+                notes.append(CAST_NOTE)
             output = loaded.with_pixels(result.pixels)
             del loaded  # the input's pixels are not needed to encode (174 MP: 2.07 -> 1.94 GB)
             output = fit_long_edge(output, opts.long_edge)  # after enhancing, never up

@@ -15,6 +15,7 @@ import torch
 from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.bit_depth import eight_bit
 from zdce_core.cancel import Cancel
+from zdce_core.cast import CastGains
 from zdce_core.curve_maps import CurveMaps, FullResMaps, MapSource
 from zdce_core.denoise import ReducedPhoto, reduced_input
 from zdce_core.enhancer import Enhancer
@@ -27,12 +28,14 @@ from zdce_core.tone import Stages
 @dataclass(frozen=True)
 class Enhanced:
     """A result: ``pixels`` ``(H, W, 3)`` like the input, the ``strength`` it was rendered
-    at, whether auto exposure chose it, and the ``stages`` that ran (from its render plan)."""
+    at, whether auto exposure chose it, the ``stages`` that ran and the correction of a
+    colour ``cast`` it got (from its render plan)."""
 
     pixels: np.ndarray
     strength: float
     auto: bool
     stages: Stages
+    cast: CastGains | None = None
 
 
 def render_adjusted(
@@ -64,7 +67,7 @@ def render_adjusted(
                 deltas[adjustments.denoise] = guide.on(enhancer.device).full_delta(x)
         plan = replace(plan, guide=replace(guide, delta=deltas[adjustments.denoise]))
     out = enhancer.render(pixels, plan, cancel)
-    return Enhanced(out, plan.strength, plan.auto, plan.stages)
+    return Enhanced(out, plan.strength, plan.auto, plan.stages, plan.cast)
 
 
 CRUSHED_SHARE = 1 / 3
