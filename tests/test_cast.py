@@ -12,7 +12,7 @@ from tests.conftest import save_photo
 from tests.synthetic import dark_rgb
 from zdce_core.adjustments import Adjustments
 from zdce_core.batch import CAST_NOTE, ItemFinished, ItemStatus, iter_batch
-from zdce_core.cast import CAST_FROM, cast_gains, correct_cast_, corrected, scaled
+from zdce_core.cast import CAST_FROM, CAST_LIMIT, cast_gains, correct_cast_, corrected, scaled
 from zdce_core.discovery import discover
 from zdce_core.enhancer import Enhancer
 from zdce_core.model_store import open_model
@@ -57,6 +57,14 @@ def test_a_sodium_cast_is_partly_taken_out_keeping_brightness():
     # partly: the red ÷ green log-ratio (ln 3.5) keeps more than CAST_FROM of itself
     kept = math.log(3.5) + math.log(red / green)
     assert CAST_FROM < kept < math.log(3.5)
+
+
+def test_a_photo_with_almost_no_blue_gets_a_bounded_correction():
+    """A deep red stage light: blue's mean is 3 % of green's; its noise is not lifted
+    into a colour of its own."""
+    gains = cast_gains(as_tensor(tinted(3.0, 0.03)))
+    assert gains is not None
+    assert all(math.exp(-2 * CAST_LIMIT) <= g <= math.exp(2 * CAST_LIMIT) for g in gains)
 
 
 def test_the_correction_keeps_black_white_and_the_order_of_values():

@@ -33,6 +33,10 @@ CAST_FROM = 0.4
 """Log-ratio of a channel's mean to the green mean (|ln| of 1.5) beyond which it is a cast."""
 CAST_SHARE = 0.7
 """Share of the log-ratio beyond ``CAST_FROM`` that is taken out."""
+CAST_LIMIT = 1.0
+"""At most this much (in log: a gain of 2.7) is taken out of or added to a channel, so a
+photo with almost nothing in one channel (a deep red stage light) does not get that
+channel's noise lifted into a colour of its own."""
 
 CastGains = tuple[float, float, float]
 """Exponents ``g`` of the red, green and blue curves ``1 − (1 − v)^g``."""
@@ -49,7 +53,7 @@ def cast_gains(reduced: torch.Tensor) -> CastGains | None:
     excess = [math.copysign(max(abs(v) - CAST_FROM, 0.0), v) for v in logs]
     if not any(excess):
         return None
-    shift = [-CAST_SHARE * e for e in excess]
+    shift = [min(max(-CAST_SHARE * e, -CAST_LIMIT), CAST_LIMIT) for e in excess]
     level = sum(w * s for w, s in zip(LUMA, shift, strict=True))
     red, green, blue = (math.exp(s - level) for s in shift)
     return red, green, blue
