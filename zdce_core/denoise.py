@@ -32,14 +32,13 @@ from zdce_core.bit_depth import eight_bit
 from zdce_core.boxfilter import box_mean
 from zdce_core.cast import CastGains, cast_gains, corrected
 from zdce_core.parallel import run_pieces, split_rows
-from zdce_core.tone import luma_guide
+from zdce_core.tone import LUMA, luma, luma_guide
 from zdce_core.upsample import upsample_rows, widen
 
 RADIUS = 2
 """Box radius in reduced pixels: windows of 5 × 5 reduced pixels."""
 LARGE_PHOTO = 3_000_000
 """Photos with more pixels are reduced 8 times (windows of 40 px), others 4 times (20 px)."""
-LUMA = (0.299, 0.587, 0.114)
 STRIP_PIXELS = 1 << 16
 """Pixels per strip when the full-size delta is computed."""
 FULL_GAIN = 4.0
@@ -66,12 +65,6 @@ LEVELS = {
 
 def _box(t: torch.Tensor) -> torch.Tensor:
     return box_mean(t, RADIUS)
-
-
-def _luma(x: torch.Tensor) -> torch.Tensor:
-    """``(B, 1, H, W)`` luma of ``(B, 3, H, W)`` RGB."""
-    r, g, b = x.unbind(1)
-    return (LUMA[0] * r + LUMA[1] * g + LUMA[2] * b).unsqueeze(1)
 
 
 class ReducedPhoto:
@@ -128,7 +121,7 @@ def reduced_input(pixels: np.ndarray, full_size: tuple[int, int] | None = None) 
 def fitted_lines(reduced: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
     """``(a, b)``, each ``(1, 3, h, w)``: per window, (R − Y, B − Y, Y) of ``reduced``
     ``(1, 3, h, w)`` in [0, 1] fitted as ``a·Y + b``, then averaged over each window."""
-    y = _luma(reduced)
+    y = luma(reduced)
     p = torch.cat([reduced[:, :1] - y, reduced[:, 2:] - y, y], dim=1)
     means = _box(torch.cat([y, p, y * y, y * p], dim=1))
     mean_y, mean_p, mean_yy, mean_yp = means.split([1, 3, 1, 3], dim=1)
@@ -144,7 +137,7 @@ def gain_weight(
 ) -> torch.Tensor:
     """``(1, 1, h, w)`` blend weights in [0, level.weight] from the gain the curves apply
     to ``small`` (``rendered``, both ``(1, 3, hs, ws)`` in [0, 1]), resampled to ``size``."""
-    gain = _luma(rendered) / _luma(small).clamp(min=1.0 / 255.0)
+    gain = luma(rendered) / luma(small).clamp(min=1.0 / 255.0)
     w = ((gain - 1.0) / (FULL_GAIN - 1.0)).clamp_(0.0, 1.0) * level.weight
     return F.interpolate(w, size=size, mode="bilinear", align_corners=False)
 
@@ -170,7 +163,7 @@ def full_coefficients(a: torch.Tensor, b: torch.Tensor, luma_share: float) -> to
 
 def _delta(coefficients: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """``D − x`` for ``x`` ``(1, 3, h, w)`` and full-size ``coefficients`` ``(1, 6, h, w)``."""
-    return torch.addcmul(coefficients[:, 3:], coefficients[:, :3], _luma(x)).sub_(x)
+    return torch.addcmul(coefficients[:, 3:], coefficients[:, :3], luma(x)).sub_(x)
 
 
 @dataclass
