@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from zdce_core.curves import apply_curves, curve_schedule
+from zdce_core import curves
+from zdce_core.curves import apply_curves, curve_schedule, iterate_curves_, iteration_map
 
 
 def reference_forward(x: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
@@ -78,3 +79,18 @@ def test_maps_of_wrong_shape_are_refused(data):
     x, maps = data
     with pytest.raises(ValueError, match="do not fit"):
         apply_curves(x, maps[:, :6], 8.0)
+
+
+@pytest.mark.parametrize("strength", [8.0, 5.37, 0.4])
+@pytest.mark.parametrize("chunk", [1, 11 * 3, 1 << 20])  # a row, a few rows, the whole
+def test_curves_in_chunks_of_rows_equal_the_curves(data, strength, chunk, monkeypatch):
+    """The renderer's in-place iteration, chunk of rows by chunk of rows, gives what
+    apply_curves gives, with a map per iteration and with one map shared."""
+    monkeypatch.setattr(curves, "CHUNK_ELEMENTS", chunk)
+    x, maps = data
+    x, maps = x[:1], maps[:1]
+    schedule = curve_schedule(strength)
+    for m in (maps, maps[:, :3]):
+        steps = [iteration_map(m, i) for i, _ in schedule]
+        got = iterate_curves_(x.clone(), steps, schedule)
+        assert torch.allclose(got, apply_curves(x, m, strength), atol=1e-6)

@@ -21,7 +21,7 @@ from zdce_core.adjustments import DEFAULT_ESTIMATE_SIZE
 from zdce_core.cancel import Cancel, Cancelled
 from zdce_core.cast import correct_cast_
 from zdce_core.curve_maps import FULL_RES_HALO, FULL_RES_TILE, CurveMaps
-from zdce_core.curves import curve_schedule
+from zdce_core.curves import curve_schedule, iterate_curves_
 from zdce_core.device import pick_device
 from zdce_core.nets import ITERATIONS, infer
 from zdce_core.parallel import compute_threads, run_pieces, split_rows
@@ -138,10 +138,9 @@ class Enhancer:
                 if luma_guide is not None:
                     coefficients = widen(upsample_rows(luma_guide, h, r0, r1), w)
                     smooth = smoothed_luma(x, coefficients)
-                curved = curve_input(x, smooth)
                 per_iter = maps.iteration_maps(r0, r1)
-                for (_, scale), a in zip(schedule, per_iter, strict=False):
-                    curved.lerp_(curved * curved, a if scale == 1.0 else a * scale)
+                steps = [a for _, a in zip(schedule, per_iter, strict=False)]
+                curved = iterate_curves_(curve_input(x, smooth), steps, schedule)
                 y = finish(x, curved, smooth, stages)
                 y = y.mul_(top).add_(0.5).clamp_(0.0, top).cpu()
                 if out_t is not None:
