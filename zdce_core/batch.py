@@ -22,11 +22,12 @@ from zdce_core.atomic import TargetExists, atomic_path, remove_stale_temporaries
 from zdce_core.cancel import Cancelled
 from zdce_core.discovery import FoundFile
 from zdce_core.enhancer import Enhancer
-from zdce_core.image_io import ImageReadError, Photo, open_regular, read_image
+from zdce_core.image_io import ImageReadError, open_regular
 from zdce_core.image_write import ImageWriteError, fit_long_edge, needs_resizing, write_image
 from zdce_core.outputs import OutputOptions, Unchanged, can_copy_unchanged, output_format
 from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
 from zdce_core.raw_io import WhiteBalance
+from zdce_core.read_ahead import EarlyRead, Loaded, load
 
 
 class ItemStatus(Enum):
@@ -142,13 +143,6 @@ class BatchFinished:
 BatchEvent = ItemStarted | ItemFinished | BatchFinished
 
 
-def _load(path: Path, white_balance: WhiteBalance) -> Photo | ImageReadError:
-    try:
-        return read_image(path, white_balance=white_balance)
-    except ImageReadError as exc:
-        return exc
-
-
 def iter_batch(
     pairs: Sequence[tuple[FoundFile, Path]],
     enhancer: Enhancer,
@@ -156,11 +150,14 @@ def iter_batch(
     adjustments: Adjustments | Callable[[Path], Adjustments] = DEFAULT_ADJUSTMENTS,
     cancel: Callable[[], bool] | None = None,
     white_balance: WhiteBalance = WhiteBalance.CAMERA,
+    early: EarlyRead | None = None,
 ) -> Iterator[BatchEvent]:
     """Enhance each ``(input, output path)`` pair; yields events, ending with ``BatchFinished``.
 
     ``adjustments``: one set for all, or a function of the input path (per-image overrides).
-    ``white_balance``: how camera RAW files are developed.
+    ``white_balance``: how camera RAW files are developed. ``early``: the first photo's
+    decode, already started (:func:`~zdce_core.read_ahead.start_reading`; ignored unless
+    it is the first photo to process).
     Existing outputs are skipped unless ``opts.overwrite``, also those that appear while the
     batch runs. Stale temporary files of an earlier, killed run are removed from the output
     folders first. The next input is decoded in a
@@ -176,9 +173,13 @@ def iter_batch(
     start = time.perf_counter()
     todo = [i for i, (_, out) in enumerate(pairs) if opts.overwrite or not out.exists()]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdce-read") as pool:
-        loads: dict[int, Future[Photo | ImageReadError]] = {}
+        loads: dict[int, Future[Loaded]] = {}
         if todo:
-            loads[todo[0]] = pool.submit(_load, pairs[todo[0]][0].path, white_balance)
+            first = pairs[todo[0]][0].path
+            if early is not None and early.serves(first, white_balance):
+                loads[todo[0]] = early.result
+            else:
+                loads[todo[0]] = pool.submit(load, first, white_balance)
         for index, (found, out) in enumerate(pairs):
             if should_stop():
                 summary.cancelled = True
@@ -189,7 +190,7 @@ def iter_batch(
             else:
                 following = next((i for i in todo if i > index), None)
                 if following is not None:
-                    loads[following] = pool.submit(_load, pairs[following][0].path, white_balance)
+                    loads[following] = pool.submit(load, pairs[following][0].path, white_balance)
                 try:
                     item = _process(
                         index,
@@ -252,7 +253,7 @@ def process_one(
         total,
         found,
         out,
-        lambda: _load(found.path, white_balance),
+        lambda: load(found.path, white_balance),
         enhancer,
         opts,
         adjustments,
@@ -266,7 +267,7 @@ def _process(
     total: int,
     found: FoundFile,
     out: Path,
-    load: Callable[[], Photo | ImageReadError],
+    load: Callable[[], Loaded],
     enhancer: Enhancer,
     opts: OutputOptions,
     adjustments: Adjustments,

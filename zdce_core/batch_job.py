@@ -20,6 +20,7 @@ from zdce_core.enhancer import Enhancer
 from zdce_core.output_clashes import Renamed, give_distinct_outputs
 from zdce_core.outputs import OutputOptions, PlanError, plan
 from zdce_core.raw_io import WhiteBalance
+from zdce_core.read_ahead import EarlyRead
 from zdce_core.textbar import format_duration
 
 Pairs = list[tuple[FoundFile, Path]]
@@ -136,16 +137,19 @@ def run_job(
     on_event: BatchEventSink,
     cancel: Cancel | None = None,
     white_balance: WhiteBalance = WhiteBalance.CAMERA,
+    early: EarlyRead | None = None,
 ) -> BatchSummary:
     """Run every group of ``job``; ``on_event(event, progress)`` sees each item start and end.
 
     Returns the summary of the whole job (``cancelled`` when ``cancel()`` turned true).
-    ``white_balance``: how camera RAW files are developed.
+    ``white_balance``: how camera RAW files are developed; ``early``: the decode of the
+    job's first photo, already started (:mod:`zdce_core.read_ahead`).
     """
     progress = Progress(job.total)
     summary = BatchSummary(total=job.total)
     for opts, pairs in job.groups.items():
-        for event in iter_batch(pairs, enhancer, opts, adjustments, cancel, white_balance):
+        events = iter_batch(pairs, enhancer, opts, adjustments, cancel, white_balance, early)
+        for event in events:
             if isinstance(event, BatchFinished):
                 summary.cancelled = event.summary.cancelled
                 continue

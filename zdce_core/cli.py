@@ -95,20 +95,25 @@ def _where(rule: FolderRule, chosen: Path, folders: list[Path]) -> str:
 def cmd_enhance(args: argparse.Namespace) -> int:
     preset = preset_from_args(args)  # before the heavy imports: usage errors are fast
     adjustments = adjustments_from_args(args, preset.adjustments if preset else DEFAULT_ADJUSTMENTS)
-    from zdce_core.batch import COPIED_NOTE, ItemFinished, ItemStarted, ItemStatus, SkipKind
-    from zdce_core.batch_job import Progress, plan_job, run_job
     from zdce_core.discovery import discover
-    from zdce_core.enhancer import Enhancer
-    from zdce_core.model_store import open_model
-    from zdce_core.outputs import PlanError, options_for
     from zdce_core.raw_io import WhiteBalance
+    from zdce_core.read_ahead import start_reading
 
     strength = "auto" if adjustments.strength is None else f"{adjustments.strength:.1f}"
     wants_model = "{model}" in (args.name or (preset.name_template if preset else ""))
     model_label = _model_label(args.model) if wants_model else ""
     opts, rule = export_options_from_args(args, preset, model_label, strength)
+    found, ignored = discover(args.inputs, recursive=args.recursive)
+    white_balance = WhiteBalance(args.white_balance)
+    # the first photo decodes while torch is imported (most of a second)
+    early = start_reading(found[0].path, white_balance) if found and not args.cluster else None
+    from zdce_core.batch import COPIED_NOTE, ItemFinished, ItemStarted, ItemStatus, SkipKind
+    from zdce_core.batch_job import Progress, plan_job, run_job
+    from zdce_core.enhancer import Enhancer
+    from zdce_core.model_store import open_model
+    from zdce_core.outputs import PlanError, options_for
+
     try:
-        found, ignored = discover(args.inputs, recursive=args.recursive)
         job = plan_job(found, lambda f: options_for(f, opts, rule))
     except PlanError as exc:
         raise UsageError(str(exc)) from exc
@@ -166,14 +171,11 @@ def cmd_enhance(args: argparse.Namespace) -> int:
             hint = " (use --overwrite to replace it)" if event.skip in replaceable else ""
             report(f"skipped {event.path}: {event.reason}{hint}")
 
-    white_balance = WhiteBalance(args.white_balance)
     stop: StopSignals = args.stop
     try:
         with stop.cancellable() as cancel:
             if enhancer is not None:
-                summary = run_job(
-                    job, enhancer, adjustments, show, cancel, white_balance=white_balance
-                )
+                summary = run_job(job, enhancer, adjustments, show, cancel, white_balance, early)
             else:
                 summary = _run_on_cluster(
                     args, job, model.path, adjustments, show, white_balance, cancel

@@ -1,0 +1,57 @@
+"""Photos decoded ahead of the rendering: the batch reads the next photo while it renders
+one, and the command line starts decoding the first photo while torch is still being
+imported (most of a second), so the first result comes sooner.
+
+A decode never raises :class:`~zdce_core.image_io.ImageReadError` from here: the error is
+its result, and the batch turns it into a failed item for that file.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from zdce_core.image_io import ImageReadError, Photo, read_image
+from zdce_core.raw_io import WhiteBalance
+
+Loaded = Photo | ImageReadError
+
+
+def load(path: Path, white_balance: WhiteBalance) -> Loaded:
+    """``path`` decoded (camera RAW files developed with ``white_balance``), or the error
+    that says why it cannot be."""
+    try:
+        return read_image(path, white_balance=white_balance)
+    except ImageReadError as exc:
+        return exc
+
+
+@dataclass(frozen=True)
+class EarlyRead:
+    """The decode of ``path`` started before the batch (:func:`start_reading`); the batch
+    takes ``result`` instead of decoding the photo again when its first photo is ``path``
+    with the same ``white_balance``."""
+
+    path: Path
+    white_balance: WhiteBalance
+    result: Future[Loaded]
+
+    def serves(self, path: Path, white_balance: WhiteBalance) -> bool:
+        return path == self.path and white_balance is self.white_balance
+
+
+def start_reading(path: Path, white_balance: WhiteBalance) -> EarlyRead:
+    """Start decoding ``path`` in a daemon thread of its own: a command that stops before
+    its batch (a bad option, a broken model) leaves without waiting for it."""
+    result: Future[Loaded] = Future()
+
+    def run() -> None:
+        try:
+            result.set_result(load(path, white_balance))
+        except BaseException as exc:  # e.g. MemoryError: the batch re-raises it, as a pool's would
+            result.set_exception(exc)
+
+    threading.Thread(target=run, name="zdce-early-read", daemon=True).start()
+    return EarlyRead(path, white_balance, result)
