@@ -28,6 +28,13 @@ def dark_rgb(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
     return np.clip(rgb, 0, 255).astype(np.uint8)
 
 
+def tinted(red: float, blue: float, seed: int = 3) -> np.ndarray:
+    """A dark 48 × 64 photo whose red and blue channels are ``red`` and ``blue`` × green."""
+    rgb = dark_rgb(48, 64, seed=seed).astype(np.float64)
+    grey = rgb.mean(axis=2, keepdims=True)
+    return np.clip(grey * (red, 1.0, blue), 0, 255).astype(np.uint8)
+
+
 def noisy_edge_photo() -> np.ndarray:
     """Dark, two flat halves (an edge in the middle) with colour noise."""
     rng = np.random.default_rng(3)

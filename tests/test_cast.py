@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tests.conftest import save_photo
-from tests.synthetic import dark_rgb
+from tests.synthetic import tinted
 from zdce_core.adjustments import Adjustments
 from zdce_core.batch import CAST_NOTE, ItemFinished, ItemStatus, iter_batch
 from zdce_core.cast import CAST_FROM, CAST_LIMIT, cast_gains, correct_cast_, corrected, scaled
@@ -20,13 +20,6 @@ from zdce_core.outputs import OutputOptions, plan
 from zdce_core.pipeline import enhance_photo, reduced_for
 from zdce_core.render_plan import plan_render
 from zdce_core.tone import LUMA
-
-
-def tinted(red: float, blue: float, seed: int = 3) -> np.ndarray:
-    """A dark 48 × 64 photo whose red and blue channels are ``red`` and ``blue`` × green."""
-    rgb = dark_rgb(48, 64, seed=seed).astype(np.float64)
-    grey = rgb.mean(axis=2, keepdims=True)
-    return np.clip(grey * (red, 1.0, blue), 0, 255).astype(np.uint8)
 
 
 def as_tensor(pixels: np.ndarray) -> torch.Tensor:
@@ -116,6 +109,23 @@ def test_only_the_scene_aware_rendering_corrects_a_cast(enhancer):
         adjustments = Adjustments(6.0, scene_aware=scene_aware)
         plan = plan_render(estimate, adjustments, reduced_for(pixels, adjustments))
         assert (plan.cast is not None) is scene_aware
+
+
+def test_keeping_casts_renders_the_colours_as_shot(enhancer, monkeypatch, tmp_path):
+    """Cast correction off (--no-cast-correction, the app's box): the plan has no correction,
+    the result is the scene-aware rendering without it, and the batch notes nothing."""
+    pixels = tinted(3.5, 0.3)
+    kept = Adjustments(6.0, correct_cast=False)
+    estimate = enhancer.estimate_downscaled(pixels)
+    assert plan_render(estimate, kept, reduced_for(pixels, kept)).cast is None
+    result = enhance_photo(enhancer, pixels, kept).pixels
+    monkeypatch.setattr("zdce_core.denoise.cast_gains", lambda _: None)
+    assert np.array_equal(result, enhance_photo(enhancer, pixels, Adjustments(6.0)).pixels)
+    save_photo(tmp_path / "night" / "sodium.png", pixels)
+    opts = OutputOptions(tmp_path / "out")
+    pairs, _ = plan(discover([tmp_path / "night"])[0], opts)
+    items = [e for e in iter_batch(pairs, enhancer, opts, kept) if isinstance(e, ItemFinished)]
+    assert [(i.status, i.reason) for i in items] == [(ItemStatus.DONE, "")]
 
 
 def test_a_cast_photo_left_at_strength_zero_keeps_its_colours(enhancer):

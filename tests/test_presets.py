@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from tests.conftest import save_photo
-from zdce_core.adjustments import Adjustments, Denoise
-from zdce_core.cli import main
-from zdce_core.cli_common import EXIT_OK, EXIT_USAGE
+from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments, Denoise
+from zdce_core.cli import build_parser, main
+from zdce_core.cli_common import EXIT_OK, EXIT_USAGE, adjustments_from_args
 from zdce_core.outputs import FolderRule, Unchanged
 from zdce_core.presets import (
     BUILTIN_PRESETS,
@@ -53,6 +53,17 @@ def test_a_saved_preset_is_listed_and_read_back(capsys):
     line = capsys.readouterr().out.splitlines()[-1]
     assert line.startswith("Dusk 2") and "user" in line and "strength 3.5" in line
     assert "long edge 1024 px" in line and "unchanged photos: skip" in line
+
+
+def test_a_preset_keeps_the_cast_correction_and_old_presets_correct_casts():
+    kept = Preset("Sodium", Adjustments(correct_cast=False))
+    assert kept.to_json()["cast_correction"] is False
+    assert Preset.from_json("Sodium", kept.to_json()) == kept
+    assert "colour casts kept" in kept.summary()
+    older = {k: v for k, v in kept.to_json().items() if k != "cast_correction"}
+    assert Preset.from_json("Old", older).adjustments.correct_cast
+    with pytest.raises(PresetError):
+        Preset.from_json("Bad", {**kept.to_json(), "cast_correction": "sometimes"})
 
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", ".hidden", "", "Natural", "CON"])
@@ -114,3 +125,16 @@ def test_a_preset_drives_enhance_and_options_override_it(tmp_path, bright_model_
     with Image.open(out / "a_s4.0.jpg") as img:
         assert img.size == (16, 12)
     capsys.readouterr()
+
+
+def test_cast_correction_comes_from_the_preset_unless_the_command_line_says():
+    parser = build_parser()
+    kept = Adjustments(correct_cast=False)
+
+    def look(*options: str, base: Adjustments = DEFAULT_ADJUSTMENTS) -> Adjustments:
+        return adjustments_from_args(parser.parse_args(["enhance", "x", *options]), base)
+
+    assert look().correct_cast
+    assert not look("--no-cast-correction").correct_cast
+    assert not look(base=kept).correct_cast
+    assert look("--cast-correction", base=kept).correct_cast

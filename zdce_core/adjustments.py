@@ -37,13 +37,16 @@ class Adjustments:
     left as it is and no channel that was not nearly white is pushed into white.
     ``scene_aware``: the stages of :mod:`zdce_core.tone` (neutral curves, clean blacks,
     texture in lit regions) and auto exposure by the key of the content; off, the model's
-    per-channel curves as they are and auto exposure by the mean."""
+    per-channel curves as they are and auto exposure by the mean. ``correct_cast``: with
+    the scene-aware rendering, an extreme colour cast of the light (sodium street lamps) is
+    partly corrected (:mod:`zdce_core.cast`); off, every colour is kept as shot."""
 
     strength: float | None = None
     target_brightness: float = DEFAULT_TARGET_BRIGHTNESS
     protect_highlights: bool = True
     denoise: Denoise = Denoise.LOW
     scene_aware: bool = True
+    correct_cast: bool = True
 
     def __post_init__(self) -> None:
         if self.strength is not None and (

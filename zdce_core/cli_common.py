@@ -69,6 +69,7 @@ def adjustments_from_args(
             protect_highlights=getattr(args, "highlight_protection", base.protect_highlights),
             denoise=Denoise(args.denoise) if hasattr(args, "denoise") else base.denoise,
             scene_aware=not args.no_scene_aware,
+            correct_cast=getattr(args, "cast_correction", base.correct_cast),
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
@@ -89,8 +90,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 
 def add_adjustment_options(p: argparse.ArgumentParser) -> None:
     """``--strength``, ``--target-brightness``, ``--denoise``, ``--[no-]highlight-protection``,
-    ``--no-scene-aware``; the first four are absent from the parsed arguments unless given
-    (a preset may set them)."""
+    ``--[no-]cast-correction``, ``--no-scene-aware``; all but the last are absent from the
+    parsed arguments unless given (a preset may set them)."""
     p.add_argument(
         "-s",
         "--strength",
@@ -120,6 +121,13 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="keep bright areas (lamps, sky) as they are (default); --no-highlight-protection "
         "lets the curves push them into white",
+    )
+    p.add_argument(
+        "--cast-correction",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
+        help="partly correct an extreme colour cast of the light, such as sodium street lamps "
+        "(default); --no-cast-correction keeps every colour as shot",
     )
     p.add_argument(
         "--no-scene-aware",

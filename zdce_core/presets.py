@@ -107,6 +107,7 @@ class Preset:
         return (
             f"strength {strength}, target {a.target_brightness:.2f}, denoise {a.denoise.value}, "
             f"highlights {'protected' if a.protect_highlights else 'unprotected'}, "
+            f"colour casts {'corrected' if a.correct_cast else 'kept'}, "
             f"format {self.format}, quality {self.quality}, name {self.name_template}, "
             f"output {where}, long edge {edge}, unchanged photos: {self.unchanged.value}"
         )
@@ -118,6 +119,7 @@ class Preset:
             "target_brightness": a.target_brightness,
             "denoise": a.denoise.value,
             "highlight_protection": a.protect_highlights,
+            "cast_correction": a.correct_cast,
             "format": self.format,
             "quality": self.quality,
             "name_template": self.name_template,
@@ -146,6 +148,7 @@ class Preset:
                 protect_highlights=_flag(
                     data.get("highlight_protection", a.protect_highlights), "highlight_protection"
                 ),
+                correct_cast=_flag(data.get("cast_correction", a.correct_cast), "cast_correction"),
             )
             long_edge = data.get("long_edge")
             return cls(

@@ -35,7 +35,7 @@ class RenderPlan:
     ``full_res``: the maps are estimated on the full-size image (slow: taller strips);
     ``cast``: the correction of an extreme colour cast applied after denoising, the part
     that goes with ``strength`` (:mod:`zdce_core.cast`); ``None`` when there is none, at
-    strength 0, or when the rendering is not scene-aware.
+    strength 0, when the rendering is not scene-aware or the adjustments keep casts.
     """
 
     strength: float
@@ -96,7 +96,8 @@ def plan_render(
         raise ValueError("denoising and the scene-aware stages need the reduced photo")
     planned = planned_maps(estimate, adjustments)
     assert planned.source is not None
-    photo_cast = reduced.cast if stages.scene_aware and reduced is not None else None
+    corrects = stages.scene_aware and adjustments.correct_cast
+    photo_cast = reduced.cast if corrects and reduced is not None else None
     if adjustments.strength is not None:
         strength = adjustments.strength
     else:

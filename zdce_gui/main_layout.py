@@ -279,13 +279,21 @@ class MainLayout:
         )
         self.highlights_check = QCheckBox("Protect highlights")
         self.highlights_check.setToolTip("Keep bright areas (lamps, sky) as they are")
+        self.cast_check = QCheckBox("Correct casts")
+        self.cast_check.setToolTip(
+            "Partly correct an extreme colour cast of the light (sodium street lamps, orange "
+            "fog); off: keep every colour as shot"
+        )
         look_row = QHBoxLayout()
         look_row.addWidget(QLabel("Target brightness"))
         look_row.addWidget(self.target_spin)
-        look_row.addWidget(self.highlights_check)
         look_row.addStretch(1)
         look_row.addWidget(QLabel("Denoise"))
         look_row.addWidget(self.denoise_combo)
+        toggles_row = QHBoxLayout()  # a row of their own: the window still fits 900 px wide
+        toggles_row.addWidget(self.highlights_check)
+        toggles_row.addWidget(self.cast_check)
+        toggles_row.addStretch(1)
 
         panel = QWidget()
         layout = QVBoxLayout(panel)
@@ -294,6 +302,7 @@ class MainLayout:
         layout.addLayout(view_row)
         layout.addLayout(strength_row)
         layout.addLayout(look_row)
+        layout.addLayout(toggles_row)
         return panel
 
     def _browsing_keys(self) -> None:

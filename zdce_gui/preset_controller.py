@@ -57,8 +57,10 @@ class PresetController(QObject):
         ui.target_spin.setValue(s.target_brightness)
         s.target_brightness = round(ui.target_spin.value(), 2)  # as shown (in range, rounded)
         set_checked_silently(ui.highlights_check, s.protect_highlights)
+        set_checked_silently(ui.cast_check, s.correct_cast)
         ui.target_spin.valueChanged.connect(lambda _v: self.look_changed())
         ui.highlights_check.toggled.connect(lambda _on: self.look_changed())
+        ui.cast_check.toggled.connect(lambda _on: self.look_changed())
         ui.preset_combo.currentIndexChanged.connect(self.chosen)
         ui.save_preset_button.clicked.connect(lambda _checked=False: self.ask_save())
         ui.save_preset_action.triggered.connect(lambda _checked=False: self.ask_save())
@@ -69,6 +71,7 @@ class PresetController(QObject):
         s, ui = self.session.settings, self.ui
         s.target_brightness = round(ui.target_spin.value(), 2)
         s.protect_highlights = ui.highlights_check.isChecked()
+        s.correct_cast = ui.cast_check.isChecked()
         self.forget_auto_strengths()
         self.session.adjustments_changed.emit()
 
@@ -125,14 +128,17 @@ class PresetController(QObject):
         """The batch's strength and denoise as a user sets them; a photo on show with its
         own keeps them (the batch takes the preset's)."""
         ui, s = self.ui, self.session.settings
-        for widget in (ui.target_spin, ui.highlights_check):
+        look_widgets = (ui.target_spin, ui.highlights_check, ui.cast_check)
+        for widget in look_widgets:
             widget.blockSignals(True)
         ui.target_spin.setValue(look.target_brightness)
         ui.highlights_check.setChecked(look.protect_highlights)
-        for widget in (ui.target_spin, ui.highlights_check):
+        ui.cast_check.setChecked(look.correct_cast)
+        for widget in look_widgets:
             widget.blockSignals(False)
         s.target_brightness = round(ui.target_spin.value(), 2)  # as shown (in range, rounded)
         s.protect_highlights = look.protect_highlights
+        s.correct_cast = look.correct_cast
         self.forget_auto_strengths()
         if ui.own_strength_check.isChecked():
             s.strength, s.denoise = look.strength, look.denoise
@@ -164,6 +170,7 @@ class PresetController(QObject):
                 target_brightness=round(ui.target_spin.value(), 2),
                 denoise=s.denoise,
                 protect_highlights=ui.highlights_check.isChecked(),
+                correct_cast=ui.cast_check.isChecked(),
             ),
             format=output.format,
             quality=output.quality,

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QPoint, QThread
 from PySide6.QtWidgets import QMenu, QWidget
 
-from zdce_core.adjustments import Adjustments
+from zdce_core.adjustments import Adjustments, Denoise
+from zdce_core.denoise import reduced_input
 from zdce_core.discovery import Ignored, IgnoreKind, discover
 from zdce_core.enhancer import Enhancer
 from zdce_core.errors import UserFacingError
-from zdce_core.exposure import choose_strength
 from zdce_core.image_io import READ_EXTENSIONS, read_image
-from zdce_core.render_plan import planned_maps, stages_of
+from zdce_core.render_plan import plan_render
 from zdce_gui.dialogs import Asker
 from zdce_gui.main_layout import ElideAtEnd, MainLayout
 from zdce_gui.queue_model import COLUMNS, QueueItem, QueueModel, ignored_item, item_for
@@ -23,19 +24,20 @@ from zdce_gui.workers import Worker, WorkerPool
 
 def auto_strength(enhancer: Enhancer, path: Path, adjustments: Adjustments) -> float:
     """The strength auto exposure chooses for the photo at ``path`` with the look of
-    ``adjustments`` (target brightness, highlight protection), from a decode just large
-    enough for the network's estimate (a JPEG at 1/8 scale): about 0.1-0.35 s on one core,
-    against 0.5-1 s for a whole preview. Raises what :func:`read_image` raises."""
+    ``adjustments`` (target brightness, highlight protection, cast correction), from a
+    decode just large enough for the network's estimate (a JPEG at 1/8 scale): about
+    0.1-0.35 s on one core, against 0.5-1 s for a whole preview. The render plan decides it,
+    as for the batch (denoising does not change it: left out). Raises what
+    :func:`read_image` raises."""
     photo = read_image(path, at_least=enhancer.estimate_size)
-    planned = planned_maps(enhancer.estimate_downscaled(photo.pixels), adjustments)
-    assert planned.source is not None
-    target = adjustments.target_brightness
-    return choose_strength(planned.source, planned.small, target, stages_of(adjustments))
+    look = replace(adjustments, strength=None, denoise=Denoise.OFF)
+    reduced = reduced_input(photo.pixels, photo.file_size) if look.scene_aware else None
+    return plan_render(enhancer.estimate_downscaled(photo.pixels), look, reduced).strength
 
 
-def aim(look: Adjustments) -> tuple[float, bool]:
+def aim(look: Adjustments) -> tuple[float, bool, bool]:
     """What an auto strength depends on besides the photo and the model."""
-    return look.target_brightness, look.protect_highlights
+    return look.target_brightness, look.protect_highlights, look.correct_cast
 
 
 class QueueController(QObject):

@@ -60,13 +60,14 @@ class Session(QObject):
 
     def look(self, strength: float | None, denoise: Denoise) -> Adjustments:
         """``strength`` and ``denoise`` with the look the controls show (target brightness,
-        highlight protection: the settings keep what the controls show)."""
+        highlight protection, cast correction: the settings keep what the controls show)."""
         s = self.settings
         return Adjustments(
             strength=strength,
             denoise=denoise,
             target_brightness=s.target_brightness,
             protect_highlights=s.protect_highlights,
+            correct_cast=s.correct_cast,
         )
 
     def batch_adjustments(self) -> Adjustments:

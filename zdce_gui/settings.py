@@ -33,6 +33,7 @@ class AppSettings:
     denoise: Denoise = DEFAULT_ADJUSTMENTS.denoise
     target_brightness: float = DEFAULT_ADJUSTMENTS.target_brightness
     protect_highlights: bool = DEFAULT_ADJUSTMENTS.protect_highlights
+    correct_cast: bool = DEFAULT_ADJUSTMENTS.correct_cast
     view_mode: ViewMode = ViewMode.SPLIT
     device: str = "auto"
     model: Path | None = None
@@ -110,6 +111,7 @@ def load_settings(store: QSettings) -> AppSettings:
         denoise=_enum(Denoise, store.value("denoise", d.denoise.value), d.denoise),
         target_brightness=_target(store.value("target_brightness"), d.target_brightness),
         protect_highlights=_bool(store.value("protect_highlights"), d.protect_highlights),
+        correct_cast=_bool(store.value("correct_cast"), d.correct_cast),
         view_mode=_enum(ViewMode, store.value("view/mode", d.view_mode.value), d.view_mode),
         device=str(store.value("device", d.device)),
         model=Path(str(model)) if model and Path(str(model)).is_file() else None,
@@ -137,6 +139,7 @@ def save_settings(store: QSettings, s: AppSettings) -> None:
     store.setValue("denoise", s.denoise.value)
     store.setValue("target_brightness", s.target_brightness)
     store.setValue("protect_highlights", s.protect_highlights)
+    store.setValue("correct_cast", s.correct_cast)
     store.setValue("view/mode", s.view_mode.value)
     store.setValue("device", s.device)
     store.setValue("model", str(s.model) if s.model else "")
