@@ -1,6 +1,8 @@
 """The first photo's decode started ahead of the batch (the CLI starts it while torch is
 imported): the batch takes it instead of decoding the photo again, and only for that photo."""
 
+import gc
+import weakref
 from collections import Counter
 from pathlib import Path
 
@@ -68,7 +70,6 @@ def test_an_early_read_of_another_photo_or_balance_is_not_used(
     night, tmp_path, reads, name, balance
 ):
     early = start_reading(night / name, balance)
-    early.result.result()
     items = enhance(night, tmp_path / "out", early)
     assert [i.status for i in items] == [ItemStatus.DONE] * 2
     assert reads["a.jpg"] == 1 + (name == "a.jpg")  # the batch decoded it itself
@@ -90,3 +91,28 @@ def test_the_command_line_decodes_each_photo_once(night, tmp_path, reads, bright
     assert main(["enhance", str(night), "-o", str(out), "--model", str(bright_model_file)]) == 0
     assert reads == {"a.jpg": 1, "b.jpg": 1}
     assert sorted(p.name for p in out.iterdir()) == ["a_enhanced.jpg", "b_enhanced.jpg"]
+
+
+def test_the_early_photo_is_freed_when_the_batch_is_done_with_it(night, tmp_path, monkeypatch):
+    """Neither the early read nor the batch keeps the first photo's pixels once its result
+    is written (a 100 MP photo held 300 MB more through the rest of the command)."""
+    decoded: dict[str, weakref.ref] = {}
+    real = read_ahead.read_image
+
+    def remembered(path, **kwargs):
+        photo = real(path, **kwargs)
+        decoded[Path(path).name] = weakref.ref(photo.pixels)
+        return photo
+
+    monkeypatch.setattr(read_ahead, "read_image", remembered)
+    early = start_reading(night / "a.jpg", WhiteBalance.CAMERA)
+    found, _ = discover([night])
+    opts = OutputOptions(folder=tmp_path / "out")
+    pairs, _ = plan(found, opts)
+    enhancer = Enhancer(LoadedModel(brightening_net()), "cpu")
+    events = iter_batch(pairs, enhancer, opts, FIXED_FULL, early=early)
+    first = next(e for e in events if isinstance(e, ItemFinished))
+    assert first.path.name == "a.jpg" and first.status is ItemStatus.DONE
+    gc.collect()
+    assert decoded["a.jpg"]() is None
+    assert early.take(night / "a.jpg", WhiteBalance.CAMERA) is None  # given once

@@ -176,10 +176,10 @@ def iter_batch(
         loads: dict[int, Future[Loaded]] = {}
         if todo:
             first = pairs[todo[0]][0].path
-            if early is not None and early.serves(first, white_balance):
-                loads[todo[0]] = early.result
-            else:
-                loads[todo[0]] = pool.submit(load, first, white_balance)
+            # no local name for it: the generator's frame would hold the photo to the end
+            loads[todo[0]] = (
+                early.take(first, white_balance) if early is not None else None
+            ) or pool.submit(load, first, white_balance)
         for index, (found, out) in enumerate(pairs):
             if should_stop():
                 summary.cancelled = True
