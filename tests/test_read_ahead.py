@@ -73,6 +73,7 @@ def test_an_early_read_of_another_photo_or_balance_is_not_used(
     items = enhance(night, tmp_path / "out", early)
     assert [i.status for i in items] == [ItemStatus.DONE] * 2
     assert reads["a.jpg"] == 1 + (name == "a.jpg")  # the batch decoded it itself
+    assert early.take(night / name, balance) is None  # and the early decode was let go
 
 
 def test_an_early_read_that_fails_is_the_photos_failure(tmp_path):

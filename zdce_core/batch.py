@@ -175,11 +175,7 @@ def iter_batch(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdce-read") as pool:
         loads: dict[int, Future[Loaded]] = {}
         if todo:
-            first = pairs[todo[0]][0].path
-            # no local name for it: the generator's frame would hold the photo to the end
-            loads[todo[0]] = (
-                early.take(first, white_balance) if early is not None else None
-            ) or pool.submit(load, first, white_balance)
+            loads[todo[0]] = _first_load(pool, early, pairs[todo[0]][0].path, white_balance)
         for index, (found, out) in enumerate(pairs):
             if should_stop():
                 summary.cancelled = True
@@ -213,6 +209,16 @@ def iter_batch(
             pending.cancel()
     summary.seconds = time.perf_counter() - start
     yield BatchFinished(summary)
+
+
+def _first_load(
+    pool: ThreadPoolExecutor, early: EarlyRead | None, path: Path, white_balance: WhiteBalance
+) -> Future[Loaded]:
+    """The decode of the batch's first photo: the early one when it is of this photo, else
+    one started now. (A function of its own: a name for the early decode in the batch's
+    generator would hold the photo to the end of the batch.)"""
+    taken = early.take(path, white_balance) if early is not None else None
+    return taken if taken is not None else pool.submit(load, path, white_balance)
 
 
 SKIP_REASONS = {

@@ -37,12 +37,14 @@ class EarlyRead:
         self._result: Future[Loaded] | None = result
 
     def take(self, path: Path, white_balance: WhiteBalance) -> Future[Loaded] | None:
-        """The decode when it is of ``path`` with ``white_balance``, else ``None``. Given
-        once, and forgotten here: the photo is freed when the batch lets go of it (before
-        encoding its result), not when the command ends (a 100 MP photo held 300 MB)."""
-        if self._result is None or path != self.path or white_balance is not self.white_balance:
-            return None
+        """The decode when it is of ``path`` with ``white_balance``, else ``None`` (the
+        first photo to process is another one: its output exists, say). Asked once by the
+        batch, and forgotten here either way: the photo is freed when the batch lets go of
+        it (before encoding its result), or at once when it is not used, instead of being
+        held to the end of the command (a 100 MP photo: 300 MB)."""
         result, self._result = self._result, None
+        if path != self.path or white_balance is not self.white_balance:
+            return None
         return result
 
 
