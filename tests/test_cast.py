@@ -13,6 +13,7 @@ from tests.synthetic import tinted
 from zdce_core.adjustments import Adjustments
 from zdce_core.batch import CAST_NOTE, ItemFinished, ItemStatus, iter_batch
 from zdce_core.cast import CAST_FROM, CAST_LIMIT, cast_gains, correct_cast_, corrected, scaled
+from zdce_core.cli import main
 from zdce_core.discovery import discover
 from zdce_core.enhancer import Enhancer
 from zdce_core.model_store import open_model
@@ -142,9 +143,22 @@ def test_the_batch_says_which_photos_had_their_cast_corrected(tmp_path, enhancer
     opts = OutputOptions(tmp_path / "out")
     found, _ = discover([folder])
     pairs, _ = plan(found, opts)
-    notes = {
-        e.path.name: e.reason
+    done = {
+        e.path.name: e
         for e in iter_batch(pairs, enhancer, opts)
         if isinstance(e, ItemFinished) and e.status is ItemStatus.DONE
     }
-    assert notes == {"sodium.png": CAST_NOTE, "warm.png": ""}
+    assert {name: item.reason for name, item in done.items()} == {
+        "sodium.png": CAST_NOTE,
+        "warm.png": "",
+    }
+    # each front end says how to keep the cast, in its own terms, only where it was corrected
+    assert done["sodium.png"].notes("the way back") == f"{CAST_NOTE} (the way back)"
+    assert done["warm.png"].notes("the way back") == ""
+
+
+def test_the_command_line_says_how_to_keep_a_cast(tmp_path, capsys):
+    save_photo(tmp_path / "night" / "sodium.png", tinted(3.5, 0.3))
+    assert main(["enhance", str(tmp_path / "night"), "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert f"{CAST_NOTE} (--no-cast-correction keeps it as shot)" in err

@@ -74,7 +74,8 @@ class ItemFinished:
     ``megapixels`` and ``seconds`` are 0 for items that were not processed. ``strength``:
     the strength a done item was rendered at (``auto``: chosen by auto exposure). ``copied``:
     a done item left unchanged (strength 0) whose output is a byte-for-byte copy of the input
-    (:data:`COPIED_NOTE`), not a re-encoding.
+    (:data:`COPIED_NOTE`), not a re-encoding. ``cast_corrected``: a done item whose colour
+    cast was partly corrected (its last note is :data:`CAST_NOTE`).
     """
 
     index: int
@@ -90,6 +91,12 @@ class ItemFinished:
     skip: SkipKind | None = None
     failure: FailKind | None = None
     copied: bool = False
+    cast_corrected: bool = False
+
+    def notes(self, keep_cast: str) -> str:
+        """``reason`` with how to keep a corrected cast as shot, in the front end's own
+        terms (``keep_cast``: the option or the box that does it), after the cast note."""
+        return f"{self.reason} ({keep_cast})" if self.cast_corrected else self.reason
 
 
 CAST_NOTE = "strong colour cast of the light partly corrected"
@@ -360,6 +367,7 @@ def _process(
         result.strength,
         result.auto,
         copied=copied,
+        cast_corrected=result.cast is not None and not copied,
     )
 
 

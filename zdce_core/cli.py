@@ -23,6 +23,7 @@ from zdce_core.cli_common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    KEEP_CAST,
     StopSignals,
     UsageError,
     add_adjustment_options,
@@ -162,7 +163,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
             report(f"failed {event.path}: {event.reason}")
         elif event.status is ItemStatus.DONE:
             if event.reason:
-                report(f"note {event.path}: {event.reason}")
+                report(f"note {event.path}: {event.notes(KEEP_CAST)}")
             if args.verbose and event.strength is not None:
                 label = strength_label(event.strength, event.auto)
                 copied = f"; {COPIED_NOTE}" if event.copied else ""

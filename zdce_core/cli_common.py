@@ -45,6 +45,10 @@ def table(rows: list[dict[str, object]]) -> str:
     )
 
 
+KEEP_CAST = "--no-cast-correction keeps it as shot"
+"""How the command line says to keep a corrected colour cast (:meth:`ItemFinished.notes`)."""
+
+
 def parse_strength(text: str) -> float | None:
     """``auto`` → ``None``; otherwise a number (range checked by :class:`Adjustments`)."""
     if text.strip().lower() == "auto":

@@ -17,6 +17,7 @@ from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.cli_common import (
     EXIT_OK,
     EXIT_USAGE,
+    KEEP_CAST,
     StopSignals,
     UsageError,
     add_adjustment_options,
@@ -168,7 +169,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
                         say(f"skipped {item.path}: {item.reason}{hint}")
                     elif not args.quiet:
                         again = " (new content)" if verdict is Verdict.CHANGED else ""
-                        note = f"; {item.reason}" if item.reason else ""
+                        note = f"; {item.notes(KEEP_CAST)}" if item.reason else ""
                         say(f"done {item.path} -> {item.output}{again}{note}")
         code = stop.exit_code
     except KeyboardInterrupt as exc:  # a stop signal while waiting: nothing in hand

@@ -24,7 +24,7 @@ from zdce_core.outputs import FolderRule, OutputOptions, PlanError, options_for
 from zdce_core.textbar import format_duration
 from zdce_gui.batch_notice import BatchNotice
 from zdce_gui.dialogs import Asker
-from zdce_gui.main_layout import MainLayout
+from zdce_gui.main_layout import KEEP_CAST, MainLayout
 from zdce_gui.output_box import folder_rule, read_output
 from zdce_gui.queue_model import QueueItem, QueueModel, RowState
 from zdce_gui.session import Session
@@ -138,7 +138,7 @@ class BatchController(QObject):
             queue.update(row, status=RowState.WORKING, reason="")
             return
         output = event.output if event.status is ItemStatus.DONE else None
-        said = event.reason
+        said = event.notes(KEEP_CAST)
         if event.skip in (SkipKind.OUTPUT_EXISTS, SkipKind.OUTPUT_APPEARED):
             said = f"{said} (tick Overwrite to replace it)"
         if event.copied:

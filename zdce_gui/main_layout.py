@@ -32,6 +32,10 @@ from PySide6.QtWidgets import (
 from zdce_gui.compare_view import CompareView, ViewMode
 from zdce_gui.histogram_view import HistogramView
 
+CAST_BOX = "Correct casts"
+KEEP_CAST = f"untick {CAST_BOX} to keep it as shot"
+"""How the app says to keep a corrected colour cast, after the note on a row."""
+
 SLIDER_STEPS = 80  # 0.1 strength per step
 FORMATS = [
     ("Same as input", "same"),
@@ -279,7 +283,7 @@ class MainLayout:
         )
         self.highlights_check = QCheckBox("Protect highlights")
         self.highlights_check.setToolTip("Keep bright areas (lamps, sky) as they are")
-        self.cast_check = QCheckBox("Correct casts")
+        self.cast_check = QCheckBox(CAST_BOX)
         self.cast_check.setToolTip(
             "Partly correct an extreme colour cast of the light (sodium street lamps, orange "
             "fog); off: keep every colour as shot"

@@ -26,7 +26,7 @@ from zdce_core.outputs import (
 )
 from zdce_core.watch import DEFAULT_SETTLE_S, output_folder_problem
 from zdce_gui.dialogs import Asker
-from zdce_gui.main_layout import MainLayout
+from zdce_gui.main_layout import KEEP_CAST, MainLayout
 from zdce_gui.output_box import folder_rule, read_output
 from zdce_gui.queue_model import QueueModel, RowState, item_for
 from zdce_gui.session import LoadState, Session
@@ -296,7 +296,8 @@ class WatchController(QObject):
         row = queue.row_of(event.path)
         if row >= 0:
             output = event.output if event.status is ItemStatus.DONE else None
-            queue.update(row, status=RowState.of(event.status), reason=event.reason, output=output)
+            reason = event.notes(KEEP_CAST)
+            queue.update(row, status=RowState.of(event.status), reason=reason, output=output)
             if event.strength is not None:  # the Strength column says what auto chose
                 queue.update(row, chosen=(event.strength, event.auto))
 

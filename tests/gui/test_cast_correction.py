@@ -8,6 +8,8 @@ from tests.conftest import save_photo
 from tests.gui.conftest import add
 from tests.gui.test_model_compare import pixels
 from tests.synthetic import tinted
+from zdce_core.batch import CAST_NOTE
+from zdce_gui.main_layout import KEEP_CAST
 
 
 def red_over_green(window) -> float:
@@ -41,3 +43,16 @@ def test_unticking_correct_casts_keeps_the_sodium_light_as_shot(make_window, qtb
     again = make_window()
     assert not again.ui.cast_check.isChecked()
     assert not again.session.batch_adjustments().correct_cast
+
+
+def test_a_row_whose_cast_was_corrected_says_how_to_keep_it(make_window, qtbot, tmp_path):
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    photo = save_photo(tmp_path / "night" / "sodium.png", tinted(3.5, 0.3))
+    add(window, qtbot, [photo])
+    qtbot.mouseClick(window.ui.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.batch.running, timeout=30_000)
+    item = window.queue.items[0]
+    assert item.reason == f"{CAST_NOTE} (untick Correct casts to keep it as shot)"
+    assert item.reason.endswith(f"({KEEP_CAST})")
