@@ -8,6 +8,7 @@ reported with the file, its kind and the reason, and the batch goes on.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -17,18 +18,16 @@ from enum import Enum
 from pathlib import Path
 
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
-from zdce_core.atomic import TargetExists, remove_stale_temporaries
-from zdce_core.batch_ahead import analyse_ahead, first_load
+from zdce_core.atomic import TargetExists, atomic_path, remove_stale_temporaries
 from zdce_core.cancel import Cancelled
 from zdce_core.discovery import FoundFile
 from zdce_core.enhancer import Enhancer
-from zdce_core.image_io import ImageReadError
+from zdce_core.image_io import ImageReadError, open_regular
 from zdce_core.image_write import ImageWriteError, fit_long_edge, needs_resizing, write_image
 from zdce_core.outputs import OutputOptions, Unchanged, can_copy_unchanged, output_format
-from zdce_core.pipeline import Analysis, BrokenResult, check_result, enhance_photo
+from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
 from zdce_core.raw_io import WhiteBalance
 from zdce_core.read_ahead import EarlyRead, Loaded, load
-from zdce_core.unchanged_copy import copy_unchanged
 
 
 class ItemStatus(Enum):
@@ -168,10 +167,9 @@ def iter_batch(
     it is the first photo to process).
     Existing outputs are skipped unless ``opts.overwrite``, also those that appear while the
     batch runs. Stale temporary files of an earlier, killed run are removed from the output
-    folders first. The next input is decoded in a background thread while the current one
-    renders, and, from ``AHEAD_FROM`` megapixels (:mod:`zdce_core.batch_ahead`), analysed while
-    the current result is checked and encoded. No input is ever written to; outputs appear
-    only complete (atomic rename).
+    folders first. The next input is decoded in a
+    background thread while the current one renders. No input is ever written to; outputs
+    appear only complete (atomic rename).
     """
     should_stop = cancel or (lambda: False)
     adjust_of = adjustments if callable(adjustments) else (lambda _p, a=adjustments: a)
@@ -181,14 +179,10 @@ def iter_batch(
     inputs = {found.path.resolve() for found, _ in pairs}
     start = time.perf_counter()
     todo = [i for i, (_, out) in enumerate(pairs) if opts.overwrite or not out.exists()]
-    with (
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdce-read") as pool,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdce-ahead") as ahead,
-    ):
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdce-read") as pool:
         loads: dict[int, Future[Loaded]] = {}
-        analyses: dict[int, Future[Analysis | None]] = {}
         if todo:
-            loads[todo[0]] = first_load(pool, early, pairs[todo[0]][0].path, white_balance)
+            loads[todo[0]] = _first_load(pool, early, pairs[todo[0]][0].path, white_balance)
         for index, (found, out) in enumerate(pairs):
             if should_stop():
                 summary.cancelled = True
@@ -200,12 +194,6 @@ def iter_batch(
                 following = next((i for i in todo if i > index), None)
                 if following is not None:
                     loads[following] = pool.submit(load, pairs[following][0].path, white_balance)
-
-                def analyse_following(j: int | None = following) -> None:
-                    if j is not None:
-                        look = adjust_of(pairs[j][0].path)
-                        analyses[j] = ahead.submit(analyse_ahead, loads[j], enhancer, look)
-
                 try:
                     item = _process(
                         index,
@@ -218,18 +206,26 @@ def iter_batch(
                         adjust_of(found.path),
                         should_stop,
                         inputs,
-                        analyses.pop(index, None),
-                        analyse_following,
                     )
                 except Cancelled:
                     summary.cancelled = True
                     break
             summary.add(item)
             yield item
-        for pending in [*loads.values(), *analyses.values()]:
+        for pending in loads.values():
             pending.cancel()
     summary.seconds = time.perf_counter() - start
     yield BatchFinished(summary)
+
+
+def _first_load(
+    pool: ThreadPoolExecutor, early: EarlyRead | None, path: Path, white_balance: WhiteBalance
+) -> Future[Loaded]:
+    """The decode of the batch's first photo: the early one when it is of this photo, else
+    one started now. (A function of its own: a name for the early decode in the batch's
+    generator would hold the photo to the end of the batch.)"""
+    taken = early.take(path, white_balance) if early is not None else None
+    return taken if taken is not None else pool.submit(load, path, white_balance)
 
 
 SKIP_REASONS = {
@@ -290,13 +286,9 @@ def _process(
     adjustments: Adjustments,
     should_stop: Callable[[], bool],
     inputs: AbstractSet[Path],
-    analysis: Future[Analysis | None] | None = None,
-    rendered: Callable[[], None] = lambda: None,
 ) -> ItemFinished:
     """Read (``load()``: already in flight in the batch), enhance and write one photo;
-    failures become an item. ``analysis``: the photo's, made ahead (``None`` in it: made
-    here); ``rendered()`` is called once it is rendered, before its result is checked and
-    written (the batch starts analysing the next photo)."""
+    failures become an item."""
     t0 = time.perf_counter()
 
     def failed(kind: FailKind, reason: str) -> ItemFinished:
@@ -314,9 +306,7 @@ def _process(
     megapixels = loaded.megapixels
     notes = list(loaded.problems)
     try:
-        made = analysis.result() if analysis is not None else None
-        result = enhance_photo(enhancer, loaded.pixels, adjustments, should_stop, made)
-        rendered()
+        result = enhance_photo(enhancer, loaded.pixels, adjustments, should_stop)
         if result.strength == 0 and opts.unchanged is Unchanged.SKIP:
             return _skipped(index, total, found, out, SkipKind.UNCHANGED)
         copied = (
@@ -379,3 +369,18 @@ def _process(
         copied=copied,
         cast_corrected=result.cast is not None and not copied,
     )
+
+
+def copy_unchanged(source: Path, out: Path, replace: bool) -> None:
+    """Write ``out`` as a byte-for-byte copy of ``source``, atomically (complete or not at
+    all); ``source`` is only read, and refused when it is no longer a regular file.
+
+    Raises :class:`~zdce_core.image_io.ImageReadError` (the source), :class:`TargetExists`
+    (``out`` appeared and ``replace`` is false) or ``OSError`` (writing).
+    """
+    with (
+        open_regular(source) as src,
+        atomic_path(out, replace=replace) as tmp,
+        open(tmp, "wb") as dst,
+    ):
+        shutil.copyfileobj(src, dst, 1 << 20)

@@ -114,36 +114,17 @@ def reduced_for(pixels: np.ndarray, adjustments: Adjustments) -> ReducedPhoto | 
     return reduced_input(pixels) if needed else None
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """What rendering a photo needs of it besides its pixels: the curve maps estimated on
-    its copy (targeted at its size) and :func:`reduced_for` it. Small: it holds no
-    full-size pixels."""
-
-    estimate: CurveMaps
-    reduced: ReducedPhoto | None
-
-
-def analyse_photo(enhancer: Enhancer, pixels: np.ndarray, adjustments: Adjustments) -> Analysis:
-    """The :class:`Analysis` of ``pixels`` ``(H, W, 3)`` for ``adjustments``."""
-    return Analysis(enhancer.estimate_downscaled(pixels), reduced_for(pixels, adjustments))
-
-
 def enhance_photo(
     enhancer: Enhancer,
     pixels: np.ndarray,
     adjustments: Adjustments,
     cancel: Cancel | None = None,
-    analysis: Analysis | None = None,
 ) -> Enhanced:
-    """Enhance ``pixels`` ``(H, W, 3)`` uint8/uint16 with ``adjustments``; ``analysis``:
-    :func:`analyse_photo` of them for these adjustments, when already made (the batch makes
-    the next photo's while it encodes a result).
+    """Enhance ``pixels`` ``(H, W, 3)`` uint8/uint16 with ``adjustments``.
 
     Raises :class:`~zdce_core.cancel.Cancelled` when ``cancel()`` turns true.
     """
-    analysis = analysis or analyse_photo(enhancer, pixels, adjustments)
+    estimate = enhancer.estimate_downscaled(pixels)
     maps = FullResMaps(enhancer, pixels) if enhancer.full_res else None
-    return render_adjusted(
-        enhancer, pixels, analysis.estimate, adjustments, analysis.reduced, maps, cancel
-    )
+    reduced = reduced_for(pixels, adjustments)
+    return render_adjusted(enhancer, pixels, estimate, adjustments, reduced, maps, cancel)
