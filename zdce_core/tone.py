@@ -166,11 +166,11 @@ def toe(smooth: torch.Tensor) -> torch.Tensor:
     return _ramp(smooth, 0.0, BLACK_TO)
 
 
-def black_weight(smooth: torch.Tensor, curved_smooth: torch.Tensor) -> torch.Tensor:
+def black_weight(smooth: torch.Tensor, lifted: torch.Tensor) -> torch.Tensor:
     """``(1, 1, H, W)`` in [0, 1]: the share of the curves' lift a pixel gets over black: the
-    :func:`toe`, or the share that multiplies ``L̃`` by ``BLACK_GAIN`` where that is more."""
-    floor = curved_smooth.sub(smooth).clamp_(min=1e-4)
-    floor = torch.div(smooth, floor).mul_(BLACK_GAIN - 1.0).clamp_(max=1.0)
+    :func:`toe`, or the share that multiplies ``L̃`` by ``BLACK_GAIN`` where that is more.
+    ``lifted``: how far the curves lift ``L̃`` (at least 1e-4)."""
+    floor = torch.div(smooth, lifted).mul_(BLACK_GAIN - 1.0).clamp_(max=1.0)
     return torch.maximum(toe(smooth), floor)
 
 
@@ -219,19 +219,25 @@ def finish(
         y = curved[:, :3]
         return cap_highlights_(y, x) if stages.protect else y
     y, curved_smooth = curved[:, :3], curved[:, 3:]
-    gain = curved_smooth.div(smooth.clamp(min=1e-3))
-    y.lerp_(x * gain, _ramp(smooth, RATIO_FROM, RATIO_TO))
-    headroom_binds = stages.protect and float(y.max()) > HEADROOM_SHARE
+    darkest, brightest = float(smooth.amin()), float(smooth.amax())
+    if brightest > RATIO_FROM:  # the ramp below is 0 in a strip darker than that
+        gain = curved_smooth.div(smooth.clamp(min=1e-3))
+        y.lerp_(x * gain, _ramp(smooth, RATIO_FROM, RATIO_TO))
+    headroom_binds = stages.protect and float(y.amax()) > HEADROOM_SHARE
     lift = y.sub_(x)
-    weight = black_weight(smooth, curved_smooth)
+    lifted = curved_smooth.sub(smooth).clamp_(min=1e-4)
+    # the toe is 1 from BLACK_TO up, and black_weight with it
+    weight = black_weight(smooth, lifted) if darkest < BLACK_TO else None
     if stages.protect:
-        room = shoulder_room(smooth)
-        weight.mul_(room.div_(curved_smooth.sub(smooth).clamp_(min=1e-4)).clamp_(max=1.0))
+        room = shoulder_room(smooth).div_(lifted).clamp_(max=1.0)
+        weight = room if weight is None else weight.mul_(room)
+    if weight is None:
+        weight = torch.ones_like(smooth)
     if headroom_binds:  # below 0.75 everywhere, no channel can pass x + 0.75·(1 − x)
         weight = torch.minimum(weight, headroom_share(x, lift))
     keep = chroma_keep(x).mul_(weight)  # the coloured part of the lift
     neutral = luma(lift).mul_(weight.sub_(keep))  # the rest, alike for the three channels
-    return torch.addcmul(x, keep, lift).add_(neutral).clamp_(0.0, 1.0)
+    return lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0)
 
 
 def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
