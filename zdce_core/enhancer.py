@@ -23,10 +23,11 @@ from zdce_core.cast import correct_cast_
 from zdce_core.curve_maps import FULL_RES_HALO, FULL_RES_TILE, CurveMaps
 from zdce_core.curves import curve_schedule, iterate_curves_
 from zdce_core.device import pick_device
+from zdce_core.fused import MAX_COLUMNS, FusedTail, fused_tail, shared_map
 from zdce_core.nets import ITERATIONS, infer
 from zdce_core.parallel import compute_threads, run_pieces, split_rows
 from zdce_core.pixels import max_value, pixels_as_tensor, reduced_copy, to_unit_float
-from zdce_core.tone import curve_input, finish, smoothed_luma
+from zdce_core.tone import Stages, curve_input, finish, smoothed_luma
 from zdce_core.upsample import upsample_rows, widen
 from zdce_core.weights import LoadedModel
 
@@ -69,6 +70,8 @@ class Enhancer:
         if self.half:
             net = net.half()
         self.net = net
+        self.fused_strips = 0
+        """Strips rendered by the compiled kernel so far (the rest ran eagerly)."""
 
     def run_net(self, x: torch.Tensor) -> torch.Tensor:
         """Curve maps ``(1, 3·k, h, w)`` float32 for ``x`` ``(1, 3, h, w)`` float32 in [0, 1]."""
@@ -94,6 +97,16 @@ class Enhancer:
             return self.run_net(x[:, :, top:bottom])[:, :, r0 - top : r1 - top]
 
         return torch.cat(run_pieces(band, split_rows(h, rows)), dim=2)
+
+    def _fused_tail(self, plan: RenderPlan, eight_bit: bool, width: int) -> FusedTail | None:
+        """The compiled kernel (:mod:`zdce_core.fused`) when it renders what ``plan`` asks
+        for at 8 bits on this device, else ``None``."""
+        usual = (
+            plan.stages == Stages(scene_aware=True, protect=True) and plan.luma_guide is not None
+        )
+        if self.device.type != "cpu" or not eight_bit or not usual or not 2 <= width <= MAX_COLUMNS:
+            return None
+        return fused_tail()
 
     def estimate_downscaled(self, pixels: np.ndarray) -> CurveMaps:
         """Curve maps for ``pixels`` from a copy at most ``estimate_size`` pixels long."""
@@ -123,10 +136,13 @@ class Enhancer:
         luma_guide = plan.luma_guide.to(self.device) if plan.luma_guide is not None else None
         out = np.empty_like(pixels)
         out_t = pixels_as_tensor(out) if out.dtype == np.uint8 else None
+        tail = self._fused_tail(plan, out_t is not None, w)
+        scales = torch.tensor([s for _, s in schedule] + [0.0] * (ITERATIONS - len(schedule)))
         # full resolution: the network's tiles dominate; fewer, taller strips
         step = FULL_RES_TILE // 2 if plan.full_res else max(4, STRIP_ELEMENTS // (3 * w))
 
-        def strip(rows: tuple[int, int]) -> None:
+        def strip(rows: tuple[int, int]) -> bool:
+            """Render rows [r0, r1); whether the compiled kernel did."""
             if cancel is not None and cancel():
                 raise Cancelled
             r0, r1 = rows
@@ -136,12 +152,17 @@ class Enhancer:
                     guide.apply_(x, r0, r1)
                 if plan.cast is not None:
                     correct_cast_(x, plan.cast)
-                smooth = None
+                smooth = coefficients = None
                 if luma_guide is not None:
                     coefficients = widen(upsample_rows(luma_guide, h, r0, r1), w)
-                    smooth = smoothed_luma(x, coefficients)
                 per_iter = maps.iteration_maps(r0, r1)
                 steps = [a for _, a in zip(schedule, per_iter, strict=False)]
+                shared = shared_map(steps)
+                if tail is not None and coefficients is not None and shared is not None:
+                    out[r0:r1] = tail(x, coefficients, shared, scales)[0].numpy()
+                    return True
+                if coefficients is not None:
+                    smooth = smoothed_luma(x, coefficients)
                 curved = iterate_curves_(curve_input(x, smooth), steps, schedule)
                 y = finish(x, curved, smooth, stages)
                 y = y.mul_(top).add_(0.5).clamp_(0.0, top).cpu()
@@ -149,11 +170,12 @@ class Enhancer:
                     out_t[:, :, r0:r1].copy_(y)
                 else:
                     out[r0:r1] = y[0].permute(1, 2, 0).numpy().astype(out.dtype)
+            return False
 
         strips = split_rows(h, step)
         if self.device.type == "cpu":
-            run_pieces(strip, strips)
+            fused = run_pieces(strip, strips)
         else:
-            for rows in strips:
-                strip(rows)
+            fused = [strip(rows) for rows in strips]
+        self.fused_strips += sum(fused)
         return out

@@ -183,12 +183,19 @@ def shoulder_room(smooth: torch.Tensor) -> torch.Tensor:
     return ceiling.sub_(smooth).clamp_(min=0.0)
 
 
+def _traced() -> bool:
+    """Whether the stages are being traced into a kernel (:mod:`zdce_core.fused`): the kernel
+    runs every stage, and the shortcuts below that look at a strip's values first (each
+    exact: a stage that cannot change the strip is skipped) are left out."""
+    return torch.compiler.is_compiling()
+
+
 def headroom_share(x: torch.Tensor, lift: torch.Tensor) -> torch.Tensor:
     """``(1, 1, H, W)``: the largest share of ``lift`` (``(1, 3, H, W)``, added to ``x``) that
     keeps every channel within ``HEADROOM_SHARE`` of its distance to white and under
     :func:`cap_highlights_`'s cap; one share for the three channels keeps the hue."""
     room = torch.rsub(x, 1.0)
-    if float(x.max()) > CAP_BINDS_ABOVE:
+    if _traced() or float(x.amax()) > CAP_BINDS_ABOVE:
         allowed = torch.minimum(HEADROOM_SHARE * room, room - HEADROOM * room.sqrt())
     else:
         allowed = room.mul_(HEADROOM_SHARE)
@@ -219,11 +226,12 @@ def finish(
         y = curved[:, :3]
         return cap_highlights_(y, x) if stages.protect else y
     y, curved_smooth = curved[:, :3], curved[:, 3:]
-    darkest, brightest = float(smooth.amin()), float(smooth.amax())
+    traced = _traced()
+    darkest, brightest = (0.0, 1.0) if traced else (float(smooth.amin()), float(smooth.amax()))
     if brightest > RATIO_FROM:  # the ramp below is 0 in a strip darker than that
         gain = curved_smooth.div(smooth.clamp(min=1e-3))
         y.lerp_(x * gain, _ramp(smooth, RATIO_FROM, RATIO_TO))
-    headroom_binds = stages.protect and float(y.amax()) > HEADROOM_SHARE
+    headroom_binds = stages.protect and (traced or float(y.amax()) > HEADROOM_SHARE)
     lift = y.sub_(x)
     lifted = curved_smooth.sub(smooth).clamp_(min=1e-4)
     # the toe is 1 from BLACK_TO up, and black_weight with it

@@ -87,7 +87,13 @@ def smoke_test(app, window, model: str | None) -> int:
         if not out.is_file():
             print(f"smoke test: no output at {out}", file=sys.stderr)
             return 1
-        print(f"smoke test passed: preview means {means[0]:.1f} → {means[1]:.1f}, wrote {out.name}")
+        enhancer = window.models.enhancer
+        strips = enhancer.fused_strips if enhancer is not None else 0
+        path = f"compiled kernel ({strips} strips)" if strips else "eager stages"
+        print(
+            f"smoke test passed: preview means {means[0]:.1f} → {means[1]:.1f}, "
+            f"wrote {out.name}, rendered by the {path}"
+        )
     return 0
 
 
