@@ -27,14 +27,9 @@ from zdce_core.fused import ISA, MAX_COLUMNS, NAME, kernel_dir, source_digest, s
 
 
 class _StripTail(torch.nn.Module):
-    def forward(
-        self,
-        x: torch.Tensor,
-        luma_coefficients: torch.Tensor,
-        curve_map: torch.Tensor,
-        scales: torch.Tensor,
-    ) -> torch.Tensor:
-        return strip_tail(x, luma_coefficients, curve_map, scales)
+    """:func:`strip_tail` as the module ``torch.export`` traces."""
+
+    forward = staticmethod(strip_tail)
 
 
 def build(folder: Path) -> Path:
