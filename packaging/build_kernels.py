@@ -1,14 +1,14 @@
-"""Build the compiled render kernel (:mod:`zdce_core.fused`) into ``resources/kernels/``.
+"""Build the compiled kernels (:mod:`zdce_core.kernels`) into ``resources/kernels/``.
 
-    python packaging/build_kernels.py
+    python packaging/build_kernels.py [FOLDER]
 
-Traces :func:`zdce_core.fused.strip_tail` with any strip height and width
-(``torch.export``) and compiles it with AOTInductor for x86-64-v3 (AVX2, FMA: not for the
-build machine's own instructions, so the library runs on any CPU since 2013), as serial code
-(the render's worker threads each run one strip; no OpenMP team of its own). Needs a C++
-compiler and takes about half a minute; the app only loads the result. Rebuild after
-changing ``zdce_core/tone.py`` or ``zdce_core/fused.py`` (``tests/test_fused.py`` says when)
-and with each new torch version.
+Traces each kernel's function with any image height and width (``torch.export``) and
+compiles it with AOTInductor for x86-64-v3 (AVX2, FMA: not for the build machine's own
+instructions, so the library runs on any CPU since 2013), as serial code (the render's
+worker threads each run one piece; no OpenMP team of its own). Needs a C++ compiler and
+takes about a minute; the app only loads the results. Rebuild after changing a module a
+kernel is traced from (:data:`zdce_core.kernels.KernelSpec.sources`;
+``tests/test_kernels.py`` says when) and with each new torch version.
 """
 
 from __future__ import annotations
@@ -17,51 +17,83 @@ import json
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from torch._inductor import aoti_compile_and_package
 from torch.export import Dim, export
 
-from zdce_core.fused import ISA, MAX_COLUMNS, NAME, kernel_dir, source_digest, strip_tail, target
+from zdce_core.exposure import SEARCH_SIZE, scene_grid_keys
+from zdce_core.fused import MAX_COLUMNS, strip_tail
+from zdce_core.kernels import (
+    EXPOSURE_KEYS,
+    ISA,
+    STRIP_TAIL,
+    KernelSpec,
+    kernel_dir,
+    source_digest,
+    target,
+)
+from zdce_core.nets import ITERATIONS
 
 
-class _StripTail(torch.nn.Module):
-    """:func:`strip_tail` as the module ``torch.export`` traces."""
+def _traceable(function: Callable[..., torch.Tensor]) -> torch.nn.Module:
+    """``function`` as the module ``torch.export`` traces."""
+    return type("Traced", (torch.nn.Module,), {"forward": staticmethod(function)})()
 
-    forward = staticmethod(strip_tail)
 
-
-def build(folder: Path) -> Path:
-    """Compile the kernel into ``folder``; returns the library's path."""
-    if ISA != "AVX2":
-        raise SystemExit(f"unknown instruction set {ISA}")
-    torch.manual_seed(0)
-    torch.set_num_threads(1)  # serial code: the render's workers each run a strip on a core
+def _strip_tail() -> tuple[torch.export.ExportedProgram]:
     h, w = 16, 64
     x = torch.rand(1, 3, h, w)
     coefficients = torch.stack([torch.full((h, w), 0.8), torch.full((h, w), 0.05)])[None]
-    example = (x, coefficients, torch.rand(1, 1, h, w) * 0.8, torch.ones(8))
+    example = (x, coefficients, torch.rand(1, 1, h, w) * 0.8, torch.ones(ITERATIONS))
     rows, columns = Dim("rows", min=1, max=1 << 16), Dim("columns", min=2, max=MAX_COLUMNS)
     pixels = {2: rows, 3: columns}
+    return (export(_traceable(strip_tail), example, dynamic_shapes=(pixels, pixels, pixels, None)),)
+
+
+def _exposure_keys() -> tuple[torch.export.ExportedProgram]:
+    h, w = 24, 32
+    example = (
+        torch.rand(1, 3, h, w) * 0.3,
+        -torch.rand(1, ITERATIONS, h, w) * 0.8,
+        torch.rand(2, 1, h, w),
+    )
+    rows, columns = Dim("rows", min=2, max=SEARCH_SIZE), Dim("columns", min=2, max=SEARCH_SIZE)
+    pixels = {2: rows, 3: columns}
+    return (export(_traceable(scene_grid_keys), example, dynamic_shapes=(pixels, pixels, pixels)),)
+
+
+PROGRAMS = {STRIP_TAIL: _strip_tail, EXPOSURE_KEYS: _exposure_keys}
+
+
+def build(spec: KernelSpec, folder: Path) -> Path:
+    """Compile ``spec`` into ``folder``; returns the library's path."""
+    if ISA != "AVX2":
+        raise SystemExit(f"unknown instruction set {ISA}")
+    torch.manual_seed(0)
+    torch.set_num_threads(1)  # serial code: the render's workers each run a piece on a core
     with torch.inference_mode():
-        program = export(_StripTail(), example, dynamic_shapes=(pixels, pixels, pixels, None))
+        (program,) = PROGRAMS[spec]()
     folder.mkdir(parents=True, exist_ok=True)
-    library = folder / f"{NAME}.so"
+    library = folder / f"{spec.name}.so"
     with tempfile.TemporaryDirectory() as scratch:
         package = aoti_compile_and_package(
             program,
-            package_path=str(Path(scratch) / f"{NAME}.pt2"),
+            package_path=str(Path(scratch) / f"{spec.name}.pt2"),
             inductor_configs={"cpp.march": "x86-64-v3", "cpp.simdlen": 256},
         )
         with zipfile.ZipFile(package) as archive:  # the model's library is all it needs
             (member,) = [n for n in archive.namelist() if n.endswith(".so")]
             library.write_bytes(archive.read(member))
-    description = {"target": target(), "source": source_digest()}
-    (folder / f"{NAME}.json").write_text(json.dumps(description, indent=2) + "\n")
+    description = {"target": target(), "source": source_digest(spec)}
+    (folder / f"{spec.name}.json").write_text(json.dumps(description, indent=2) + "\n")
     return library
 
 
 if __name__ == "__main__":
-    out = build(Path(sys.argv[1]) if len(sys.argv) > 1 else kernel_dir())
-    print(f"{out} ({out.stat().st_size / 1e6:.1f} MB)")
+    destination = Path(sys.argv[1]) if len(sys.argv) > 1 else kernel_dir()
+    for kernel in PROGRAMS:
+        out = build(kernel, destination)
+        print(f"{out} ({out.stat().st_size / 1e6:.1f} MB)")

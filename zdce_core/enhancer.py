@@ -23,7 +23,8 @@ from zdce_core.cast import correct_cast_
 from zdce_core.curve_maps import FULL_RES_HALO, FULL_RES_TILE, CurveMaps
 from zdce_core.curves import curve_schedule, iterate_curves_
 from zdce_core.device import pick_device
-from zdce_core.fused import MAX_COLUMNS, FusedTail, fused_tail, shared_map
+from zdce_core.fused import MAX_COLUMNS, shared_map
+from zdce_core.kernels import STRIP_TAIL, CompiledKernel, compiled
 from zdce_core.nets import ITERATIONS, infer
 from zdce_core.parallel import compute_threads, run_pieces, split_rows
 from zdce_core.pixels import max_value, pixels_as_tensor, reduced_copy, to_unit_float
@@ -98,7 +99,7 @@ class Enhancer:
 
         return torch.cat(run_pieces(band, split_rows(h, rows)), dim=2)
 
-    def _fused_tail(self, plan: RenderPlan, eight_bit: bool, width: int) -> FusedTail | None:
+    def _fused_tail(self, plan: RenderPlan, eight_bit: bool, width: int) -> CompiledKernel | None:
         """The compiled kernel (:mod:`zdce_core.fused`) when it renders what ``plan`` asks
         for at 8 bits on this device, else ``None``."""
         usual = (
@@ -106,7 +107,7 @@ class Enhancer:
         )
         if self.device.type != "cpu" or not eight_bit or not usual or not 2 <= width <= MAX_COLUMNS:
             return None
-        return fused_tail()
+        return compiled(STRIP_TAIL)
 
     def estimate_downscaled(self, pixels: np.ndarray) -> CurveMaps:
         """Curve maps for ``pixels`` from a copy at most ``estimate_size`` pixels long."""

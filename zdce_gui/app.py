@@ -32,6 +32,7 @@ def smoke_test(app, window, model: str | None) -> int:
     import numpy as np
     from PIL import Image
 
+    from zdce_core.kernels import EXPOSURE_KEYS, compiled
     from zdce_gui.dialogs import ScriptedAsker
     from zdce_gui.main_window import MainWindow
 
@@ -90,9 +91,10 @@ def smoke_test(app, window, model: str | None) -> int:
         enhancer = window.models.enhancer
         strips = enhancer.fused_strips if enhancer is not None else 0
         path = f"compiled kernel ({strips} strips)" if strips else "eager stages"
+        exposure = "compiled" if compiled(EXPOSURE_KEYS) is not None else "eager"
         print(
             f"smoke test passed: preview means {means[0]:.1f} → {means[1]:.1f}, "
-            f"wrote {out.name}, rendered by the {path}"
+            f"wrote {out.name}, rendered by the {path}, auto exposure {exposure}"
         )
     return 0
 
