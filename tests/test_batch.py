@@ -176,10 +176,11 @@ def test_cancel_mid_image_leaves_no_partial_file(photos, tmp_path, enhancer, mon
         checks.append(1)
         return len(checks) > 20  # during the second photo
 
-    _items, summary = run(pairs, enhancer, opts, cancel=cancel)
-    assert summary.cancelled and summary.done == 1
+    items, summary = run(pairs, enhancer, opts, cancel=cancel)
+    done = sorted(i.output.name for i in items if i.status is ItemStatus.DONE)
+    assert summary.cancelled and summary.done == len(done) < 4
     written = sorted(p.name for p in (tmp_path / "out").rglob("*") if p.is_file())
-    assert written == ["B_enhanced.JPG"]
+    assert written == done  # those written before the cancel, complete; no temporaries
 
 
 def test_output_path_for_formats(tmp_path):
@@ -352,3 +353,37 @@ def test_temporaries_of_given_outputs_are_removed_whatever_their_age(tmp_path):
     assert [p.name for p in removed] == [ours_a]
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == sorted([".a.png.abcd1234.part", ".a.png.notes", ours_b, "a.png"])
+
+
+def test_small_photos_run_side_by_side_and_come_back_in_order(
+    photos, tmp_path, enhancer, monkeypatch
+):
+    """Small photos are processed several at once (one per worker): the events and the
+    outputs are those of one photo after the other."""
+    found, _ = discover([photos], recursive=True)
+    results = {}
+    for small in (batch_module.SMALL_PHOTO, 0.0):  # 0: every photo alone on every worker
+        monkeypatch.setattr(batch_module, "SMALL_PHOTO", small)
+        opts = OutputOptions(tmp_path / f"out-{small}")
+        pairs, _ = plan(found, opts)
+        events = list(iter_batch(pairs, enhancer, opts))
+        ended = [e for e in events if isinstance(e, ItemFinished)]
+        assert [e.index for e in ended] == list(range(len(pairs)))
+        assert isinstance(events[-1], BatchFinished)
+        results[small] = (digest(opts.folder), [(e.path, e.status) for e in ended])
+    assert results[batch_module.SMALL_PHOTO] == results[0.0]
+    assert len(results[0.0][0]) == 4  # four photos written, the broken one failed
+
+
+def test_a_batch_left_early_writes_nothing_more(photos, tmp_path, enhancer):
+    found, _ = discover([photos], recursive=True)
+    opts = OutputOptions(tmp_path / "out")
+    pairs, _ = plan(found, opts)
+    events = iter_batch(pairs, enhancer, opts)
+    first = next(e for e in events if isinstance(e, ItemFinished))
+    assert first.index == 0
+    events.close()  # the photos in flight stop at a strip or finish before this returns
+    left = digest(tmp_path / "out")
+    time.sleep(0.2)
+    assert digest(tmp_path / "out") == left
+    assert not any(name.endswith(".part") for name in left)

@@ -8,23 +8,32 @@ reported with the file, its kind and the reason, and the batch goes on.
 from __future__ import annotations
 
 import os
-import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from pathlib import Path
 
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
-from zdce_core.atomic import TargetExists, atomic_path, remove_stale_temporaries
+from zdce_core.atomic import TargetExists, remove_stale_temporaries
 from zdce_core.cancel import Cancelled
 from zdce_core.discovery import FoundFile
 from zdce_core.enhancer import Enhancer
-from zdce_core.image_io import ImageReadError, open_regular
+from zdce_core.image_io import ImageReadError
 from zdce_core.image_write import ImageWriteError, fit_long_edge, needs_resizing, write_image
-from zdce_core.outputs import OutputOptions, Unchanged, can_copy_unchanged, output_format
+from zdce_core.in_order import InOrder
+from zdce_core.outputs import (
+    OutputOptions,
+    Unchanged,
+    can_copy_unchanged,
+    copy_unchanged,
+    output_format,
+)
+from zdce_core.parallel import compute_threads, submit_whole
 from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
 from zdce_core.raw_io import WhiteBalance
 from zdce_core.read_ahead import EarlyRead, Loaded, load
@@ -105,6 +114,10 @@ CAST_NOTE = "strong colour cast of the light partly corrected"
 COPIED_NOTE = "unchanged: copied"
 """How a front end notes a done item whose output is a copy of its input (``copied``)."""
 
+SMALL_PHOTO = 2.0
+"""Photos up to this many megapixels are processed each on one worker thread, several at
+once; larger ones on every worker, one at a time (their memory, and the first result soon)."""
+
 
 @dataclass
 class BatchSummary:
@@ -168,8 +181,10 @@ def iter_batch(
     Existing outputs are skipped unless ``opts.overwrite``, also those that appear while the
     batch runs. Stale temporary files of an earlier, killed run are removed from the output
     folders first. The next input is decoded in a
-    background thread while the current one renders. No input is ever written to; outputs
-    appear only complete (atomic rename).
+    background thread while the current one renders. Small photos (``SMALL_PHOTO``) are
+    processed several at once, one per worker thread; events still come in the order of
+    ``pairs``. No input is ever written to; outputs appear only complete (atomic rename),
+    and none once the generator has ended or been closed.
     """
     should_stop = cancel or (lambda: False)
     adjust_of = adjustments if callable(adjustments) else (lambda _p, a=adjustments: a)
@@ -179,43 +194,76 @@ def iter_batch(
     inputs = {found.path.resolve() for found, _ in pairs}
     start = time.perf_counter()
     todo = [i for i, (_, out) in enumerate(pairs) if opts.overwrite or not out.exists()]
+    pending: InOrder[ItemFinished] = InOrder()
+    window = 2 * compute_threads()  # slack for a worker the system has descheduled
+    closed = threading.Event()  # the consumer left early: photos in flight stop at a strip
+
+    def stop() -> bool:
+        return closed.is_set() or should_stop()
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdce-read") as pool:
         loads: dict[int, Future[Loaded]] = {}
         if todo:
             loads[todo[0]] = _first_load(pool, early, pairs[todo[0]][0].path, white_balance)
-        for index, (found, out) in enumerate(pairs):
-            if should_stop():
+        try:
+            try:
+                for index, (found, out) in enumerate(pairs):
+                    if should_stop():
+                        summary.cancelled = True
+                        break
+                    yield ItemStarted(index, len(pairs), found.path)
+                    if index not in loads:
+                        pending.put(_skipped(index, len(pairs), found, out, SkipKind.OUTPUT_EXISTS))
+                    else:
+                        following = next((i for i in todo if i > index), None)
+                        if following is not None:
+                            loads[following] = pool.submit(
+                                load, pairs[following][0].path, white_balance
+                            )
+                        work = partial(
+                            _process,
+                            index,
+                            len(pairs),
+                            found,
+                            out,
+                            enhancer=enhancer,
+                            opts=opts,
+                            adjustments=adjust_of(found.path),
+                            should_stop=stop,
+                            inputs=inputs,
+                        )
+                        if _is_small(loads[index]):  # on one worker, beside the next ones
+                            pending.put(submit_whole(partial(work, load=loads.pop(index).result)))
+                        else:  # on every worker, alone
+                            for item in pending.take():
+                                summary.add(item)
+                                yield item
+                            pending.put(work(load=lambda i=index: loads.pop(i).result()))
+                    for item in pending.take(keep=window - 1):
+                        summary.add(item)
+                        yield item
+                for item in pending.take():
+                    summary.add(item)
+                    yield item
+            except Cancelled:
                 summary.cancelled = True
-                break
-            yield ItemStarted(index, len(pairs), found.path)
-            if index not in loads:
-                item = _skipped(index, len(pairs), found, out, SkipKind.OUTPUT_EXISTS)
-            else:
-                following = next((i for i in todo if i > index), None)
-                if following is not None:
-                    loads[following] = pool.submit(load, pairs[following][0].path, white_balance)
-                try:
-                    item = _process(
-                        index,
-                        len(pairs),
-                        found,
-                        out,
-                        lambda i=index: loads.pop(i).result(),
-                        enhancer,
-                        opts,
-                        adjust_of(found.path),
-                        should_stop,
-                        inputs,
-                    )
-                except Cancelled:
-                    summary.cancelled = True
-                    break
-            summary.add(item)
-            yield item
-        for pending in loads.values():
-            pending.cancel()
+            for item in pending.settle():  # after a cancel: those written meanwhile
+                summary.add(item)
+                yield item
+        finally:
+            closed.set()
+            pending.wait()  # nothing is written once the batch has ended or been left
+            for future in loads.values():
+                future.cancel()
     summary.seconds = time.perf_counter() - start
     yield BatchFinished(summary)
+
+
+def _is_small(decode: Future[Loaded]) -> bool:
+    """Whether the photo ``decode`` brings is processed on one worker beside others (up to
+    ``SMALL_PHOTO`` megapixels, or unreadable) instead of on every worker alone."""
+    loaded = decode.result()
+    return isinstance(loaded, ImageReadError) or loaded.megapixels <= SMALL_PHOTO
 
 
 def _first_load(
@@ -369,18 +417,3 @@ def _process(
         copied=copied,
         cast_corrected=result.cast is not None and not copied,
     )
-
-
-def copy_unchanged(source: Path, out: Path, replace: bool) -> None:
-    """Write ``out`` as a byte-for-byte copy of ``source``, atomically (complete or not at
-    all); ``source`` is only read, and refused when it is no longer a regular file.
-
-    Raises :class:`~zdce_core.image_io.ImageReadError` (the source), :class:`TargetExists`
-    (``out`` appeared and ``replace`` is false) or ``OSError`` (writing).
-    """
-    with (
-        open_regular(source) as src,
-        atomic_path(out, replace=replace) as tmp,
-        open(tmp, "wb") as dst,
-    ):
-        shutil.copyfileobj(src, dst, 1 << 20)

@@ -12,6 +12,7 @@ threads.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -73,6 +74,7 @@ class Enhancer:
         self.net = net
         self.fused_strips = 0
         """Strips rendered by the compiled kernel so far (the rest ran eagerly)."""
+        self._counting = threading.Lock()  # photos may render on several threads at once
 
     def run_net(self, x: torch.Tensor) -> torch.Tensor:
         """Curve maps ``(1, 3·k, h, w)`` float32 for ``x`` ``(1, 3, h, w)`` float32 in [0, 1]."""
@@ -178,5 +180,6 @@ class Enhancer:
             fused = run_pieces(strip, strips)
         else:
             fused = [strip(rows) for rows in strips]
-        self.fused_strips += sum(fused)
+        with self._counting:
+            self.fused_strips += sum(fused)
         return out

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
+from zdce_core.atomic import atomic_path
 from zdce_core.discovery import FoundFile, Ignored, IgnoreKind
 from zdce_core.errors import UserFacingError
+from zdce_core.image_io import open_regular
 from zdce_core.image_write import OUTPUT_FORMATS
 from zdce_core.output_names import (
     DEFAULT_NAME_TEMPLATE,
@@ -260,3 +263,19 @@ def plan(
             continue
         pairs.append((found, out))
     return pairs, ignored
+
+
+def copy_unchanged(source: Path, out: Path, replace: bool) -> None:
+    """Write ``out`` as a byte-for-byte copy of ``source``, atomically (complete or not at
+    all); ``source`` is only read, and refused when it is no longer a regular file.
+
+    Raises :class:`~zdce_core.image_io.ImageReadError` (the source),
+    :class:`~zdce_core.atomic.TargetExists` (``out`` appeared and ``replace`` is false) or
+    ``OSError`` (writing).
+    """
+    with (
+        open_regular(source) as src,
+        atomic_path(out, replace=replace) as tmp,
+        open(tmp, "wb") as dst,
+    ):
+        shutil.copyfileobj(src, dst, 1 << 20)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -95,6 +95,15 @@ def run_pieces(work: Callable[[T], R], pieces: Sequence[T]) -> list[R]:
         wait(futures)
         raise next(f.exception() for f in futures if f.exception() is not None)  # type: ignore[misc]
     return [f.result() for f in futures]  # type: ignore[misc]
+
+
+def submit_whole(work: Callable[[], R]) -> Future[R]:
+    """Run ``work`` on one worker thread, its own pieces inline (:func:`run_pieces` from a
+    worker): for many small jobs (small photos), one per core keeps the cores busier than
+    splitting each into pieces (64 photos of 0.37 MP: 42 → 32 ms per photo)."""
+    compute_threads()
+    assert _pool is not None
+    return _pool.submit(work)
 
 
 def split_rows(height: int, step: int) -> list[tuple[int, int]]:

@@ -198,7 +198,8 @@ def test_cancel_mid_batch_leaves_no_partial_file(window, tmp_path, qtbot, monkey
     window.ui.cancel_button.click()
     qtbot.waitUntil(lambda: not window.batch.running, timeout=30_000)
     assert window.batch.last_summary.cancelled
-    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    out = tmp_path / "out"  # small photos run two at once: 0.png may be cancelled too
+    files = sorted(p.name for p in out.iterdir()) if out.exists() else []
     done = [i for i in window.queue.items if i.status is RowState.DONE]
     assert len(files) == len(done) < 4
     assert all(not f.endswith(".part") for f in files)

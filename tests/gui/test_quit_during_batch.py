@@ -89,11 +89,11 @@ def test_quit_during_a_batch_yes_cancels_it_and_closes(window, held_batch, tmp_p
     assert not window.isVisible()
     qtbot.waitUntil(lambda: not window.batch.running, timeout=10_000)
     summary = window.batch.last_summary
-    assert summary is not None and summary.cancelled and summary.done == 1
-    assert sorted(p.name for p in out.iterdir()) == ["a_enhanced.png"]  # no temporaries
+    assert summary is not None and summary.cancelled
     states = {i.path.name: i.status for i in window.queue.items}
-    assert states == {
-        "a.png": RowState.DONE,
-        BLOCKED: RowState.CANCELLED,
-        "c.png": RowState.QUEUED,
-    }
+    # c.png, a small photo, runs beside b.png: done before the quit or cancelled with it
+    assert states["a.png"] is RowState.DONE and states[BLOCKED] is RowState.CANCELLED
+    assert states["c.png"] in (RowState.DONE, RowState.CANCELLED)
+    done = sorted(f"{Path(n).stem}_enhanced.png" for n, s in states.items() if s is RowState.DONE)
+    assert summary.done == len(done)
+    assert sorted(p.name for p in out.iterdir()) == done  # no temporaries
