@@ -13,7 +13,8 @@ from zdce_core import batch as batch_module
 from zdce_core import enhancer as enh
 from zdce_core.adjustments import FIXED_FULL
 from zdce_core.atomic import temporary_name
-from zdce_core.batch import BatchFinished, FailKind, ItemFinished, ItemStatus, iter_batch
+from zdce_core.batch import iter_batch
+from zdce_core.batch_events import BatchFinished, FailKind, ItemFinished, ItemStatus
 from zdce_core.batch_job import Progress, plan_job, run_job
 from zdce_core.cancel import CancelToken
 from zdce_core.discovery import FoundFile, discover
@@ -165,8 +166,16 @@ def test_unwritable_destination_fails_that_file_only(photos, tmp_path, enhancer)
     assert summary.done == 2
 
 
-def test_cancel_mid_image_leaves_no_partial_file(photos, tmp_path, enhancer, monkeypatch):
+SCHEDULES = {"side by side": (1.0, 24.0), "overlapped": (0.0, 1.0), "alone": (0.0, 0.0)}
+"""``SMALL_PHOTO`` and ``OVERLAPPED_PHOTO`` that send the test photos (0.003 MP) each way."""
+
+
+@pytest.mark.parametrize("way", SCHEDULES)
+def test_cancel_mid_image_leaves_no_partial_file(photos, tmp_path, enhancer, monkeypatch, way):
     monkeypatch.setattr(enh, "STRIP_ELEMENTS", 3 * 64 * 4)  # 12 strips per photo
+    small, overlapped = SCHEDULES[way]
+    monkeypatch.setattr(batch_module, "SMALL_PHOTO", small)
+    monkeypatch.setattr(batch_module, "OVERLAPPED_PHOTO", overlapped)
     found, _ = discover([photos], recursive=True)
     opts = OutputOptions(tmp_path / "out")
     pairs, _ = plan(found, opts)
@@ -355,24 +364,26 @@ def test_temporaries_of_given_outputs_are_removed_whatever_their_age(tmp_path):
     assert left == sorted([".a.png.abcd1234.part", ".a.png.notes", ours_b, "a.png"])
 
 
-def test_small_photos_run_side_by_side_and_come_back_in_order(
+def test_the_ways_of_scheduling_photos_give_the_same_events_and_outputs(
     photos, tmp_path, enhancer, monkeypatch
 ):
-    """Small photos are processed several at once (one per worker): the events and the
-    outputs are those of one photo after the other."""
+    """Small photos run several at once (one per worker), mid-sized ones are encoded while
+    the next one renders, large ones run alone: the events and the outputs are those of one
+    photo after the other whichever way the photos go."""
     found, _ = discover([photos], recursive=True)
     results = {}
-    for small in (batch_module.SMALL_PHOTO, 0.0):  # 0: every photo alone on every worker
+    for way, (small, overlapped) in SCHEDULES.items():
         monkeypatch.setattr(batch_module, "SMALL_PHOTO", small)
-        opts = OutputOptions(tmp_path / f"out-{small}")
+        monkeypatch.setattr(batch_module, "OVERLAPPED_PHOTO", overlapped)
+        opts = OutputOptions(tmp_path / way)
         pairs, _ = plan(found, opts)
         events = list(iter_batch(pairs, enhancer, opts))
         ended = [e for e in events if isinstance(e, ItemFinished)]
-        assert [e.index for e in ended] == list(range(len(pairs)))
+        assert [e.index for e in ended] == list(range(len(pairs))), way
         assert isinstance(events[-1], BatchFinished)
-        results[small] = (digest(opts.folder), [(e.path, e.status) for e in ended])
-    assert results[batch_module.SMALL_PHOTO] == results[0.0]
-    assert len(results[0.0][0]) == 4  # four photos written, the broken one failed
+        results[way] = (digest(opts.folder), [(e.path, e.status) for e in ended])
+    assert results["side by side"] == results["overlapped"] == results["alone"]
+    assert len(results["alone"][0]) == 4  # four photos written, the broken one failed
 
 
 def test_a_batch_left_early_writes_nothing_more(photos, tmp_path, enhancer):

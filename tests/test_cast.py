@@ -11,7 +11,8 @@ import torch
 from tests.conftest import save_photo
 from tests.synthetic import tinted
 from zdce_core.adjustments import Adjustments
-from zdce_core.batch import CAST_NOTE, ItemFinished, ItemStatus, iter_batch
+from zdce_core.batch import iter_batch
+from zdce_core.batch_events import CAST_NOTE, ItemFinished, ItemStatus
 from zdce_core.cast import CAST_FROM, CAST_LIMIT, cast_gains, correct_cast_, corrected, scaled
 from zdce_core.cli import main
 from zdce_core.discovery import discover

@@ -4,7 +4,7 @@ started: the driver's reading of the retried rows is tested on its own."""
 
 from pathlib import Path
 
-from zdce_core.batch import ItemFinished, ItemStatus, SkipKind
+from zdce_core.batch_events import ItemFinished, ItemStatus, SkipKind
 from zdce_core.cluster import LOST_WORKER_NOTE, existing_outputs, written_by_lost_worker
 from zdce_core.discovery import FoundFile
 

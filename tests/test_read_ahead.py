@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import brightening_net, dark_rgb, save_photo
 from zdce_core import read_ahead
 from zdce_core.adjustments import FIXED_FULL
-from zdce_core.batch import FailKind, ItemFinished, ItemStatus, iter_batch
+from zdce_core.batch import iter_batch
+from zdce_core.batch_events import FailKind, ItemFinished, ItemStatus
 from zdce_core.cli import main
 from zdce_core.discovery import discover
 from zdce_core.enhancer import Enhancer

@@ -25,7 +25,7 @@ import pytest
 from PIL import Image
 
 from tests.synthetic import dark_rgb
-from zdce_core.batch import FailKind, ItemFinished, ItemStatus
+from zdce_core.batch_events import FailKind, ItemFinished, ItemStatus
 from zdce_core.cli import main
 from zdce_core.discovery import FoundFile
 from zdce_core.hot_folder import HotFolder

@@ -13,13 +13,23 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from enum import Enum
 from functools import partial
 from pathlib import Path
 
 from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.atomic import TargetExists, remove_stale_temporaries
+from zdce_core.batch_events import (
+    CAST_NOTE,
+    SKIP_REASONS,
+    BatchEvent,
+    BatchFinished,
+    BatchSummary,
+    FailKind,
+    ItemFinished,
+    ItemStarted,
+    ItemStatus,
+    SkipKind,
+)
 from zdce_core.cancel import Cancelled
 from zdce_core.discovery import FoundFile
 from zdce_core.enhancer import Enhancer
@@ -38,129 +48,12 @@ from zdce_core.pipeline import BrokenResult, check_result, enhance_photo
 from zdce_core.raw_io import WhiteBalance
 from zdce_core.read_ahead import EarlyRead, Loaded, load
 
-
-class ItemStatus(Enum):
-    """How one input ended."""
-
-    DONE = "done"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-
-
-class SkipKind(Enum):
-    """Why the batch skipped an input (its output is not replaced without overwrite)."""
-
-    OUTPUT_EXISTS = "output exists"
-    OUTPUT_APPEARED = "output appeared meanwhile"
-    UNCHANGED = "needs no change"
-
-
-class FailKind(Enum):
-    """What went wrong with a failed input; the item's ``reason`` says it in words."""
-
-    UNREADABLE = "unreadable"
-    OVERWRITES_INPUT = "would overwrite an input"
-    BROKEN_RESULT = "crushed by the model"
-    UNWRITABLE = "cannot be written"
-    OUT_OF_MEMORY = "out of memory"
-    ERROR = "unexpected error"
-
-
-@dataclass(frozen=True)
-class ItemStarted:
-    """Work on input ``index`` (0-based) of ``total`` began."""
-
-    index: int
-    total: int
-    path: Path
-
-
-@dataclass(frozen=True)
-class ItemFinished:
-    """An input ended with ``status``; ``skip`` or ``failure`` says why it was not done.
-
-    ``reason`` says it in words for the user (or notes a compromise on a done item);
-    ``megapixels`` and ``seconds`` are 0 for items that were not processed. ``strength``:
-    the strength a done item was rendered at (``auto``: chosen by auto exposure). ``copied``:
-    a done item left unchanged (strength 0) whose output is a byte-for-byte copy of the input
-    (:data:`COPIED_NOTE`), not a re-encoding. ``cast_corrected``: a done item whose colour
-    cast was partly corrected (its last note is :data:`CAST_NOTE`).
-    """
-
-    index: int
-    total: int
-    path: Path
-    status: ItemStatus
-    output: Path | None = None
-    reason: str = ""
-    megapixels: float = 0.0
-    seconds: float = 0.0
-    strength: float | None = None
-    auto: bool = False
-    skip: SkipKind | None = None
-    failure: FailKind | None = None
-    copied: bool = False
-    cast_corrected: bool = False
-
-    def notes(self, keep_cast: str) -> str:
-        """``reason`` with how to keep a corrected cast as shot, in the front end's own
-        terms (``keep_cast``: the option or the box that does it), after the cast note."""
-        return f"{self.reason} ({keep_cast})" if self.cast_corrected else self.reason
-
-
-CAST_NOTE = "strong colour cast of the light partly corrected"
-"""The note of a done item whose colour cast was partly corrected (:mod:`zdce_core.cast`)."""
-
-COPIED_NOTE = "unchanged: copied"
-"""How a front end notes a done item whose output is a copy of its input (``copied``)."""
-
 SMALL_PHOTO = 2.0
 """Photos up to this many megapixels are processed each on one worker thread, several at
 once; larger ones on every worker, one at a time (their memory, and the first result soon)."""
-
-
-@dataclass
-class BatchSummary:
-    """Counts and failures of a finished (or cancelled) batch."""
-
-    total: int = 0
-    done: int = 0
-    skipped: int = 0
-    failed: int = 0
-    cancelled: bool = False
-    megapixels: float = 0.0
-    seconds: float = 0.0
-    failures: list[tuple[Path, str]] = field(default_factory=list)
-    skips: list[tuple[Path, str]] = field(default_factory=list)
-    auto_strengths: list[float] = field(default_factory=list)
-    """The strengths auto exposure chose for the done items."""
-
-    @property
-    def megapixels_per_second(self) -> float:
-        return self.megapixels / self.seconds if self.seconds > 0 else 0.0
-
-    def add(self, item: ItemFinished) -> None:
-        if item.status is ItemStatus.DONE:
-            self.done += 1
-            self.megapixels += item.megapixels
-            if item.auto and item.strength is not None:
-                self.auto_strengths.append(item.strength)
-        elif item.status is ItemStatus.SKIPPED:
-            self.skipped += 1
-            self.skips.append((item.path, item.reason))
-        else:
-            self.failed += 1
-            self.failures.append((item.path, item.reason))
-
-
-@dataclass(frozen=True)
-class BatchFinished:
-    """The last event of a batch."""
-
-    summary: BatchSummary
-
-
-BatchEvent = ItemStarted | ItemFinished | BatchFinished
+OVERLAPPED_PHOTO = 24.0
+"""Photos up to this many megapixels (and over ``SMALL_PHOTO``) are checked and encoded while
+the next one is analysed and rendered; larger ones alone (memory)."""
 
 
 def iter_batch(
@@ -201,7 +94,10 @@ def iter_batch(
     def stop() -> bool:
         return closed.is_set() or should_stop()
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdce-read") as pool:
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdce-read") as pool,
+        ThreadPoolExecutor(max_workers=2, thread_name_prefix="zdce-photo") as photos,
+    ):
         loads: dict[int, Future[Loaded]] = {}
         if todo:
             loads[todo[0]] = _first_load(pool, early, pairs[todo[0]][0].path, white_balance)
@@ -232,8 +128,22 @@ def iter_batch(
                             should_stop=stop,
                             inputs=inputs,
                         )
-                        if _is_small(loads[index]):  # on one worker, beside the next ones
+                        size = _megapixels(loads[index])
+                        if size <= SMALL_PHOTO:  # on one worker, beside the next ones
                             pending.put(submit_whole(partial(work, load=loads.pop(index).result)))
+                        elif size <= OVERLAPPED_PHOTO:  # its encoding beside the next one
+                            rendered = threading.Event()
+                            photo = photos.submit(
+                                work,
+                                load=lambda i=index: loads.pop(i).result(),
+                                rendered=rendered.set,
+                            )
+                            photo.add_done_callback(lambda _f, r=rendered: r.set())
+                            pending.put(photo)
+                            rendered.wait()
+                            for item in pending.take(keep=1):
+                                summary.add(item)
+                                yield item
                         else:  # on every worker, alone
                             for item in pending.take():
                                 summary.add(item)
@@ -259,11 +169,10 @@ def iter_batch(
     yield BatchFinished(summary)
 
 
-def _is_small(decode: Future[Loaded]) -> bool:
-    """Whether the photo ``decode`` brings is processed on one worker beside others (up to
-    ``SMALL_PHOTO`` megapixels, or unreadable) instead of on every worker alone."""
+def _megapixels(decode: Future[Loaded]) -> float:
+    """The size of the photo ``decode`` brings (0 when it is unreadable)."""
     loaded = decode.result()
-    return isinstance(loaded, ImageReadError) or loaded.megapixels <= SMALL_PHOTO
+    return 0.0 if isinstance(loaded, ImageReadError) else loaded.megapixels
 
 
 def _first_load(
@@ -274,16 +183,6 @@ def _first_load(
     generator would hold the photo to the end of the batch.)"""
     taken = early.take(path, white_balance) if early is not None else None
     return taken if taken is not None else pool.submit(load, path, white_balance)
-
-
-SKIP_REASONS = {
-    SkipKind.OUTPUT_EXISTS: "the output exists",
-    SkipKind.OUTPUT_APPEARED: "the output appeared meanwhile",
-    SkipKind.UNCHANGED: "needs no change (strength 0): not written, as asked",
-}
-"""Why an input was skipped, in neutral words: each front end adds how to replace the output
-in its own terms (the CLI names ``--overwrite``, the app its Overwrite box), by
-:attr:`ItemFinished.skip`, never by this text."""
 
 
 def _skipped(index: int, total: int, found: FoundFile, out: Path, kind: SkipKind) -> ItemFinished:
@@ -334,6 +233,7 @@ def _process(
     adjustments: Adjustments,
     should_stop: Callable[[], bool],
     inputs: AbstractSet[Path],
+    rendered: Callable[[], None] = lambda: None,
 ) -> ItemFinished:
     """Read (``load()``: already in flight in the batch), enhance and write one photo;
     failures become an item."""
@@ -355,6 +255,7 @@ def _process(
     notes = list(loaded.problems)
     try:
         result = enhance_photo(enhancer, loaded.pixels, adjustments, should_stop)
+        rendered()
         if result.strength == 0 and opts.unchanged is Unchanged.SKIP:
             return _skipped(index, total, found, out, SkipKind.UNCHANGED)
         copied = (

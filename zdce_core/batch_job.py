@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zdce_core.adjustments import Adjustments
-from zdce_core.batch import BatchFinished, BatchSummary, ItemFinished, ItemStarted, iter_batch
+from zdce_core.batch import iter_batch
+from zdce_core.batch_events import BatchFinished, BatchSummary, ItemFinished, ItemStarted
 from zdce_core.cancel import Cancel
 from zdce_core.discovery import FoundFile, Ignored
 from zdce_core.enhancer import Enhancer

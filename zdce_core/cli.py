@@ -108,7 +108,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     white_balance = WhiteBalance(args.white_balance)
     # the first photo decodes while torch is imported (most of a second)
     early = start_reading(found[0].path, white_balance) if found and not args.cluster else None
-    from zdce_core.batch import COPIED_NOTE, ItemFinished, ItemStarted, ItemStatus, SkipKind
+    from zdce_core.batch_events import COPIED_NOTE, ItemFinished, ItemStarted, ItemStatus, SkipKind
     from zdce_core.batch_job import Progress, plan_job, run_job
     from zdce_core.enhancer import Enhancer
     from zdce_core.model_store import open_model

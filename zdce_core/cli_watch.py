@@ -120,7 +120,8 @@ def _plan(args: argparse.Namespace) -> tuple[Path, OutputOptions, Adjustments]:
 def cmd_watch(args: argparse.Namespace) -> int:
     """Run the watch until a stop signal; see the module's docstring."""
     watched, opts, adjustments = _plan(args)  # before the heavy imports: usage errors are fast
-    from zdce_core.batch import ItemFinished, ItemStatus, SkipKind, process_one
+    from zdce_core.batch import process_one
+    from zdce_core.batch_events import ItemFinished, ItemStatus, SkipKind
     from zdce_core.enhancer import Enhancer
     from zdce_core.hot_folder import HotFolder
     from zdce_core.model_store import open_model

@@ -6,7 +6,7 @@ Ray Data dataset; ``map_batches`` runs them through a pool of actors, each holdi
 with :func:`zdce_core.batch.process_one`, exactly as the local batch does (skip existing
 outputs, atomic no-replace writes, never touch an input). The driver streams the per-file
 results back into the same :class:`~zdce_core.batch_job.Progress` and
-:class:`~zdce_core.batch.BatchSummary` as the local path.
+:class:`~zdce_core.batch_events.BatchSummary` as the local path.
 
 Inputs and outputs must be on storage every node sees at the same path (a shared
 filesystem), and every node needs zdce installed. Ray is imported only here, and only when
@@ -25,14 +25,8 @@ from typing import Any
 
 from zdce_core.adjustments import Adjustments
 from zdce_core.atomic import remove_stale_temporaries, remove_temporaries_of
-from zdce_core.batch import (
-    BatchSummary,
-    FailKind,
-    ItemFinished,
-    ItemStatus,
-    SkipKind,
-    process_one,
-)
+from zdce_core.batch import process_one
+from zdce_core.batch_events import BatchSummary, FailKind, ItemFinished, ItemStatus, SkipKind
 from zdce_core.batch_job import BatchEventSink, BatchJob, Progress
 from zdce_core.cancel import Cancel
 from zdce_core.discovery import FoundFile

@@ -31,7 +31,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from zdce_core.atomic import remove_stale_temporaries
-from zdce_core.batch import FailKind, ItemFinished, ItemStatus
+from zdce_core.batch_events import FailKind, ItemFinished, ItemStatus
 from zdce_core.discovery import FoundFile
 from zdce_core.outputs import OutputOptions, output_path
 from zdce_core.watch import (

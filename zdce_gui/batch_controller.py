@@ -10,7 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMainWindow
 
 from zdce_core.adjustments import Adjustments
-from zdce_core.batch import (
+from zdce_core.batch_events import (
     COPIED_NOTE,
     BatchSummary,
     ItemFinished,

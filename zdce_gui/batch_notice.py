@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QMainWindow, QStyle, QSystemTrayIcon
 
-from zdce_core.batch import BatchSummary
+from zdce_core.batch_events import BatchSummary
 
 NOTICE_MS = 10_000
 """How long the desktop notification shows."""

@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from zdce_core.adjustments import Denoise, strength_label
-from zdce_core.batch import ItemStatus
+from zdce_core.batch_events import ItemStatus
 from zdce_core.discovery import FoundFile, Ignored
 
 Index = QModelIndex | QPersistentModelIndex

@@ -12,7 +12,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
 
 from zdce_core.adjustments import Adjustments
-from zdce_core.batch import ItemFinished, ItemStatus, process_one
+from zdce_core.batch import process_one
+from zdce_core.batch_events import ItemFinished, ItemStatus
 from zdce_core.discovery import FoundFile
 from zdce_core.enhancer import Enhancer
 from zdce_core.errors import UserFacingError

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 from tests.conftest import dark_rgb, save_photo
 from tests.gui.conftest import add
 from zdce_core import batch
-from zdce_core.batch import BatchSummary
+from zdce_core.batch_events import BatchSummary
 from zdce_gui.batch_notice import notice_text, progress_title
 from zdce_gui.main_window import MainWindow
 

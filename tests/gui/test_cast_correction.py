@@ -8,7 +8,7 @@ from tests.conftest import save_photo
 from tests.gui.conftest import add
 from tests.gui.test_model_compare import pixels
 from tests.synthetic import tinted
-from zdce_core.batch import CAST_NOTE
+from zdce_core.batch_events import CAST_NOTE
 from zdce_gui.main_layout import KEEP_CAST
 
 

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import dark_rgb, save_photo
 from tests.gui.conftest import add
 from zdce_core import batch
-from zdce_core.batch import ItemFinished
+from zdce_core.batch_events import ItemFinished
 from zdce_core.discovery import FoundFile
 from zdce_gui.dialogs import ScriptedAsker
 from zdce_gui.main_window import MainWindow
