@@ -70,6 +70,21 @@ def test_a_failing_piece_stops_the_rest(workers):
     assert len(started) < 200
 
 
+def test_a_pair_runs_side_by_side_on_the_workers(workers):
+    workers(2)
+    both = threading.Barrier(2, timeout=5)  # each waits for the other: they must overlap
+
+    def side(value: str) -> tuple[str, str]:
+        both.wait()
+        return value, threading.current_thread().name
+
+    (a, first), (b, second) = parallel.run_pair(lambda: side("a"), lambda: side("b"))
+    assert (a, b) == ("a", "b")
+    assert first != second and all(n.startswith("zdce-compute") for n in (first, second))
+    workers(1)
+    assert parallel.run_pair(lambda: 1, lambda: "one") == (1, "one")
+
+
 def test_split_rows_covers_every_row_once():
     assert parallel.split_rows(10, 4) == [(0, 4), (4, 8), (8, 10)]
 

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import torch
 
@@ -24,6 +24,8 @@ from zdce_core.memory import keep_freed_memory
 
 T = TypeVar("T")
 R = TypeVar("R")
+A = TypeVar("A")
+B = TypeVar("B")
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -104,6 +106,13 @@ def submit_whole(work: Callable[[], R]) -> Future[R]:
     compute_threads()
     assert _pool is not None
     return _pool.submit(work)
+
+
+def run_pair(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """``(first(), second())``, each on a worker thread when there are two (as two pieces of
+    :func:`run_pieces`)."""
+    a, b = run_pieces(lambda task: task(), [first, second])
+    return cast(A, a), cast(B, b)
 
 
 def split_rows(height: int, step: int) -> list[tuple[int, int]]:

@@ -17,9 +17,10 @@ from zdce_core.bit_depth import eight_bit
 from zdce_core.cancel import Cancel
 from zdce_core.cast import CastGains
 from zdce_core.curve_maps import CurveMaps, FullResMaps, MapSource
-from zdce_core.denoise import ReducedPhoto, reduced_input
+from zdce_core.denoise import LEVELS, ReducedPhoto, reduced_input
 from zdce_core.enhancer import Enhancer
 from zdce_core.errors import UserFacingError
+from zdce_core.parallel import run_pair
 from zdce_core.pixels import to_unit_float
 from zdce_core.render_plan import plan_render
 from zdce_core.tone import Stages
@@ -114,6 +115,19 @@ def reduced_for(pixels: np.ndarray, adjustments: Adjustments) -> ReducedPhoto | 
     return reduced_input(pixels) if needed else None
 
 
+def _analysed(pixels: np.ndarray, adjustments: Adjustments) -> ReducedPhoto | None:
+    """:func:`reduced_for`, with what the render plan will ask of it computed ahead (the
+    denoise level's coefficients; the luma guide when there is no colour cast to correct):
+    all of it independent of the curve maps."""
+    reduced = reduced_for(pixels, adjustments)
+    if reduced is not None:
+        if adjustments.denoise is not Denoise.OFF:
+            reduced.coefficients(LEVELS[adjustments.denoise])
+        if adjustments.scene_aware and reduced.cast is None:
+            reduced.luma_guide(None)
+    return reduced
+
+
 def enhance_photo(
     enhancer: Enhancer,
     pixels: np.ndarray,
@@ -124,7 +138,9 @@ def enhance_photo(
 
     Raises :class:`~zdce_core.cancel.Cancelled` when ``cancel()`` turns true.
     """
-    estimate = enhancer.estimate_downscaled(pixels)
+    # the network and the reduced copy's analysis on a worker each (12 MP: 61 + 52 ms)
+    estimate, reduced = run_pair(
+        lambda: enhancer.estimate_downscaled(pixels), lambda: _analysed(pixels, adjustments)
+    )
     maps = FullResMaps(enhancer, pixels) if enhancer.full_res else None
-    reduced = reduced_for(pixels, adjustments)
     return render_adjusted(enhancer, pixels, estimate, adjustments, reduced, maps, cancel)
