@@ -85,6 +85,23 @@ def test_a_pair_runs_side_by_side_on_the_workers(workers):
     assert parallel.run_pair(lambda: 1, lambda: "one") == (1, "one")
 
 
+def test_large_photos_analyse_one_thing_at_a_time(workers, monkeypatch):
+    """Over ``SIDE_BY_SIDE`` pixels the network and the analysis do not run at once (each
+    holds a full-size copy for Pillow); the result is the same either way."""
+    import zdce_core.pipeline as pipeline
+
+    workers(2)
+    enhancer = Enhancer(random_model("dcenet++"), "cpu")
+    pixels = dark_rgb(40, 56, seed=5)
+    side_by_side = enhance_photo(enhancer, pixels, DEFAULT_ADJUSTMENTS).pixels
+    pairs = []
+    monkeypatch.setattr(pipeline, "run_pair", lambda *tasks: pairs.append(tasks))
+    monkeypatch.setattr(pipeline, "SIDE_BY_SIDE", 40 * 56 - 1)
+    alone = enhance_photo(enhancer, pixels, DEFAULT_ADJUSTMENTS).pixels
+    assert not pairs
+    np.testing.assert_array_equal(alone, side_by_side)
+
+
 def test_split_rows_covers_every_row_once():
     assert parallel.split_rows(10, 4) == [(0, 4), (4, 8), (8, 10)]
 
