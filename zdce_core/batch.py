@@ -75,9 +75,10 @@ def iter_batch(
     batch runs. Stale temporary files of an earlier, killed run are removed from the output
     folders first. The next input is decoded in a
     background thread while the current one renders. Small photos (``SMALL_PHOTO``) are
-    processed several at once, one per worker thread; events still come in the order of
-    ``pairs``. No input is ever written to; outputs appear only complete (atomic rename),
-    and none once the generator has ended or been closed.
+    processed several at once, one per worker thread; mid-sized ones (``OVERLAPPED_PHOTO``)
+    are checked and encoded while the next one renders; larger ones alone. Events still
+    come in the order of ``pairs``. No input is ever written to; outputs appear only
+    complete (atomic rename), and none once the generator has ended or been closed.
     """
     should_stop = cancel or (lambda: False)
     adjust_of = adjustments if callable(adjustments) else (lambda _p, a=adjustments: a)
@@ -141,25 +142,16 @@ def iter_batch(
                             photo.add_done_callback(lambda _f, r=rendered: r.set())
                             pending.put(photo)
                             rendered.wait()
-                            for item in pending.take(keep=1):
-                                summary.add(item)
-                                yield item
+                            yield from _counted(pending.take(keep=1), summary)
                         else:  # on every worker, alone
-                            for item in pending.take():
-                                summary.add(item)
-                                yield item
+                            yield from _counted(pending.take(), summary)
                             pending.put(work(load=lambda i=index: loads.pop(i).result()))
-                    for item in pending.take(keep=window - 1):
-                        summary.add(item)
-                        yield item
-                for item in pending.take():
-                    summary.add(item)
-                    yield item
+                    yield from _counted(pending.take(keep=window - 1), summary)
+                yield from _counted(pending.take(), summary)
             except Cancelled:
                 summary.cancelled = True
-            for item in pending.settle():  # after a cancel: those written meanwhile
-                summary.add(item)
-                yield item
+            # after a cancel: those written meanwhile
+            yield from _counted(pending.settle(), summary)
         finally:
             closed.set()
             pending.wait()  # nothing is written once the batch has ended or been left
@@ -167,6 +159,13 @@ def iter_batch(
                 future.cancel()
     summary.seconds = time.perf_counter() - start
     yield BatchFinished(summary)
+
+
+def _counted(items: Iterator[ItemFinished], summary: BatchSummary) -> Iterator[ItemFinished]:
+    """``items``, each added to ``summary`` as it is handed on."""
+    for item in items:
+        summary.add(item)
+        yield item
 
 
 def _megapixels(decode: Future[Loaded]) -> float:
