@@ -152,12 +152,17 @@ class BatchController(QObject):
         self.notice.progressed(self.finished_items, self.total_items)
         self.ui.status_label.setText(text)
 
-    def done(self, summary: BatchSummary) -> None:
-        self.last_summary = summary
+    def _unfinished_rows_cancelled(self) -> None:
+        """Rows still shown as in progress when the batch ended: it stopped before them
+        (several small photos are in progress at once)."""
         queue = self.queue
         for row, item in enumerate(queue.items):
             if item.status is RowState.WORKING:
                 queue.update(row, status=RowState.CANCELLED, reason="")
+
+    def done(self, summary: BatchSummary) -> None:
+        self.last_summary = summary
+        self._unfinished_rows_cancelled()
         verb = "Cancelled" if summary.cancelled else "Finished"
         text = (
             f"{verb}: {summary.done} converted, {summary.skipped} skipped, "
@@ -170,6 +175,7 @@ class BatchController(QObject):
             self.asker.warn("Some photos failed", text, details)
 
     def error(self, message: str) -> None:
+        self._unfinished_rows_cancelled()
         self.ui.status_label.setText(f"The conversion stopped: {message}")
         self.asker.warn("Conversion stopped", message)
 

@@ -504,3 +504,27 @@ def test_a_raw_file_previews_and_converts_to_16_bit_tiff(window, tmp_path, qtbot
     qtbot.mouseClick(window.ui.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.batch.running, timeout=30_000)
     assert read_image(tmp_path / "out" / "night_enhanced.tif").bit_depth == 16
+
+
+def test_a_batch_stopped_by_an_unexpected_error_leaves_no_row_in_progress(
+    window, tmp_path, qtbot, monkeypatch
+):
+    """Small photos are in progress several at once: when the batch stops on an error no
+    photo's own handling expected, none of their rows is left showing progress."""
+    process = batch._process
+
+    def broken(*args, **kwargs):
+        if args[2].path.name == "2.png":
+            raise LookupError("a bug")
+        return process(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "_process", broken)
+    for i in range(4):
+        save_photo(tmp_path / "night" / f"{i}.png", dark_rgb(60, 80, seed=i))
+    add(window, qtbot, [tmp_path / "night"])
+    window.ui.folder_edit.setText(str(tmp_path / "out"))
+    window.ui.start_button.click()
+    qtbot.waitUntil(lambda: window.batch.worker is None, timeout=30_000)
+    assert [title for title, _message in window.asker.shown] == ["Conversion stopped"]
+    assert not any(i.status is RowState.WORKING for i in window.queue.items)
+    assert window.ui.status_label.text().startswith("The conversion stopped: a bug")
