@@ -60,3 +60,18 @@ def test_wait_returns_once_no_work_runs():
         threading.Timer(0.05, gate.set).start()
         pending.wait()
         assert ran.is_set() and len(pending) == 0
+
+
+def test_results_finished_while_waiting_for_something_else_are_handed_on():
+    pending: InOrder[str] = InOrder()
+    first: Future[str] = Future()
+    later: Future[str] = Future()
+    until: Future[object] = Future()
+    for result in (first, later):
+        pending.put(result)
+    threading.Timer(0.05, first.set_result, ["first"]).start()
+    threading.Timer(0.15, until.set_result, [None]).start()
+    assert list(pending.take_until(until)) == ["first"]  # not waiting for the later one
+    assert until.done() and len(pending) == 1
+    later.set_result("later")
+    assert list(pending.take_until(until)) == ["later"]  # already finished: handed on

@@ -53,7 +53,8 @@ SMALL_PHOTO = 2.0
 once; larger ones on every worker, one at a time (their memory, and the first result soon)."""
 OVERLAPPED_PHOTO = 24.0
 """Photos up to this many megapixels (and over ``SMALL_PHOTO``) are checked and encoded while
-the next one is analysed and rendered; larger ones alone (memory)."""
+the next one is analysed and rendered; larger ones alone (memory), and so is the first photo
+of a batch: its result comes soonest (beside the next one it was 0.2 s later at 12 MP)."""
 
 
 def iter_batch(
@@ -132,8 +133,9 @@ def iter_batch(
                         size = _megapixels(loads[index])
                         if size <= SMALL_PHOTO:  # on one worker, beside the next ones
                             pending.put(submit_whole(partial(work, load=loads.pop(index).result)))
-                        elif size <= OVERLAPPED_PHOTO:  # its encoding beside the next one
-                            rendered = threading.Event()
+                        elif size <= OVERLAPPED_PHOTO and index != todo[0]:  # the first: soon
+                            # its encoding beside the next one
+                            rendered = _Signal()
                             photo = photos.submit(
                                 work,
                                 load=lambda i=index: loads.pop(i).result(),
@@ -141,7 +143,8 @@ def iter_batch(
                             )
                             photo.add_done_callback(lambda _f, r=rendered: r.set())
                             pending.put(photo)
-                            rendered.wait()
+                            # the photo before is reported once written, not once this renders
+                            yield from _counted(pending.take_until(rendered.future), summary)
                             yield from _counted(pending.take(keep=1), summary)
                         else:  # on every worker, alone
                             yield from _counted(pending.take(), summary)
@@ -159,6 +162,20 @@ def iter_batch(
                 future.cancel()
     summary.seconds = time.perf_counter() - start
     yield BatchFinished(summary)
+
+
+class _Signal:
+    """A one-time signal as a future (to wait for it beside other futures); setting it
+    again does nothing."""
+
+    def __init__(self) -> None:
+        self.future: Future[object] = Future()
+        self._lock = threading.Lock()
+
+    def set(self) -> None:
+        with self._lock:
+            if not self.future.done():
+                self.future.set_result(None)
 
 
 def _counted(items: Iterator[ItemFinished], summary: BatchSummary) -> Iterator[ItemFinished]:

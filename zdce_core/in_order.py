@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, wait
-from typing import Generic, TypeVar
+from concurrent.futures import FIRST_COMPLETED, Future
+from concurrent.futures import wait as futures_wait
+from typing import Any, Generic, TypeVar
 
 from zdce_core.cancel import Cancelled
 
@@ -42,9 +43,22 @@ class InOrder(Generic[R]):
         while len(self._pending) > keep:
             yield self._pending.popleft().result()
 
+    def take_until(self, until: Future[object]) -> Iterator[R]:
+        """The oldest results as they finish, until ``until`` is done (then those already
+        finished): a caller waiting for ``until`` hands on what finished meanwhile."""
+        while self._pending:
+            head = self._pending[0]
+            if not head.done():
+                if until.done():
+                    return
+                either: list[Future[Any]] = [head, until]
+                futures_wait(either, return_when=FIRST_COMPLETED)
+                continue
+            yield self._pending.popleft().result()
+
     def wait(self) -> None:
         """Wait until no pending work runs (their results are dropped)."""
-        wait(self._pending)
+        futures_wait(self._pending)
         self._pending.clear()
 
     def settle(self) -> Iterator[R]:
