@@ -1,6 +1,7 @@
 """The fused strip render equals the reference rendering within one level, at 8 and 16 bits.
 
-The reference below is the scene-aware rendering as it was judged (before the render was
+The reference below is the scene-aware rendering as it was judged (with the vibrance stage
+judged on 2026-12-03) (before the render was
 fused: fewer passes, in place, scaled to 8/16 bits in the last pass), written plainly for
 the whole image at once: the maps and guides upsampled with one ``F.interpolate``, every
 stage out of place. The renderer works in strips of a few rows, so the strips cut through
@@ -34,6 +35,11 @@ from zdce_core.tone import (
     RATIO_FROM,
     RATIO_TO,
     SHOULDER_POWER,
+    VIBRANCE,
+    VIBRANCE_LIFT,
+    VIBRANT_FROM,
+    VIBRANT_LUMA,
+    VIBRANT_TO,
     Stages,
 )
 
@@ -78,7 +84,17 @@ def _reference_finish(
     lift = lift * weight
     spread = x.amax(1, keepdim=True) - x.amin(1, keepdim=True)
     keep = CHROMA_FLOOR + (1.0 - CHROMA_FLOOR) * _smoothstep(spread / CHROMA_TO)
-    return (x + keep * lift + (1.0 - keep) * _y(lift)).clamp(0.0, 1.0)
+    y = (x + keep * lift + (1.0 - keep) * _y(lift)).clamp(0.0, 1.0)
+    top = y.amax(1, keepdim=True)
+    spread = top - y.amin(1, keepdim=True)
+    saturation = spread / (top + 1e-3)
+    colour = _smoothstep((saturation - VIBRANT_FROM) / (VIBRANT_TO - VIBRANT_FROM))
+    low, high = VIBRANT_LUMA
+    lit = _smoothstep((_y(y) - low) / (high - low))
+    lifted = ((_y(y) - _y(x)) / VIBRANCE_LIFT).clamp(0.0, 1.0)
+    gain = 1.0 + VIBRANCE * colour * (1.0 - saturation) * lit * lifted
+    gain = torch.minimum(gain, top / spread.clamp(min=1e-6))
+    return (top - gain * (top - y)).clamp(0.0, 1.0)
 
 
 def reference_render(pixels: np.ndarray, plan: RenderPlan) -> np.ndarray:

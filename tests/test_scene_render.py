@@ -143,3 +143,23 @@ def test_batch_preview_and_evaluate_render_by_the_same_plan(
         )
 
     assert decided(plans[0]) == decided(plans[1]) == decided(plans[2])
+
+
+def test_vibrance_brings_back_the_colour_of_lifted_colours_and_leaves_greys_alone():
+    """A lifted red coat, a lifted grey wall with a faint tint and a pixel the curves left
+    alone: only the coat gains chroma, and its brightest channel stays where it was."""
+    import torch
+
+    from zdce_core.tone import vibrance_
+
+    before = torch.tensor([[0.05, 0.02, 0.02], [0.040, 0.038, 0.042], [0.5, 0.3, 0.2]])
+    lifted = torch.tensor([[0.40, 0.20, 0.20], [0.30, 0.29, 0.31], [0.5, 0.3, 0.2]])
+    x, y = (t.T.reshape(1, 3, 1, 3) for t in (before, lifted))
+    out = vibrance_(y.clone(), x)[0, :, 0].T
+
+    def saturation(rgb: torch.Tensor) -> torch.Tensor:
+        return (rgb.amax(1) - rgb.amin(1)) / rgb.amax(1)
+
+    assert saturation(out)[0] > saturation(lifted)[0] + 0.05  # the coat
+    assert out[0].amax() == pytest.approx(0.40, abs=1e-6)  # its lightness kept
+    torch.testing.assert_close(out[1:], lifted[1:])  # the grey wall; the pixel not lifted

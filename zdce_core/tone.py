@@ -41,6 +41,12 @@ that is uniformly dark or bright.
   its distance to white (a channel below 200/255 stays below 240/255: lit subjects keep
   their texture) nor reaches :func:`cap_highlights_`'s cap; the three channels' lift is
   shortened together (:func:`headroom_share`), so a warm light keeps its hue.
+- **Vibrance**: lifting a dark colour brings its weak channels up more than its strong one
+  (the curves are steepest near black), so lifted colours came out at about two thirds of
+  the anchors' saturation (judges: "grey", "dull", "washed"). The chroma of lifted,
+  coloured pixels is raised again (:func:`vibrance_`) by moving the weaker channels away
+  from the brightest, which stays where it is: no pixel gets lighter, nothing clips, greys
+  and faint tints are left alone.
 
 All stages scale the curves' lift, so at strength 0 every pixel is left as it is.
 
@@ -68,6 +74,15 @@ RATIO_FROM, RATIO_TO = 0.12, 0.35
 LEAVE_ABOVE, SHOULDER_POWER = 0.765, 0.18
 """A smoothed luma ``L`` is lifted at most to ``LEAVE_ABOVE·(L/LEAVE_ABOVE)^SHOULDER_POWER``:
 not at all from 0.765, to 0.71 from 0.5, 0.60 from 0.2, 0.47 from 0.05."""
+VIBRANCE = 0.45
+"""How much more chroma a lifted, coloured pixel gets (:func:`vibrance_`): ×1.45 at most."""
+VIBRANT_FROM, VIBRANT_TO = 0.12, 0.25
+"""Relative saturation of the result (spread of the channels over the brightest) under
+which a pixel gets no vibrance, and from which it gets it all (less its saturation)."""
+VIBRANCE_LIFT = 0.15
+"""Luma lift at which a pixel gets all its vibrance (none for a pixel not lifted)."""
+VIBRANT_LUMA = (0.03, 0.12)
+"""Result luma over which vibrance fades in (none nearer black, where it would colour grain)."""
 HEADROOM_SHARE = 0.75
 """A channel gains at most this share of its distance to white."""
 CHROMA_FLOOR, CHROMA_TO = 0.3, 0.05
@@ -245,7 +260,26 @@ def finish(
         weight = torch.minimum(weight, headroom_share(x, lift))
     keep = chroma_keep(x).mul_(weight)  # the coloured part of the lift
     neutral = luma(lift).mul_(weight.sub_(keep))  # the rest, alike for the three channels
-    return lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0)
+    return vibrance_(lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0), x)
+
+
+def vibrance_(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``y`` ``(1, 3, H, W)`` in [0, 1], the result for ``x``, with the chroma of its lifted,
+    coloured pixels raised, in place: each channel moves away from the pixel's brightest
+    one, which stays (so its lightness, and the order of lightness, stay), by up to
+    ``1 + VIBRANCE`` for a pastel colour, less the more saturated it already is; nothing for
+    a pixel whose relative saturation is under ``VIBRANT_FROM`` (greys, a white wall's
+    faint tint), nor for one the curves did not lift (``VIBRANCE_LIFT``), nor near black."""
+    top = y.amax(1, keepdim=True)
+    spread = top - y.amin(1, keepdim=True)
+    saturation = spread / (top + 1e-3)
+    lum = luma(y)
+    lifted = lum.sub(luma(x)).mul_(1.0 / VIBRANCE_LIFT).clamp_(0.0, 1.0)
+    weight = _ramp(saturation, VIBRANT_FROM, VIBRANT_TO).mul_(torch.rsub(saturation, 1.0))
+    weight.mul_(_ramp(lum, *VIBRANT_LUMA)).mul_(lifted)
+    gain = weight.mul_(VIBRANCE).add_(1.0)
+    gain = torch.minimum(gain, top / spread.clamp(min=1e-6))  # no channel below 0
+    return y.sub_(top).mul_(gain).add_(top).clamp_(0.0, 1.0)
 
 
 def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
