@@ -25,11 +25,12 @@ from torch._inductor import aoti_compile_and_package
 from torch.export import Dim, export
 
 from zdce_core.exposure import SEARCH_SIZE, scene_grid_keys
-from zdce_core.fused import MAX_COLUMNS, strip_tail
+from zdce_core.fused import MAX_COLUMNS, strip_tail, strip_tail_16
 from zdce_core.kernels import (
     EXPOSURE_KEYS,
     ISA,
     STRIP_TAIL,
+    STRIP_TAIL_16,
     KernelSpec,
     kernel_dir,
     source_digest,
@@ -43,14 +44,14 @@ def _traceable(function: Callable[..., torch.Tensor]) -> torch.nn.Module:
     return type("Traced", (torch.nn.Module,), {"forward": staticmethod(function)})()
 
 
-def _strip_tail() -> tuple[torch.export.ExportedProgram]:
+def _strip_tail(function: Callable[..., torch.Tensor]) -> tuple[torch.export.ExportedProgram]:
     h, w = 16, 64
     x = torch.rand(1, 3, h, w)
     coefficients = torch.stack([torch.full((h, w), 0.8), torch.full((h, w), 0.05)])[None]
     example = (x, coefficients, torch.rand(1, 1, h, w) * 0.8, torch.ones(ITERATIONS))
     rows, columns = Dim("rows", min=1, max=1 << 16), Dim("columns", min=2, max=MAX_COLUMNS)
     pixels = {2: rows, 3: columns}
-    return (export(_traceable(strip_tail), example, dynamic_shapes=(pixels, pixels, pixels, None)),)
+    return (export(_traceable(function), example, dynamic_shapes=(pixels, pixels, pixels, None)),)
 
 
 def _exposure_keys() -> tuple[torch.export.ExportedProgram]:
@@ -65,7 +66,11 @@ def _exposure_keys() -> tuple[torch.export.ExportedProgram]:
     return (export(_traceable(scene_grid_keys), example, dynamic_shapes=(pixels, pixels, pixels)),)
 
 
-PROGRAMS = {STRIP_TAIL: _strip_tail, EXPOSURE_KEYS: _exposure_keys}
+PROGRAMS = {
+    STRIP_TAIL: lambda: _strip_tail(strip_tail),
+    STRIP_TAIL_16: lambda: _strip_tail(strip_tail_16),
+    EXPOSURE_KEYS: _exposure_keys,
+}
 
 
 def build(spec: KernelSpec, folder: Path) -> Path:

@@ -76,10 +76,11 @@ def test_the_kernels_load_on_the_machine_they_were_built_for(spec: KernelSpec):
 
 
 @needs_kernel
+@pytest.mark.parametrize("sixteen", [False, True], ids=["8bit", "16bit"])
 @pytest.mark.parametrize("size", [(37, 53), (1, 97), (61, 8)], ids=lambda s: f"{s[0]}x{s[1]}")
-def test_the_kernel_renders_as_the_eager_stages(enhancer, monkeypatch, size):
+def test_the_kernel_renders_as_the_eager_stages(enhancer, monkeypatch, size, sixteen):
     monkeypatch.setattr(enhancer_module, "STRIP_ELEMENTS", 1)  # 4-row strips
-    pixels = sample_photo(size[0], size[1], sixteen=False)
+    pixels = sample_photo(size[0], size[1], sixteen=sixteen)
     for strength in (0.5, 2.5, 8.0, None):
         for denoise in (Denoise.OFF, Denoise.LOW, Denoise.HIGH):
             adjustments = Adjustments(strength, denoise=denoise)
@@ -109,14 +110,14 @@ def test_the_kernel_render_matches_the_judged_reference(enhancer):
 
 @needs_kernel
 def test_other_renders_run_eagerly(enhancer):
-    """The kernel renders scene-aware, protected 8-bit photos at least 2 pixels wide and
-    with a strength; anything else goes the eager way."""
+    """The kernels render scene-aware, protected 8- and 16-bit photos at least 2 pixels wide
+    and with a strength; anything else goes the eager way."""
     eight, sixteen = sample_photo(37, 53, sixteen=False), sample_photo(37, 53, sixteen=True)
     cases = [
         (eight, Adjustments(4.0, protect_highlights=False)),
         (eight, Adjustments(4.0, scene_aware=False)),
         (eight, Adjustments(0.0)),
-        (sixteen, Adjustments(4.0)),
+        (sixteen, Adjustments(4.0, scene_aware=False)),
         (sample_photo(9, 1, sixteen=False), Adjustments(4.0)),
     ]
     for pixels, adjustments in cases:

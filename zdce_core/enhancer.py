@@ -25,7 +25,7 @@ from zdce_core.curve_maps import FULL_RES_HALO, FULL_RES_TILE, CurveMaps
 from zdce_core.curves import curve_schedule, iterate_curves_
 from zdce_core.device import pick_device
 from zdce_core.fused import MAX_COLUMNS, shared_map
-from zdce_core.kernels import STRIP_TAIL, CompiledKernel, compiled
+from zdce_core.kernels import STRIP_TAIL, STRIP_TAIL_16, CompiledKernel, compiled
 from zdce_core.nets import ITERATIONS, infer
 from zdce_core.parallel import compute_threads, run_pieces, split_rows
 from zdce_core.pixels import max_value, pixels_as_tensor, reduced_copy, to_unit_float
@@ -103,13 +103,13 @@ class Enhancer:
 
     def _fused_tail(self, plan: RenderPlan, eight_bit: bool, width: int) -> CompiledKernel | None:
         """The compiled kernel (:mod:`zdce_core.fused`) when it renders what ``plan`` asks
-        for at 8 bits on this device, else ``None``."""
+        for on this device, at 8 bits (``eight_bit``) or 16, else ``None``."""
         usual = (
             plan.stages == Stages(scene_aware=True, protect=True) and plan.luma_guide is not None
         )
-        if self.device.type != "cpu" or not eight_bit or not usual or not 2 <= width <= MAX_COLUMNS:
+        if self.device.type != "cpu" or not usual or not 2 <= width <= MAX_COLUMNS:
             return None
-        return compiled(STRIP_TAIL)
+        return compiled(STRIP_TAIL if eight_bit else STRIP_TAIL_16)
 
     def estimate_downscaled(self, pixels: np.ndarray) -> CurveMaps:
         """Curve maps for ``pixels`` from a copy at most ``estimate_size`` pixels long."""
@@ -162,7 +162,7 @@ class Enhancer:
                 steps = [a for _, a in zip(schedule, per_iter, strict=False)]
                 shared = shared_map(steps)
                 if tail is not None and coefficients is not None and shared is not None:
-                    out[r0:r1] = tail(x, coefficients, shared, scales)[0].numpy()
+                    out[r0:r1] = tail(x, coefficients, shared, scales)[0].numpy()  # 16 bits: int32
                     return True
                 if coefficients is not None:
                     smooth = smoothed_luma(x, coefficients)

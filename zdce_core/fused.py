@@ -5,12 +5,15 @@ Eager torch renders a strip in about a hundred operations, each a pass over the 
 memory. :func:`strip_tail` — the smoothed luma, the eight curve iterations, the scene-aware
 stages with highlight protection (:func:`zdce_core.tone.finish`) and the conversion to 8
 bits — compiled (:mod:`zdce_core.kernels`) runs those stages in a few loops over the strip,
-in the core's cache. Where it does not apply — see :mod:`zdce_core.kernels`, and a GPU,
-16-bit output, the model's per-channel curves, maps per iteration (DCE-Net), no highlight
-protection — the same stages run eagerly; both agree within one level of 255.
+in the core's cache, for 8-bit and for 16-bit photos. Where it does not apply — see
+:mod:`zdce_core.kernels`, and a GPU, the model's per-channel curves, maps per iteration
+(DCE-Net), no highlight protection — the same stages run eagerly; both agree within one
+level.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 
@@ -21,10 +24,10 @@ MAX_COLUMNS = 1 << 17
 """The widest strip the kernel is built for (131 072 pixels); wider photos render eagerly."""
 
 
-def strip_tail(
+def _rendered(
     x: torch.Tensor, luma_coefficients: torch.Tensor, curve_map: torch.Tensor, scales: torch.Tensor
 ) -> torch.Tensor:
-    """A strip's result ``(1, h, w, 3)`` uint8 (rows of pixels) from ``x`` ``(1, 3, h, w)``
+    """A strip rendered, ``(1, 3, h, w)`` float32 in [0, 1], from ``x`` ``(1, 3, h, w)``
     float32 in [0, 1] (denoised, its cast corrected), the luma guide's full-size
     coefficients ``(1, 2, h, w)`` (:func:`zdce_core.tone.smoothed_luma`), the neutral curve
     map shared by the iterations ``(1, 1, h, w)`` in [−1, 1] and ``scales`` ``(8,)``: each
@@ -34,8 +37,30 @@ def strip_tail(
     curved = curve_input(x, smooth)
     for i in range(ITERATIONS):  # as zdce_core.curves.iterate_curves_; a 0 scale keeps x
         curved.lerp_(curved * curved, curve_map * scales[i])
-    y = finish(x, curved, smooth, Stages(scene_aware=True, protect=True))
-    return y.mul_(255.0).add_(0.5).clamp_(0.0, 255.0).permute(0, 2, 3, 1).to(torch.uint8)
+    return finish(x, curved, smooth, Stages(scene_aware=True, protect=True))
+
+
+def _in_levels(top: float, dtype: torch.dtype) -> Callable[..., torch.Tensor]:
+    """:func:`_rendered` of the same arguments as levels ``(1, h, w, 3)`` (rows of pixels)
+    from 0 to ``top``, rounded as the eager render rounds, of ``dtype``."""
+
+    def levels(
+        x: torch.Tensor,
+        luma_coefficients: torch.Tensor,
+        curve_map: torch.Tensor,
+        scales: torch.Tensor,
+    ) -> torch.Tensor:
+        y = _rendered(x, luma_coefficients, curve_map, scales)
+        return y.mul_(top).add_(0.5).clamp_(0.0, top).permute(0, 2, 3, 1).to(dtype)
+
+    return levels
+
+
+strip_tail = _in_levels(255.0, torch.uint8)
+"""A strip of an 8-bit photo: uint8 levels ``(1, h, w, 3)`` (:func:`_in_levels`)."""
+strip_tail_16 = _in_levels(65535.0, torch.int32)
+"""A strip of a 16-bit photo: levels 0–65535 ``(1, h, w, 3)`` as int32, to be stored as
+uint16 (:func:`_in_levels`)."""
 
 
 def shared_map(steps: list[torch.Tensor]) -> torch.Tensor | None:

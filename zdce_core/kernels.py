@@ -3,11 +3,12 @@
 Eager torch runs a render in many small operations, each a pass over memory with its own
 overhead; what costs is those passes and that overhead, not the arithmetic. A function
 traced once and compiled by PyTorch's AOTInductor into a shared library runs them in a few
-loops, in the core's cache. Two are built (``packaging/build_kernels.py``; it needs a C++
+loops, in the core's cache. Three are built (``packaging/build_kernels.py``; it needs a C++
 compiler, the user's machine does not) and shipped in ``resources/kernels/`` with the torch
 version, platform and instruction set they were built for:
 
-- :data:`STRIP_TAIL`: :func:`zdce_core.fused.strip_tail`, the usual render of a strip;
+- :data:`STRIP_TAIL` and :data:`STRIP_TAIL_16`: :func:`zdce_core.fused.strip_tail` and
+  ``strip_tail_16``, the usual render of a strip of an 8-bit or a 16-bit photo;
 - :data:`EXPOSURE_KEYS`: :func:`zdce_core.exposure.scene_grid_keys`, auto exposure's keys of
   the small copy at every strength of its grid.
 
@@ -46,8 +47,9 @@ class KernelSpec:
 
 
 STRIP_TAIL = KernelSpec("strip_tail_cpu", ("fused.py", "tone.py"))
+STRIP_TAIL_16 = KernelSpec("strip_tail_16_cpu", ("fused.py", "tone.py"))
 EXPOSURE_KEYS = KernelSpec("exposure_keys_cpu", ("exposure.py", "tone.py", "curves.py"))
-KERNELS = (STRIP_TAIL, EXPOSURE_KEYS)
+KERNELS = (STRIP_TAIL, STRIP_TAIL_16, EXPOSURE_KEYS)
 
 _lock = threading.Lock()
 _loaded: dict[tuple[KernelSpec, Path], CompiledKernel | None] = {}
