@@ -1,11 +1,11 @@
-"""The usual CPU render of a strip, as the function the compiled kernel
-:data:`zdce_core.kernels.STRIP_TAIL` is traced from.
+"""The usual CPU render of a strip, as the functions the compiled kernels
+:data:`zdce_core.kernels.STRIP_TAIL` and ``STRIP_TAIL_16`` are traced from.
 
 Eager torch renders a strip in about a hundred operations, each a pass over the strip in
-memory. :func:`strip_tail` — the smoothed luma, the eight curve iterations, the scene-aware
+memory. :data:`strip_tail` — the smoothed luma, the eight curve iterations, the scene-aware
 stages with highlight protection (:func:`zdce_core.tone.finish`) and the conversion to 8
-bits — compiled (:mod:`zdce_core.kernels`) runs those stages in a few loops over the strip,
-in the core's cache, for 8-bit and for 16-bit photos. Where it does not apply — see
+bits (:data:`strip_tail_16`: to 16) — compiled (:mod:`zdce_core.kernels`) runs those stages
+in a few loops over the strip, in the core's cache. Where it does not apply — see
 :mod:`zdce_core.kernels`, and a GPU, the model's per-channel curves, maps per iteration
 (DCE-Net), no highlight protection — the same stages run eagerly; both agree within one
 level.
