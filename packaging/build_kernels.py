@@ -48,10 +48,12 @@ def _strip_tail(function: Callable[..., torch.Tensor]) -> tuple[torch.export.Exp
     h, w = 16, 64
     x = torch.rand(1, 3, h, w)
     coefficients = torch.stack([torch.full((h, w), 0.8), torch.full((h, w), 0.05)])[None]
-    example = (x, coefficients, torch.rand(1, 1, h, w) * 0.8, torch.ones(ITERATIONS))
+    whites = torch.tensor([0.7, 0.85])
+    example = (x, coefficients, torch.rand(1, 1, h, w) * 0.8, torch.ones(ITERATIONS), whites)
     rows, columns = Dim("rows", min=1, max=1 << 16), Dim("columns", min=2, max=MAX_COLUMNS)
     pixels = {2: rows, 3: columns}
-    return (export(_traceable(function), example, dynamic_shapes=(pixels, pixels, pixels, None)),)
+    shapes = (pixels, pixels, pixels, None, None)
+    return (export(_traceable(function), example, dynamic_shapes=shapes),)
 
 
 def _exposure_keys() -> tuple[torch.export.ExportedProgram]:

@@ -40,6 +40,10 @@ from zdce_core.tone import (
     VIBRANT_FROM,
     VIBRANT_LUMA,
     VIBRANT_TO,
+    WHITES_CAP,
+    WHITES_FROM,
+    WHITES_LIFTED,
+    WHITES_OVER_BLACK,
     Stages,
 )
 
@@ -58,7 +62,11 @@ def _smoothstep(t: torch.Tensor) -> torch.Tensor:
 
 
 def _reference_finish(
-    x: torch.Tensor, curved: torch.Tensor, smooth: torch.Tensor | None, stages: Stages
+    x: torch.Tensor,
+    curved: torch.Tensor,
+    smooth: torch.Tensor | None,
+    stages: Stages,
+    whites: tuple[float, float] | None,
 ) -> torch.Tensor:
     """The stages after the curves, one formula each (``zdce_core.tone``'s module docstring)."""
     if smooth is None:
@@ -94,7 +102,19 @@ def _reference_finish(
     lifted = ((_y(y) - _y(x)) / VIBRANCE_LIFT).clamp(0.0, 1.0)
     gain = 1.0 + VIBRANCE * colour * (1.0 - saturation) * lit * lifted
     gain = torch.minimum(gain, top / spread.clamp(min=1e-6))
-    return (top - gain * (top - y)).clamp(0.0, 1.0)
+    y = (top - gain * (top - y)).clamp(0.0, 1.0)
+    if whites is None or not stages.protect:
+        return y
+    level, target = whites
+    v = _y(y)
+    over = ((v - level) / (1.0 - level)).clamp(0.0, 1.0)
+    rise = _smoothstep((v - WHITES_FROM) / (level - WHITES_FROM))
+    low, high = WHITES_OVER_BLACK
+    change = (target - level) * (rise - over**2) * _smoothstep((smooth - low) / (high - low))
+    low, high = WHITES_LIFTED
+    change = change * _smoothstep((v - _y(x) - low) / (high - low))
+    room = (WHITES_CAP - y.amax(1, keepdim=True)).clamp(min=0.0)
+    return (y + torch.minimum(change, room)).clamp(0.0, 1.0)
 
 
 def reference_render(pixels: np.ndarray, plan: RenderPlan) -> np.ndarray:
@@ -122,16 +142,20 @@ def reference_render(pixels: np.ndarray, plan: RenderPlan) -> np.ndarray:
         for i, scale in curve_schedule(plan.strength):
             a = iteration_map(maps, i) * scale
             curved = curved + a * (curved * curved - curved)
-        y = _reference_finish(x, curved, smooth, plan.stages)
+        y = _reference_finish(x, curved, smooth, plan.stages, plan.whites)
         y = (y * top + 0.5).clamp(0.0, top).floor()
         return y[0].permute(1, 2, 0).numpy().astype(pixels.dtype)
 
 
-def sample_photo(height: int, width: int, sixteen: bool, sodium: bool = False) -> np.ndarray:
+def sample_photo(
+    height: int, width: int, sixteen: bool, sodium: bool = False, patch: float = 1.0
+) -> np.ndarray:
     """Dark with noise, a bright patch (the highlight stages bind) and a grey one (chroma);
-    ``sodium``: under sodium lamps (red 3 × green, blue a third: the cast is corrected)."""
+    ``sodium``: under sodium lamps (red 3 × green, blue a third: the cast is corrected);
+    ``patch``: the bright patch's brightness, scaled (a dim one leaves the photo without a
+    white: its white point moves)."""
     rgb = dark_rgb(height, width, seed=height * 1000 + width).astype(np.float64)
-    rgb[: max(1, height // 3), width // 2 :] = (245, 238, 200)
+    rgb[: max(1, height // 3), width // 2 :] = np.multiply((245, 238, 200), patch)
     rgb[height // 2 :, : width // 3] = 60.0
     if sodium:
         rgb = np.clip(rgb * (3.0, 1.0, 0.33), 0, 255)
@@ -163,6 +187,16 @@ def test_a_corrected_colour_cast_renders_as_the_reference(enhancer, monkeypatch,
     pixels = sample_photo(37, 53, sixteen, sodium=True)
     reduced = reduced_for(pixels, Adjustments())
     assert reduced is not None and reduced.cast is not None
+    assert_every_setting_matches(enhancer, pixels)
+
+
+@pytest.mark.parametrize("sixteen", [False, True], ids=["8bit", "16bit"])
+def test_a_moved_white_point_renders_as_the_reference(enhancer, monkeypatch, sixteen):
+    monkeypatch.setattr(enhancer_module, "STRIP_ELEMENTS", 1)
+    pixels = sample_photo(41, 59, sixteen, patch=0.3)
+    reduced = reduced_for(pixels, Adjustments())
+    plan = plan_render(enhancer.estimate_downscaled(pixels), Adjustments(), reduced)
+    assert plan.whites is not None
     assert_every_setting_matches(enhancer, pixels)
 
 

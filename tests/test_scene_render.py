@@ -4,6 +4,8 @@ lifted, and every front end renders by the same plan."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,8 @@ from zdce_core.losses import LossWeights, ZeroReferenceLoss
 from zdce_core.model_store import open_model
 from zdce_core.pipeline import enhance_photo
 from zdce_core.preview import UpsampledMaps, make_preview, render_preview
-from zdce_core.render_plan import RenderPlan, planned_maps
+from zdce_core.render_plan import RenderPlan, plan_render, planned_maps
+from zdce_core.tone import WHITES_FROM
 
 LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -163,3 +166,37 @@ def test_vibrance_brings_back_the_colour_of_lifted_colours_and_leaves_greys_alon
     assert saturation(out)[0] > saturation(lifted)[0] + 0.05  # the coat
     assert out[0].amax() == pytest.approx(0.40, abs=1e-6)  # its lightness kept
     torch.testing.assert_close(out[1:], lifted[1:])  # the grey wall; the pixel not lifted
+
+
+def _plan_and_renders(
+    enhancer: Enhancer, photo: np.ndarray
+) -> tuple[RenderPlan, np.ndarray, np.ndarray]:
+    """The default plan for ``photo``, its render, and the render without the white point."""
+    adjustments = Adjustments()
+    reduced = pipeline.reduced_for(photo, adjustments)
+    plan = plan_render(enhancer.estimate_downscaled(photo), adjustments, reduced)
+    kept = enhancer.render(photo, replace(plan, whites=None))
+    return plan, enhancer.render(photo, plan), kept
+
+
+def test_a_dim_photo_gets_whites_and_a_photo_with_a_lamp_keeps_its_own(enhancer):
+    rng = np.random.default_rng(5)
+    photo = np.full((96, 128, 3), 0.04 * 255) + rng.normal(0, 1.5, (96, 128, 3))
+    photo[24:72, 40:88] = 0.25 * 255 + rng.normal(0, 1.5, (48, 48, 3))  # a white dog in the shade
+    photo = np.clip(photo, 0, 255).astype(np.uint8)
+    plan, out, without = _plan_and_renders(enhancer, photo)
+    assert plan.whites is not None
+    level, target = plan.whites
+    assert target > level
+    dog = (slice(30, 66), slice(46, 82))
+    assert luma(out[dog]).mean() >= luma(without[dog]).mean() + 0.03  # the white is whiter
+    assert luma(without[:12]).max() < WHITES_FROM  # the dark ground, below the white point's curve,
+    assert np.abs(out.astype(int) - without.astype(int))[:12].max() <= 1  # stays as it was
+    assert (out >= 254).mean() == 0.0  # and nothing is clipped
+    order = np.argsort(luma(without).ravel(), kind="stable")
+    assert np.all(np.diff(luma(out).ravel()[order]) >= -2.0 / 255)  # tones keep their order
+
+    photo[4:10, 4:10] = 250  # a lamp in the frame: the photo has its white
+    plan, out, without = _plan_and_renders(enhancer, photo)
+    assert plan.whites is None
+    np.testing.assert_array_equal(out, without)

@@ -25,19 +25,25 @@ MAX_COLUMNS = 1 << 17
 
 
 def _rendered(
-    x: torch.Tensor, luma_coefficients: torch.Tensor, curve_map: torch.Tensor, scales: torch.Tensor
+    x: torch.Tensor,
+    luma_coefficients: torch.Tensor,
+    curve_map: torch.Tensor,
+    scales: torch.Tensor,
+    whites: torch.Tensor,
 ) -> torch.Tensor:
     """A strip rendered, ``(1, 3, h, w)`` float32 in [0, 1], from ``x`` ``(1, 3, h, w)``
     float32 in [0, 1] (denoised, its cast corrected), the luma guide's full-size
     coefficients ``(1, 2, h, w)`` (:func:`zdce_core.tone.smoothed_luma`), the neutral curve
     map shared by the iterations ``(1, 1, h, w)`` in [−1, 1] and ``scales`` ``(8,)``: each
     iteration's map scale (1 for a full iteration, the fraction of the last one, 0 for those
-    beyond the strength: :func:`zdce_core.curves.curve_schedule`)."""
+    beyond the strength: :func:`zdce_core.curves.curve_schedule`) and ``whites`` ``(2,)``:
+    the photo's white point (:func:`zdce_core.tone.whites_`; ``UNCHANGED_WHITES`` to leave
+    it)."""
     smooth = smoothed_luma(x, luma_coefficients)
     curved = curve_input(x, smooth)
     for i in range(ITERATIONS):  # as zdce_core.curves.iterate_curves_; a 0 scale keeps x
         curved.lerp_(curved * curved, curve_map * scales[i])
-    return finish(x, curved, smooth, Stages(scene_aware=True, protect=True))
+    return finish(x, curved, smooth, Stages(scene_aware=True, protect=True), whites)
 
 
 def _in_levels(top: float, dtype: torch.dtype) -> Callable[..., torch.Tensor]:
@@ -49,8 +55,9 @@ def _in_levels(top: float, dtype: torch.dtype) -> Callable[..., torch.Tensor]:
         luma_coefficients: torch.Tensor,
         curve_map: torch.Tensor,
         scales: torch.Tensor,
+        whites: torch.Tensor,
     ) -> torch.Tensor:
-        y = _rendered(x, luma_coefficients, curve_map, scales)
+        y = _rendered(x, luma_coefficients, curve_map, scales, whites)
         return y.mul_(top).add_(0.5).clamp_(0.0, top).permute(0, 2, 3, 1).to(dtype)
 
     return levels

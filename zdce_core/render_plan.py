@@ -21,7 +21,7 @@ from zdce_core.cast import CastGains, corrected, scaled
 from zdce_core.curve_maps import CurveMaps, FullResMaps, MapSource
 from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide
 from zdce_core.exposure import choose_strength, render_small
-from zdce_core.tone import Stages, neutral_maps
+from zdce_core.tone import Stages, neutral_maps, white_point
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class RenderPlan:
     luma_guide: torch.Tensor | None = None
     full_res: bool = False
     cast: CastGains | None = None
+    whites: tuple[float, float] | None = None
 
     @classmethod
     def plain(cls, maps: MapSource, strength: float) -> RenderPlan:
@@ -112,9 +113,16 @@ def plan_render(
     full_res = isinstance(maps, FullResMaps)
     if full_res and stages.scene_aware:
         maps = NeutralFullResMaps(maps)
+    spreads_whites = stages.scene_aware and stages.protect
+    denoises = reduced is not None and adjustments.denoise is not Denoise.OFF
+    rendered = (
+        render_small(source, planned.small, strength, stages)
+        if denoises or spreads_whites
+        else None
+    )
+    whites = white_point(rendered) if spreads_whites and rendered is not None else None
     guide = None
-    if reduced is not None and adjustments.denoise is not Denoise.OFF:
-        rendered = render_small(source, planned.small, strength, stages)
+    if reduced is not None and rendered is not None and adjustments.denoise is not Denoise.OFF:
         guide = make_guide(
             reduced,
             source.float().cpu(),
@@ -125,5 +133,13 @@ def plan_render(
         )
     luma_guide = reduced.luma_guide(cast) if stages.scene_aware and reduced is not None else None
     return RenderPlan(
-        strength, adjustments.auto, stages, maps or planned, guide, luma_guide, full_res, cast
+        strength,
+        adjustments.auto,
+        stages,
+        maps or planned,
+        guide,
+        luma_guide,
+        full_res,
+        cast,
+        whites,
     )

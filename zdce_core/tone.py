@@ -48,7 +48,17 @@ that is uniformly dark or bright.
   from the brightest, which stays where it is: no pixel gets lighter, nothing clips, greys
   and faint tints are left alone.
 
-All stages scale the curves' lift, so at strength 0 every pixel is left as it is.
+- **White point** (with highlight protection, per photo): the shoulder leaves dim photos
+  without whites (a white dog grey, a dim interior's brightest surfaces at 0.6–0.75):
+  judges called them "milky", "flat", "grey", and a retoucher's fix was Whites +30–50. The
+  plan measures the brightest luma of the rendered estimation copy (:func:`white_point`)
+  and :func:`whites_` spreads the tones above ``WHITES_FROM`` so it reaches part of the way
+  to ``WHITES_TOP``: an increasing curve of the luma, its change added to the three
+  channels alike (a grey stays grey), no channel pushed into clipping (a lamp keeps its
+  colour), none of it over black (the sky at the noise floor keeps its grain as it was).
+
+All stages scale the curves' lift (the white point excepted: it follows the result), so at
+strength 0 every pixel is left as it is.
 
 All tensors are ``(1, C, H, W)`` float32 in [0, 1]; ``L̃`` is ``(1, 1, H, W)``.
 """
@@ -83,6 +93,21 @@ VIBRANCE_LIFT = 0.15
 """Luma lift at which a pixel gets all its vibrance (none for a pixel not lifted)."""
 VIBRANT_LUMA = (0.03, 0.12)
 """Result luma over which vibrance fades in (none nearer black, where it would colour grain)."""
+WHITES_FROM, WHITES_TOP, WHITES_SHARE = 0.45, 0.93, 0.5
+"""The white point's curve leaves a result's luma below ``WHITES_FROM`` as it is and takes
+the photo's white level ``W`` (:func:`white_point`) to ``W + WHITES_SHARE·(WHITES_TOP − W)``;
+photos whose ``W`` is within 0.02 of ``WHITES_TOP`` (or under ``WHITES_FROM + 0.1``: nothing
+bright to spread) keep theirs."""
+WHITES_CAP = 0.985
+"""No channel is brought above this by the white point (a lamp's colour stays)."""
+UNCHANGED_WHITES = (WHITES_TOP, WHITES_TOP)
+"""A white point :func:`whites_` leaves as it is (for the compiled kernels, which always
+run the stage)."""
+WHITES_LIFTED = (0.05, 0.15)
+"""Luma lift over which the white point's change fades in: what the curves left about as
+it was (a bright sky behind a backlit subject) stays."""
+WHITES_OVER_BLACK = (0.03, 0.06)
+"""Smoothed input luma over which the white point's change fades in (none over black)."""
 HEADROOM_SHARE = 0.75
 """A channel gains at most this share of its distance to white."""
 CHROMA_FLOOR, CHROMA_TO = 0.3, 0.05
@@ -231,12 +256,18 @@ def curve_input(x: torch.Tensor, smooth: torch.Tensor | None) -> torch.Tensor:
 
 
 def finish(
-    x: torch.Tensor, curved: torch.Tensor, smooth: torch.Tensor | None, stages: Stages
+    x: torch.Tensor,
+    curved: torch.Tensor,
+    smooth: torch.Tensor | None,
+    stages: Stages,
+    whites: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The result ``(1, 3, H, W)`` from the input ``x``, the curves applied to
     :func:`curve_input` (``curved``, overwritten) and ``L̃`` (``None`` unless scene-aware).
     The stages after the curves fold into one weight per pixel for the curves' lift, so the
-    three channels move together: a handful of passes over the strip."""
+    three channels move together: a handful of passes over the strip. ``whites``: the
+    photo's white point ``(W, W')`` (:func:`white_point`; scene-aware with protection only),
+    ``None`` to leave it."""
     if smooth is None:
         y = curved[:, :3]
         return cap_highlights_(y, x) if stages.protect else y
@@ -260,7 +291,44 @@ def finish(
         weight = torch.minimum(weight, headroom_share(x, lift))
     keep = chroma_keep(x).mul_(weight)  # the coloured part of the lift
     neutral = luma(lift).mul_(weight.sub_(keep))  # the rest, alike for the three channels
-    return vibrance_(lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0), x)
+    y = vibrance_(lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0), x)
+    return whites_(y, x, smooth, whites) if whites is not None and stages.protect else y
+
+
+def white_point(rendered: torch.Tensor) -> tuple[float, float] | None:
+    """The white point ``(W, W')`` for a photo whose estimation copy renders as ``rendered``
+    ``(1, 3, h, w)`` in [0, 1]: its white level ``W`` (the copy's brightest luma) and where
+    :func:`whites_` takes it; ``None`` when it stays (a lamp, a lit sign or a bright sky in
+    the frame already makes a white). The copy averages the photo's pixels, so ``W`` is
+    about the brightest 0.5 % of the photo's own result (0.04 above it on the dev photos,
+    within 0.08); a brighter detail is not flattened (:func:`whites_`' slope is 1 there)."""
+    level = float(luma(rendered).amax())
+    if not WHITES_FROM + 0.1 < level < WHITES_TOP - 0.02:
+        return None
+    return level, level + min(WHITES_SHARE * (WHITES_TOP - level), (1.0 - level) / 2.0)
+
+
+def whites_(
+    y: torch.Tensor, x: torch.Tensor, smooth: torch.Tensor, whites: torch.Tensor
+) -> torch.Tensor:
+    """``y`` ``(1, 3, H, W)`` in [0, 1] with its white point moved, in place: each pixel's
+    luma ``v`` is raised by ``Δ = W' − W`` times a smoothstep from ``WHITES_FROM`` to ``W``
+    (so no kink), then by ``Δ·(1 − u²)`` above ``W`` (``u``: where ``v`` lies between ``W``
+    and 1): the slope is 1 at ``W`` (the texture of the brightest surfaces is not
+    flattened) and falls to ``1 − 2Δ/(1 − W) ≥ 0`` at white, so the curve increases, never
+    lowers ``v`` and leaves 1 at 1. The change is added to the three channels alike (up to
+    ``WHITES_CAP`` for the brightest), faded in over black (``WHITES_OVER_BLACK`` of ``L̃``,
+    ``smooth``) and by how far the pixel was lifted from ``x`` (``WHITES_LIFTED``).
+    ``whites``: ``(2,)`` ``(W, W')``; ``W' = W`` changes nothing."""
+    level, lift = whites[0], whites[1] - whites[0]
+    v = luma(y)
+    lifted = _ramp(v - luma(x), *WHITES_LIFTED)
+    rise = _smoothstep_(v.sub(WHITES_FROM).div_(level - WHITES_FROM).clamp_(0.0, 1.0))
+    over = v.sub_(level).div_(torch.rsub(level, 1.0)).clamp_(0.0, 1.0)
+    change = rise.sub_(over.mul_(over)).mul_(lift).mul_(lifted)
+    change.mul_(_ramp(smooth, *WHITES_OVER_BLACK))
+    room = torch.rsub(y.amax(1, keepdim=True), WHITES_CAP).clamp_(min=0.0)
+    return y.add_(torch.minimum(change, room)).clamp_(0.0, 1.0)
 
 
 def vibrance_(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
