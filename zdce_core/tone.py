@@ -98,6 +98,9 @@ WHITES_FROM, WHITES_TOP, WHITES_SHARE = 0.45, 0.93, 0.5
 the photo's white level ``W`` (:func:`white_point`) to ``W + WHITES_SHARE·(WHITES_TOP − W)``;
 photos whose ``W`` is within 0.02 of ``WHITES_TOP`` (or under ``WHITES_FROM + 0.1``: nothing
 bright to spread) keep theirs."""
+WHITES_STEEPEST = 0.5
+"""The white point's lift is at most this × ``W − WHITES_FROM``: the curve's slope stays
+under 1.75 (the grain of a white wall, a sky, is steepened as much)."""
 WHITES_CAP = 0.985
 """No channel is brought above this by the white point (a lamp's colour stays)."""
 UNCHANGED_WHITES = (WHITES_TOP, WHITES_TOP)
@@ -305,7 +308,12 @@ def white_point(rendered: torch.Tensor) -> tuple[float, float] | None:
     level = float(luma(rendered).amax())
     if not WHITES_FROM + 0.1 < level < WHITES_TOP - 0.02:
         return None
-    return level, level + min(WHITES_SHARE * (WHITES_TOP - level), (1.0 - level) / 2.0)
+    lift = min(
+        WHITES_SHARE * (WHITES_TOP - level),
+        WHITES_STEEPEST * (level - WHITES_FROM),  # grain is amplified by the slope
+        (1.0 - level) / 2.0,  # the curve keeps rising up to white
+    )
+    return level, level + lift
 
 
 def whites_(
