@@ -37,6 +37,7 @@ from zdce_core.kernels import (
     target,
 )
 from zdce_core.nets import ITERATIONS
+from zdce_core.tone import white_terms
 
 
 def _traceable(function: Callable[..., torch.Tensor]) -> torch.nn.Module:
@@ -48,7 +49,7 @@ def _strip_tail(function: Callable[..., torch.Tensor]) -> tuple[torch.export.Exp
     h, w = 16, 64
     x = torch.rand(1, 3, h, w)
     coefficients = torch.stack([torch.full((h, w), 0.8), torch.full((h, w), 0.05)])[None]
-    whites = torch.tensor([0.7, 0.85])
+    whites = white_terms((0.7, 0.85))
     example = (x, coefficients, torch.rand(1, 1, h, w) * 0.8, torch.ones(ITERATIONS), whites)
     rows, columns = Dim("rows", min=1, max=1 << 16), Dim("columns", min=2, max=MAX_COLUMNS)
     pixels = {2: rows, 3: columns}

@@ -43,7 +43,6 @@ from zdce_core.tone import (
     WHITES_CAP,
     WHITES_FROM,
     WHITES_LIFTED,
-    WHITES_OVER_BLACK,
     Stages,
 )
 
@@ -94,6 +93,15 @@ def _reference_finish(
     keep = CHROMA_FLOOR + (1.0 - CHROMA_FLOOR) * _smoothstep(spread / CHROMA_TO)
     y = (x + keep * lift + (1.0 - keep) * _y(lift)).clamp(0.0, 1.0)
     top = y.amax(1, keepdim=True)
+    white = torch.zeros_like(top)
+    if whites is not None and stages.protect:  # the white point, from the result before vibrance
+        level, target = whites
+        v = _y(y)
+        over = ((v - level) / (1.0 - level)).clamp(0.0, 1.0)
+        rise = _smoothstep((v - WHITES_FROM) / (level - WHITES_FROM))
+        low, high = WHITES_LIFTED
+        change = (target - level) * (rise - over**2) * _smoothstep((v - _y(x) - low) / (high - low))
+        white = torch.minimum(change, (WHITES_CAP - top).clamp(min=0.0))
     spread = top - y.amin(1, keepdim=True)
     saturation = spread / (top + 1e-3)
     colour = _smoothstep((saturation - VIBRANT_FROM) / (VIBRANT_TO - VIBRANT_FROM))
@@ -102,19 +110,7 @@ def _reference_finish(
     lifted = ((_y(y) - _y(x)) / VIBRANCE_LIFT).clamp(0.0, 1.0)
     gain = 1.0 + VIBRANCE * colour * (1.0 - saturation) * lit * lifted
     gain = torch.minimum(gain, top / spread.clamp(min=1e-6))
-    y = (top - gain * (top - y)).clamp(0.0, 1.0)
-    if whites is None or not stages.protect:
-        return y
-    level, target = whites
-    v = _y(y)
-    over = ((v - level) / (1.0 - level)).clamp(0.0, 1.0)
-    rise = _smoothstep((v - WHITES_FROM) / (level - WHITES_FROM))
-    low, high = WHITES_OVER_BLACK
-    change = (target - level) * (rise - over**2) * _smoothstep((smooth - low) / (high - low))
-    low, high = WHITES_LIFTED
-    change = change * _smoothstep((v - _y(x) - low) / (high - low))
-    room = (WHITES_CAP - y.amax(1, keepdim=True)).clamp(min=0.0)
-    return (y + torch.minimum(change, room)).clamp(0.0, 1.0)
+    return (top - gain * (top - y) + white).clamp(0.0, 1.0)
 
 
 def reference_render(pixels: np.ndarray, plan: RenderPlan) -> np.ndarray:

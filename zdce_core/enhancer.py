@@ -29,7 +29,14 @@ from zdce_core.kernels import STRIP_TAIL, STRIP_TAIL_16, CompiledKernel, compile
 from zdce_core.nets import ITERATIONS, infer
 from zdce_core.parallel import compute_threads, run_pieces, split_rows
 from zdce_core.pixels import max_value, pixels_as_tensor, reduced_copy, to_unit_float
-from zdce_core.tone import UNCHANGED_WHITES, Stages, curve_input, finish, smoothed_luma
+from zdce_core.tone import (
+    UNCHANGED_WHITES,
+    Stages,
+    curve_input,
+    finish,
+    smoothed_luma,
+    white_terms,
+)
 from zdce_core.upsample import upsample_rows, widen
 from zdce_core.weights import LoadedModel
 
@@ -141,8 +148,8 @@ class Enhancer:
         out_t = pixels_as_tensor(out) if out.dtype == np.uint8 else None
         tail = self._fused_tail(plan, out_t is not None, w)
         scales = torch.tensor([s for _, s in schedule] + [0.0] * (ITERATIONS - len(schedule)))
-        whites = torch.tensor(plan.whites, device=self.device) if plan.whites else None
-        kernel_whites = whites if whites is not None else torch.tensor(UNCHANGED_WHITES)
+        whites = white_terms(plan.whites, self.device) if plan.whites else None
+        kernel_whites = whites if whites is not None else white_terms(UNCHANGED_WHITES)
         # full resolution: the network's tiles dominate; fewer, taller strips
         step = FULL_RES_TILE // 2 if plan.full_res else max(4, STRIP_ELEMENTS // (3 * w))
 

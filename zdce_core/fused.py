@@ -36,9 +36,9 @@ def _rendered(
     coefficients ``(1, 2, h, w)`` (:func:`zdce_core.tone.smoothed_luma`), the neutral curve
     map shared by the iterations ``(1, 1, h, w)`` in [−1, 1] and ``scales`` ``(8,)``: each
     iteration's map scale (1 for a full iteration, the fraction of the last one, 0 for those
-    beyond the strength: :func:`zdce_core.curves.curve_schedule`) and ``whites`` ``(2,)``:
-    the photo's white point (:func:`zdce_core.tone.whites_`; ``UNCHANGED_WHITES`` to leave
-    it)."""
+    beyond the strength: :func:`zdce_core.curves.curve_schedule`) and ``whites`` ``(4,)``:
+    the photo's white point (:func:`zdce_core.tone.white_terms`; of ``UNCHANGED_WHITES`` to
+    leave it)."""
     smooth = smoothed_luma(x, luma_coefficients)
     curved = curve_input(x, smooth)
     for i in range(ITERATIONS):  # as zdce_core.curves.iterate_curves_; a 0 scale keeps x

@@ -52,10 +52,10 @@ that is uniformly dark or bright.
   without whites (a white dog grey, a dim interior's brightest surfaces at 0.6–0.75):
   judges called them "milky", "flat", "grey", and a retoucher's fix was Whites +30–50. The
   plan measures the brightest luma of the rendered estimation copy (:func:`white_point`)
-  and :func:`whites_` spreads the tones above ``WHITES_FROM`` so it reaches part of the way
+  and :func:`white_change` spreads the tones above ``WHITES_FROM`` so it reaches part of the way
   to ``WHITES_TOP``: an increasing curve of the luma, its change added to the three
   channels alike (a grey stays grey), no channel pushed into clipping (a lamp keeps its
-  colour), none of it over black (the sky at the noise floor keeps its grain as it was).
+  colour), nothing under 0.45 (lifted blacks keep their grain as it was).
 
 All stages scale the curves' lift (the white point excepted: it follows the result), so at
 strength 0 every pixel is left as it is.
@@ -104,13 +104,11 @@ under 1.75 (the grain of a white wall, a sky, is steepened as much)."""
 WHITES_CAP = 0.985
 """No channel is brought above this by the white point (a lamp's colour stays)."""
 UNCHANGED_WHITES = (WHITES_TOP, WHITES_TOP)
-"""A white point :func:`whites_` leaves as it is (for the compiled kernels, which always
+"""A white point :func:`white_change` leaves as it is (for the compiled kernels, which always
 run the stage)."""
 WHITES_LIFTED = (0.05, 0.15)
 """Luma lift over which the white point's change fades in: what the curves left about as
 it was (a bright sky behind a backlit subject) stays."""
-WHITES_OVER_BLACK = (0.03, 0.06)
-"""Smoothed input luma over which the white point's change fades in (none over black)."""
 HEADROOM_SHARE = 0.75
 """A channel gains at most this share of its distance to white."""
 CHROMA_FLOOR, CHROMA_TO = 0.3, 0.05
@@ -269,8 +267,8 @@ def finish(
     :func:`curve_input` (``curved``, overwritten) and ``L̃`` (``None`` unless scene-aware).
     The stages after the curves fold into one weight per pixel for the curves' lift, so the
     three channels move together: a handful of passes over the strip. ``whites``: the
-    photo's white point ``(W, W')`` (:func:`white_point`; scene-aware with protection only),
-    ``None`` to leave it."""
+    photo's white point (:func:`white_terms` of :func:`white_point`; scene-aware with
+    protection only), ``None`` to leave it."""
     if smooth is None:
         y = curved[:, :3]
         return cap_highlights_(y, x) if stages.protect else y
@@ -294,17 +292,18 @@ def finish(
         weight = torch.minimum(weight, headroom_share(x, lift))
     keep = chroma_keep(x).mul_(weight)  # the coloured part of the lift
     neutral = luma(lift).mul_(weight.sub_(keep))  # the rest, alike for the three channels
-    y = vibrance_(lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0), x)
-    return whites_(y, x, smooth, whites) if whites is not None and stages.protect else y
+    y = lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0)
+    white = white_change(y, x, whites) if whites is not None and stages.protect else None
+    return vibrance_(y, x, white)
 
 
 def white_point(rendered: torch.Tensor) -> tuple[float, float] | None:
     """The white point ``(W, W')`` for a photo whose estimation copy renders as ``rendered``
     ``(1, 3, h, w)`` in [0, 1]: its white level ``W`` (the copy's brightest luma) and where
-    :func:`whites_` takes it; ``None`` when it stays (a lamp, a lit sign or a bright sky in
+    :func:`white_change` takes it; ``None`` when it stays (a lamp, a lit sign or a bright sky in
     the frame already makes a white). The copy averages the photo's pixels, so ``W`` is
     about the brightest 0.5 % of the photo's own result (0.04 above it on the dev photos,
-    within 0.08); a brighter detail is not flattened (:func:`whites_`' slope is 1 there)."""
+    within 0.08); a brighter detail is not flattened (:func:`white_change`' slope is 1 there)."""
     level = float(luma(rendered).amax())
     if not WHITES_FROM + 0.1 < level < WHITES_TOP - 0.02:
         return None
@@ -316,36 +315,46 @@ def white_point(rendered: torch.Tensor) -> tuple[float, float] | None:
     return level, level + lift
 
 
-def whites_(
-    y: torch.Tensor, x: torch.Tensor, smooth: torch.Tensor, whites: torch.Tensor
-) -> torch.Tensor:
-    """``y`` ``(1, 3, H, W)`` in [0, 1] with its white point moved, in place: each pixel's
-    luma ``v`` is raised by ``Δ = W' − W`` times a smoothstep from ``WHITES_FROM`` to ``W``
-    (so no kink), then by ``Δ·(1 − u²)`` above ``W`` (``u``: where ``v`` lies between ``W``
-    and 1): the slope is 1 at ``W`` (the texture of the brightest surfaces is not
-    flattened) and falls to ``1 − 2Δ/(1 − W) ≥ 0`` at white, so the curve increases, never
-    lowers ``v`` and leaves 1 at 1. The change is added to the three channels alike (up to
-    ``WHITES_CAP`` for the brightest), faded in over black (``WHITES_OVER_BLACK`` of ``L̃``,
-    ``smooth``) and by how far the pixel was lifted from ``x`` (``WHITES_LIFTED``).
-    ``whites``: ``(2,)`` ``(W, W')``; ``W' = W`` changes nothing."""
-    level, lift = whites[0], whites[1] - whites[0]
+def white_terms(whites: tuple[float, float], device: torch.device | None = None) -> torch.Tensor:
+    """The white point ``(W, W')`` as :func:`white_change` takes it: ``(4,)`` ``W``, ``W' − W``
+    and the reciprocals of ``W − WHITES_FROM`` and ``1 − W`` (multiplications per pixel
+    instead of divisions)."""
+    level, target = whites
+    terms = (level, target - level, 1.0 / (level - WHITES_FROM), 1.0 / (1.0 - level))
+    return torch.tensor(terms, device=device)
+
+
+def white_change(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor) -> torch.Tensor:
+    """``(1, 1, H, W)``: what the white point adds to the three channels of ``y`` ``(1, 3, H,
+    W)`` in [0, 1], the result for ``x`` before vibrance (which keeps each pixel's brightest
+    channel, so the cap below holds after it). Each pixel's luma ``v`` is raised by
+    ``Δ = W' − W`` times a smoothstep from ``WHITES_FROM`` to ``W`` (so no kink), then by
+    ``Δ·(1 − u²)`` above ``W`` (``u``: where ``v`` lies between ``W`` and 1): the slope is 1
+    at ``W`` (the texture of the brightest surfaces is not flattened) and falls to
+    ``1 − 2Δ/(1 − W) ≥ 0`` at white, so the curve increases, never lowers ``v`` and leaves
+    1 at 1 (nothing changes under ``WHITES_FROM``: lifted blacks keep their grain as it
+    was). No channel is brought above ``WHITES_CAP``; the change fades in by how far the
+    pixel was lifted from ``x`` (``WHITES_LIFTED``). ``whites``: :func:`white_terms`;
+    ``W' = W`` adds nothing."""
+    level, lift, to_level, to_white = whites[0], whites[1], whites[2], whites[3]
     v = luma(y)
     lifted = _ramp(v - luma(x), *WHITES_LIFTED)
-    rise = _smoothstep_(v.sub(WHITES_FROM).div_(level - WHITES_FROM).clamp_(0.0, 1.0))
-    over = v.sub_(level).div_(torch.rsub(level, 1.0)).clamp_(0.0, 1.0)
+    rise = _smoothstep_(v.sub(WHITES_FROM).mul_(to_level).clamp_(0.0, 1.0))
+    over = v.sub_(level).mul_(to_white).clamp_(0.0, 1.0)
     change = rise.sub_(over.mul_(over)).mul_(lift).mul_(lifted)
-    change.mul_(_ramp(smooth, *WHITES_OVER_BLACK))
     room = torch.rsub(y.amax(1, keepdim=True), WHITES_CAP).clamp_(min=0.0)
-    return y.add_(torch.minimum(change, room)).clamp_(0.0, 1.0)
+    return torch.minimum(change, room)
 
 
-def vibrance_(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def vibrance_(y: torch.Tensor, x: torch.Tensor, white: torch.Tensor | None = None) -> torch.Tensor:
     """``y`` ``(1, 3, H, W)`` in [0, 1], the result for ``x``, with the chroma of its lifted,
     coloured pixels raised, in place: each channel moves away from the pixel's brightest
     one, which stays (so its lightness, and the order of lightness, stay), by up to
     ``1 + VIBRANCE`` for a pastel colour, less the more saturated it already is; nothing for
     a pixel whose relative saturation is under ``VIBRANT_FROM`` (greys, a white wall's
-    faint tint), nor for one the curves did not lift (``VIBRANCE_LIFT``), nor near black."""
+    faint tint), nor for one the curves did not lift (``VIBRANCE_LIFT``), nor near black.
+    ``white``: the white point's change (:func:`white_change`), added to the three channels
+    in the same pass."""
     top = y.amax(1, keepdim=True)
     spread = top - y.amin(1, keepdim=True)
     saturation = spread / (top + 1e-3)
@@ -355,7 +364,8 @@ def vibrance_(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     weight.mul_(_ramp(lum, *VIBRANT_LUMA)).mul_(lifted)
     gain = weight.mul_(VIBRANCE).add_(1.0)
     gain = torch.minimum(gain, top / spread.clamp(min=1e-6))  # no channel below 0
-    return y.sub_(top).mul_(gain).add_(top).clamp_(0.0, 1.0)
+    y = y.sub_(top).mul_(gain).add_(top)
+    return (y.add_(white) if white is not None else y).clamp_(0.0, 1.0)
 
 
 def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
