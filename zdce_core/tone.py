@@ -293,8 +293,7 @@ def finish(
     keep = chroma_keep(x).mul_(weight)  # the coloured part of the lift
     neutral = luma(lift).mul_(weight.sub_(keep))  # the rest, alike for the three channels
     y = lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0)
-    white = white_change(y, x, whites) if whites is not None and stages.protect else None
-    return vibrance_(y, x, white)
+    return vibrance_(y, x, whites if stages.protect else None)
 
 
 def white_point(rendered: torch.Tensor) -> tuple[float, float] | None:
@@ -324,46 +323,47 @@ def white_terms(whites: tuple[float, float], device: torch.device | None = None)
     return torch.tensor(terms, device=device)
 
 
-def white_change(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor) -> torch.Tensor:
-    """``(1, 1, H, W)``: what the white point adds to the three channels of ``y`` ``(1, 3, H,
-    W)`` in [0, 1], the result for ``x`` before vibrance (which keeps each pixel's brightest
-    channel, so the cap below holds after it). Each pixel's luma ``v`` is raised by
+def white_change(
+    lum: torch.Tensor, gained: torch.Tensor, top: torch.Tensor, whites: torch.Tensor
+) -> torch.Tensor:
+    """``(1, 1, H, W)``: what the white point adds to the three channels of a result whose
+    luma is ``lum``, lifted by ``gained`` (luma over the input's) and whose brightest
+    channel is ``top`` (each ``(1, 1, H, W)``; taken before vibrance, which keeps the
+    brightest channel, so the cap below holds after it). The luma is raised by
     ``Δ = W' − W`` times a smoothstep from ``WHITES_FROM`` to ``W`` (so no kink), then by
-    ``Δ·(1 − u²)`` above ``W`` (``u``: where ``v`` lies between ``W`` and 1): the slope is 1
-    at ``W`` (the texture of the brightest surfaces is not flattened) and falls to
-    ``1 − 2Δ/(1 − W) ≥ 0`` at white, so the curve increases, never lowers ``v`` and leaves
-    1 at 1 (nothing changes under ``WHITES_FROM``: lifted blacks keep their grain as it
-    was). No channel is brought above ``WHITES_CAP``; the change fades in by how far the
-    pixel was lifted from ``x`` (``WHITES_LIFTED``). ``whites``: :func:`white_terms`;
-    ``W' = W`` adds nothing."""
+    ``Δ·(1 − u²)`` above ``W`` (``u``: where it lies between ``W`` and 1): the slope is 1 at
+    ``W`` (the texture of the brightest surfaces is not flattened) and falls to
+    ``1 − 2Δ/(1 − W) ≥ 0`` at white, so the curve increases, never lowers the luma and
+    leaves 1 at 1 (nothing changes under ``WHITES_FROM``: lifted blacks keep their grain as
+    it was). No channel is brought above ``WHITES_CAP``; the change fades in by the lift
+    (``WHITES_LIFTED``). ``whites``: :func:`white_terms`; ``W' = W`` adds nothing."""
     level, lift, to_level, to_white = whites[0], whites[1], whites[2], whites[3]
-    v = luma(y)
-    lifted = _ramp(v - luma(x), *WHITES_LIFTED)
-    rise = _smoothstep_(v.sub(WHITES_FROM).mul_(to_level).clamp_(0.0, 1.0))
-    over = v.sub_(level).mul_(to_white).clamp_(0.0, 1.0)
-    change = rise.sub_(over.mul_(over)).mul_(lift).mul_(lifted)
-    room = torch.rsub(y.amax(1, keepdim=True), WHITES_CAP).clamp_(min=0.0)
-    return torch.minimum(change, room)
+    rise = _smoothstep_(lum.sub(WHITES_FROM).mul_(to_level).clamp_(0.0, 1.0))
+    over = lum.sub(level).mul_(to_white).clamp_(0.0, 1.0)
+    change = rise.sub_(over.mul_(over)).mul_(lift).mul_(_ramp(gained, *WHITES_LIFTED))
+    return torch.minimum(change, torch.rsub(top, WHITES_CAP).clamp_(min=0.0))
 
 
-def vibrance_(y: torch.Tensor, x: torch.Tensor, white: torch.Tensor | None = None) -> torch.Tensor:
+def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = None) -> torch.Tensor:
     """``y`` ``(1, 3, H, W)`` in [0, 1], the result for ``x``, with the chroma of its lifted,
     coloured pixels raised, in place: each channel moves away from the pixel's brightest
     one, which stays (so its lightness, and the order of lightness, stay), by up to
     ``1 + VIBRANCE`` for a pastel colour, less the more saturated it already is; nothing for
     a pixel whose relative saturation is under ``VIBRANT_FROM`` (greys, a white wall's
     faint tint), nor for one the curves did not lift (``VIBRANCE_LIFT``), nor near black.
-    ``white``: the white point's change (:func:`white_change`), added to the three channels
-    in the same pass."""
+    ``whites``: the photo's white point (:func:`white_terms`), moved in the same pass
+    (:func:`white_change`, from the same luma, lift and brightest channel)."""
     top = y.amax(1, keepdim=True)
     spread = top - y.amin(1, keepdim=True)
     saturation = spread / (top + 1e-3)
     lum = luma(y)
-    lifted = lum.sub(luma(x)).mul_(1.0 / VIBRANCE_LIFT).clamp_(0.0, 1.0)
+    gained = lum - luma(x)
+    lifted = gained.mul(1.0 / VIBRANCE_LIFT).clamp_(0.0, 1.0)
     weight = _ramp(saturation, VIBRANT_FROM, VIBRANT_TO).mul_(torch.rsub(saturation, 1.0))
     weight.mul_(_ramp(lum, *VIBRANT_LUMA)).mul_(lifted)
     gain = weight.mul_(VIBRANCE).add_(1.0)
     gain = torch.minimum(gain, top / spread.clamp(min=1e-6))  # no channel below 0
+    white = white_change(lum, gained, top, whites) if whites is not None else None
     y = y.sub_(top).mul_(gain).add_(top)
     return (y.add_(white) if white is not None else y).clamp_(0.0, 1.0)
 
