@@ -57,8 +57,8 @@ that is uniformly dark or bright.
   channels alike (a grey stays grey), no channel pushed into clipping (a lamp keeps its
   colour), nothing under 0.45 (lifted blacks keep their grain as it was).
 
-All stages scale the curves' lift (the white point excepted: it follows the result), so at
-strength 0 every pixel is left as it is.
+All stages scale the curves' lift (the white point fades in with it), so at strength 0
+every pixel is left as it is.
 
 All tensors are ``(1, C, H, W)`` float32 in [0, 1]; ``L̃`` is ``(1, 1, H, W)``.
 """
@@ -301,8 +301,9 @@ def white_point(rendered: torch.Tensor) -> tuple[float, float] | None:
     ``(1, 3, h, w)`` in [0, 1]: its white level ``W`` (the copy's brightest luma) and where
     :func:`white_change` takes it; ``None`` when it stays (a lamp, a lit sign or a bright sky in
     the frame already makes a white). The copy averages the photo's pixels, so ``W`` is
-    about the brightest 0.5 % of the photo's own result (0.04 above it on the dev photos,
-    within 0.08); a brighter detail is not flattened (:func:`white_change`' slope is 1 there)."""
+    about the brightest 0.5 % of the photo's own result (on the dev photos 0.04 above it on
+    average, 0.08 apart either way); a brighter detail is not flattened
+    (:func:`white_change`'s slope is 1 there)."""
     level = float(luma(rendered).amax())
     if not WHITES_FROM + 0.1 < level < WHITES_TOP - 0.02:
         return None
