@@ -190,9 +190,10 @@ def test_a_dim_photo_gets_whites_and_a_photo_with_a_lamp_keeps_its_own(enhancer)
     assert target > level
     dog = (slice(30, 66), slice(46, 82))
     assert luma(out[dog]).mean() >= luma(without[dog]).mean() + 0.03  # the white is whiter
-    assert luma(without[:12]).max() < WHITES_FROM  # the dark ground, below the white point's curve,
-    assert np.abs(out.astype(int) - without.astype(int))[:12].max() <= 1  # stays as it was
-    assert (out >= 254).mean() == 0.0  # and nothing is clipped
+    ground = slice(0, 12)  # dark: its result lies below where the white point's curve starts
+    assert luma(without[ground]).max() < WHITES_FROM
+    assert np.abs(out.astype(int) - without.astype(int))[ground].max() <= 1  # left as it was
+    assert (out >= 254).mean() == 0.0  # nothing is clipped
     order = np.argsort(luma(without).ravel(), kind="stable")
     assert np.all(np.diff(luma(out).ravel()[order]) >= -2.0 / 255)  # tones keep their order
 
