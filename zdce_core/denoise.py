@@ -41,6 +41,7 @@ from zdce_core.adjustments import Denoise
 from zdce_core.bit_depth import eight_bit
 from zdce_core.boxfilter import box_mean
 from zdce_core.cast import CastGains, cast_gains, corrected
+from zdce_core.grain import shadow_grain
 from zdce_core.parallel import run_pieces, split_rows
 from zdce_core.tone import LUMA, luma, luma_guide
 from zdce_core.upsample import upsample_rows, widen
@@ -87,11 +88,14 @@ class ReducedPhoto:
     (a preview re-renders at many strengths with the same lines).
 
     ``pixels``: ``(1, 3, ⌈H/f⌉, ⌈W/f⌉)`` float32 in [0, 1]; ``cast``: the correction of
-    its colour cast (:func:`zdce_core.cast.cast_gains`), ``None`` when it has none.
+    its colour cast (:func:`zdce_core.cast.cast_gains`), ``None`` when it has none;
+    ``grain``: the photo's :func:`zdce_core.grain.shadow_grain` (auto exposure lifts a
+    grainy photo less).
     """
 
-    def __init__(self, pixels: torch.Tensor) -> None:
+    def __init__(self, pixels: torch.Tensor, grain: float = 0.0) -> None:
         self.pixels = pixels
+        self.grain = grain
         self.cast: CastGains | None = cast_gains(pixels)
         self._lines: dict[float, tuple[torch.Tensor, torch.Tensor]] = {}
         self._coefficients: dict[Level, torch.Tensor] = {}
@@ -125,13 +129,15 @@ def reduced_input(pixels: np.ndarray, full_size: tuple[int, int] | None = None) 
 
     ``full_size``: ``(height, width)`` of the photo when ``pixels`` is a reduced decode of
     it (a preview): f shrinks with it, so the windows cover the same part of the photo.
+    The photo's grain (:func:`zdce_core.grain.shadow_grain`) is measured on the way.
     """
+    grain = shadow_grain(pixels, full_size)
     pixels = eight_bit(pixels)
     height, width = full_size or pixels.shape[:2]
     factor = 8 if height * width > LARGE_PHOTO else 4
     factor = max(1, round(factor * pixels.shape[1] / width))
     small = np.asarray(Image.fromarray(pixels).reduce(factor), dtype=np.float32)
-    return ReducedPhoto(torch.from_numpy(small / 255.0).permute(2, 0, 1).unsqueeze(0))
+    return ReducedPhoto(torch.from_numpy(small / 255.0).permute(2, 0, 1).unsqueeze(0), grain)
 
 
 def fitted_lines(reduced: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:

@@ -107,6 +107,7 @@ def plan_render(
             planned.small,
             adjustments.target_brightness,
             stages,
+            reduced.grain if reduced is not None else 0.0,
         )
     cast = scaled(photo_cast, strength / MAX_STRENGTH)
     source = corrected(planned.source, cast)
