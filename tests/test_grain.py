@@ -33,6 +33,8 @@ def test_grain_is_measured_in_the_shadows_relative_to_their_level():
     bright = np.clip(dark_scene(0.3).astype(np.int32) + 150, 0, 255).astype(np.uint8)
     assert shadow_grain(bright) == 0.0  # no shadows to lift
     assert shadow_grain(dark_scene(0.3).astype(np.uint16) * 257) == pytest.approx(grainy, 0.05)
+    for shape in [(1, 4000, 3), (4000, 1, 3), (3, 5, 3)]:  # too small to tell: no grain
+        assert shadow_grain(np.full(shape, 10, np.uint8)) == 0.0
 
 
 def test_the_grain_is_measured_at_the_scale_a_preview_decodes_at():

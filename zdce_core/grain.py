@@ -64,7 +64,7 @@ def shadow_grain(pixels: np.ndarray, full_size: tuple[int, int] | None = None) -
     decoded = max(1, round(width / pixels.shape[1]))
     factor = max(1, measure_reduction(max(height, width)) // decoded)
     rows = _sampled_rows(pixels, factor)
-    if rows.shape[1] < ROW_WINDOW + 2:
+    if rows.shape[0] == 0 or rows.shape[1] < ROW_WINDOW + 2:  # too small to tell
         return 0.0
     half = ROW_WINDOW // 2
     sums = np.cumsum(np.pad(rows, ((0, 0), (half, half)), mode="edge"), axis=1, dtype=np.float64)
