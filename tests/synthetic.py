@@ -156,3 +156,17 @@ def dark_photo_folder(folder: Path, count: int = 10) -> Path:
     for i in range(count):
         save_photo(folder / f"{i:02d}.png", dark_rgb(40 + i, 56, seed=i))
     return folder
+
+
+def dark_scene(
+    noise: float, size: tuple[int, int] = (240, 320), ground: float = 0.05
+) -> np.ndarray:
+    """A dim street at night: a dark ground (luma about ``ground``) under a darker sky, with
+    a lit block; ``noise``: the grain's standard deviation relative to the ground's level."""
+    rng = np.random.default_rng(0)
+    h, w = size
+    level = np.full((h, w, 1), ground * 255)
+    level[: h // 3] = 0.02 * 255
+    level[h // 2 : h // 2 + h // 6, w // 3 : w // 2] = 0.4 * 255
+    grain = rng.normal(0.0, noise * ground * 255, (h, w, 1))
+    return np.clip((level + grain) * np.array([1.0, 0.97, 0.92]), 0, 255).astype(np.uint8)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.synthetic import dark_scene
 from zdce_core.adjustments import Adjustments
 from zdce_core.enhancer import Enhancer
 from zdce_core.exposure import GRAINY_DIM, GRAINY_FROM, GRAINY_TO, grainy_aim
@@ -11,20 +12,6 @@ from zdce_core.grain import MEASURE_LONG_SIDE, measure_reduction, shadow_grain
 from zdce_core.model_store import open_model
 from zdce_core.pipeline import enhance_photo
 from zdce_core.preview import PREVIEW_LONG_SIDE
-
-
-def dark_scene(
-    noise: float, size: tuple[int, int] = (240, 320), ground: float = 0.05
-) -> np.ndarray:
-    """A dim street at night: a dark ground (luma about ``ground``) under a darker sky, with
-    a lit block; ``noise``: the grain's standard deviation relative to the ground's level."""
-    rng = np.random.default_rng(0)
-    h, w = size
-    level = np.full((h, w, 1), ground * 255)
-    level[: h // 3] = 0.02 * 255
-    level[h // 2 : h // 2 + h // 6, w // 3 : w // 2] = 0.4 * 255
-    grain = rng.normal(0.0, noise * ground * 255, (h, w, 1))
-    return np.clip((level + grain) * np.array([1.0, 0.97, 0.92]), 0, 255).astype(np.uint8)
 
 
 def test_grain_is_measured_in_the_shadows_relative_to_their_level():

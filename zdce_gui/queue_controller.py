@@ -13,6 +13,7 @@ from zdce_core.denoise import reduced_input
 from zdce_core.discovery import Ignored, IgnoreKind, discover
 from zdce_core.enhancer import Enhancer
 from zdce_core.errors import UserFacingError
+from zdce_core.grain import MEASURE_LONG_SIDE
 from zdce_core.image_io import READ_EXTENSIONS, read_image
 from zdce_core.render_plan import plan_render
 from zdce_gui.dialogs import Asker
@@ -25,11 +26,12 @@ from zdce_gui.workers import Worker, WorkerPool
 def auto_strength(enhancer: Enhancer, path: Path, adjustments: Adjustments) -> float:
     """The strength auto exposure chooses for the photo at ``path`` with the look of
     ``adjustments`` (target brightness, highlight protection, cast correction), from a
-    decode just large enough for the network's estimate (a JPEG at 1/8 scale): about
-    0.1-0.35 s on one core, against 0.5-1 s for a whole preview. The render plan decides it,
-    as for the batch (denoising does not change it: left out). Raises what
-    :func:`read_image` raises."""
-    photo = read_image(path, at_least=enhancer.estimate_size)
+    decode at the scale the shadows' grain is measured at (a large JPEG at 1/2 or 1/4
+    scale, as a preview decodes it: at 1/8 the grain is averaged away and a grainy photo
+    was shown a stronger lift than the batch gives it): about 0.15-0.4 s on one core,
+    against 0.5-1 s for a whole preview. The render plan decides it, as for the batch
+    (denoising does not change it: left out). Raises what :func:`read_image` raises."""
+    photo = read_image(path, at_least=MEASURE_LONG_SIDE)
     look = replace(adjustments, strength=None, denoise=Denoise.OFF)
     reduced = reduced_input(photo.pixels, photo.file_size) if look.scene_aware else None
     return plan_render(enhancer.estimate_downscaled(photo.pixels), look, reduced).strength

@@ -1,12 +1,26 @@
 """The Strength column's "auto 5.3" is the strength the batch will choose: estimated for
 the target brightness and highlight protection the controls show, again when they change."""
 
+import pytest
 from PySide6.QtCore import Qt
 
 from tests.gui.conftest import add
-from tests.synthetic import dark_rgb, save_photo
+from tests.synthetic import dark_rgb, dark_scene, save_photo
+from zdce_core.adjustments import Adjustments
+from zdce_core.enhancer import Enhancer
+from zdce_core.image_io import read_image
+from zdce_core.model_store import open_model
+from zdce_core.pipeline import enhance_photo
 from zdce_gui.queue_controller import auto_strength
 from zdce_gui.queue_model import COLUMNS
+
+
+def test_the_estimate_of_a_large_grainy_jpeg_is_the_batchs_strength(tmp_path):
+    path = save_photo(tmp_path / "night.jpg", dark_scene(0.3, (2400, 3600), 0.1), quality=92)
+    enhancer = Enhancer(open_model(None), "cpu")
+    batch = enhance_photo(enhancer, read_image(path).pixels, Adjustments())
+    assert batch.strength < 8.0  # aimed lower for its grain
+    assert auto_strength(enhancer, path, Adjustments()) == pytest.approx(batch.strength, abs=0.2)
 
 
 def test_a_new_target_brightness_estimates_the_auto_strengths_again(window, qtbot, tmp_path):
