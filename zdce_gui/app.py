@@ -8,10 +8,14 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zdce_core import __version__
 from zdce_core.resources import resource_path
 from zdce_gui.system_check import startup_problem
+
+if TYPE_CHECKING:  # Qt is imported only once the system check has passed
+    from PySide6.QtWidgets import QApplication
 
 
 def wait_until(app, condition: Callable[[], bool], timeout_s: float) -> bool:
@@ -150,12 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not headless and not args.model and running_app_took(args.paths):
         return 0
 
-    from PySide6.QtCore import QSettings
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from zdce_gui.dialogs import ScriptedAsker
-    from zdce_gui.main_window import MainWindow
+    from zdce_gui.gui_gc import GuiCollector
 
     set_compute_threads()  # one worker per core, one torch thread each
     existing = QApplication.instance()
@@ -164,6 +166,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("zdce")
     app.setWindowIcon(QIcon(str(resource_path("icons", "zdce.png"))))
+    collector = GuiCollector(app)  # Qt objects are never destroyed on a worker
+    try:
+        return _run(app, args, smoke_home)
+    finally:
+        collector.stop()
+
+
+def _run(
+    app: QApplication, args: argparse.Namespace, smoke_home: tempfile.TemporaryDirectory | None
+) -> int:
+    """Open the window (or run the headless smoke test or startup timing) until it closes."""
+    from PySide6.QtCore import QSettings
+
+    from zdce_gui.dialogs import ScriptedAsker
+    from zdce_gui.main_window import MainWindow
+
     if smoke_home is not None:
         with smoke_home:
             settings = QSettings(

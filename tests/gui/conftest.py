@@ -1,3 +1,4 @@
+import gc
 from pathlib import Path
 
 import pytest
@@ -6,6 +7,7 @@ from PySide6.QtCore import QSettings
 from tests.conftest import brightening_net
 from zdce_core.weights import save_model
 from zdce_gui.dialogs import ScriptedAsker
+from zdce_gui.gui_gc import GuiCollector
 from zdce_gui.main_window import MainWindow
 from zdce_gui.model_controller import LoadState
 
@@ -19,9 +21,11 @@ def settings_path(tmp_path: Path) -> Path:
 def make_window(qtbot, user_home: Path, settings_path: Path):
     """Build main windows on an INI file, with a brightening model installed as a user model;
     each answers its questions through a :class:`ScriptedAsker` (``window.asker``). The model
-    has loaded (in a worker) when a window is handed out."""
+    has loaded (in a worker) when a window is handed out. Garbage is collected on the GUI
+    thread, as the app does (:class:`GuiCollector`), and once more when the test is over."""
     save_model(brightening_net(), user_home / "models" / "bright.safetensors")
     windows = []
+    collector = GuiCollector()
 
     def make() -> MainWindow:
         store = QSettings(str(settings_path), QSettings.Format.IniFormat)
@@ -34,6 +38,8 @@ def make_window(qtbot, user_home: Path, settings_path: Path):
     yield make
     for window in windows:
         window.shutdown()
+    collector.stop()
+    gc.collect()  # the closed windows' cycles, here rather than on a later test's worker
 
 
 @pytest.fixture
