@@ -137,12 +137,16 @@ def content_weights(x0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return content, content * (1.0 - smoothstep((lum - SHADOW_FROM) / (SHADOW_TO - SHADOW_FROM)))
 
 
+def _share(value: float, start: float, end: float) -> float:
+    """Where ``value`` lies between ``start`` (0) and ``end`` (1), clamped to [0, 1]."""
+    return min(max((value - start) / (end - start), 0.0), 1.0)
+
+
 def grainy_aim(target: float, grain: float) -> float:
     """The brightness auto exposure aims at for a photo whose shadows' grain is ``grain``
     (:func:`zdce_core.grain.shadow_grain`): ``target``, lowered by up to ``GRAINY_DIM`` of
     it as the grain goes from ``GRAINY_FROM`` to ``GRAINY_TO``."""
-    share = min(max((grain - GRAINY_FROM) / (GRAINY_TO - GRAINY_FROM), 0.0), 1.0)
-    return target * (1.0 - GRAINY_DIM * share)
+    return target * (1.0 - GRAINY_DIM * _share(grain, GRAINY_FROM, GRAINY_TO))
 
 
 def choose_strength(
@@ -168,7 +172,7 @@ def choose_strength(
             return _strength_by_mean(small, maps, target, stages)
         content, shadows = content_weights(small)
         area = float(shadows.mean())
-        presence = min(max((area - SHADOW_AREA[0]) / (SHADOW_AREA[1] - SHADOW_AREA[0]), 0), 1)
+        presence = _share(area, *SHADOW_AREA)
         keys, lows = _scene_keys(small, maps, torch.cat([content, shadows]), stages).numpy()
     aim = grainy_aim(target, grain)
     by_key = _first_crossing(GRID, keys, aim)

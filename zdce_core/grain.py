@@ -8,9 +8,9 @@ grain is measured where it shows when lifted: in dark, smooth parts of the photo
 rows of the photo (``SAMPLED_ROWS`` of them, evenly spaced), each pixel's luma minus the
 mean of its two neighbours is the high-pass; its median absolute value, as a standard
 deviation (× 1.4826 / √1.5), is divided by the mean luma of those pixels: the grain
-relative to the level it will be lifted from. Only pixels whose 9-pixel row mean lies
-between ``DARK_FROM`` and ``DARK_TO`` of full scale count, and a photo with less than
-``DARK_SHARE`` of them has no grain to lift (0).
+relative to the level it will be lifted from. Only pixels whose 9-pixel row mean (fewer at
+the ends of a row) lies between ``DARK_FROM`` and ``DARK_TO`` of full scale count, and a
+photo with less than ``DARK_SHARE`` of them has no grain to lift (0).
 
 The grain is measured at the scale a preview decodes a large JPEG at (halved up to three
 times while the long side stays at least ``MEASURE_LONG_SIDE``; :func:`measure_reduction`):
@@ -23,7 +23,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 
+from zdce_core.boxfilter import window_sum
 from zdce_core.tone import LUMA
 
 SAMPLED_ROWS = 64
@@ -66,10 +68,9 @@ def shadow_grain(pixels: np.ndarray, full_size: tuple[int, int] | None = None) -
     rows = _sampled_rows(pixels, factor)
     if rows.shape[0] == 0 or rows.shape[1] < ROW_WINDOW + 2:  # too small to tell
         return 0.0
-    half = ROW_WINDOW // 2
-    sums = np.cumsum(np.pad(rows, ((0, 0), (half, half)), mode="edge"), axis=1, dtype=np.float64)
-    sums = np.concatenate([np.zeros((rows.shape[0], 1)), sums], axis=1)
-    local = ((sums[:, ROW_WINDOW:] - sums[:, :-ROW_WINDOW]) / ROW_WINDOW)[:, 1:-1]
+    as_tensor, half = torch.from_numpy(rows), ROW_WINDOW // 2
+    counts = window_sum(torch.ones_like(as_tensor[:1]), 1, half)
+    local = window_sum(as_tensor, 1, half).div_(counts).numpy()[:, 1:-1]
     high = rows[:, 1:-1] - 0.5 * (rows[:, :-2] + rows[:, 2:])
     top = float(np.iinfo(pixels.dtype).max)
     dark = (local > DARK_FROM * top) & (local < DARK_TO * top)

@@ -123,7 +123,7 @@ def plan_render(
     )
     whites = white_point(rendered) if spreads_whites and rendered is not None else None
     guide = None
-    if reduced is not None and rendered is not None and adjustments.denoise is not Denoise.OFF:
+    if denoises and reduced is not None and rendered is not None:  # narrowed for the checker
         guide = make_guide(
             reduced,
             source.float().cpu(),
