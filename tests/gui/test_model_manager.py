@@ -188,6 +188,8 @@ def test_deleting_the_model_in_use_says_what_is_used_now(make_window, qtbot):
     window = make_window()
     combo = window.ui.model_combo
     combo.setCurrentIndex(combo.findText("bright (yours)"))
+    # in use once loaded (deleted while it loads, its load fails first: "Could not load")
+    qtbot.waitUntil(lambda: window.models.state is LoadState.READY, timeout=10_000)
     manager = manager_of(window)
     manager.list.setCurrentRow(row_of(manager, "bright"))
     delete_with_button(manager, qtbot, "bright")
