@@ -1,7 +1,7 @@
 """The fused strip render equals the reference rendering within one level, at 8 and 16 bits.
 
 The reference below is the scene-aware rendering as it was judged (with the vibrance stage
-judged on 2026-12-03) (before the render was
+judged on 2026-12-03, more of it for modest lifts on 2026-12-04) (before the render was
 fused: fewer passes, in place, scaled to 8/16 bits in the last pass), written plainly for
 the whole image at once: the maps and guides upsampled with one ``F.interpolate``, every
 stage out of place. The renderer works in strips of a few rows, so the strips cut through
@@ -32,11 +32,13 @@ from zdce_core.tone import (
     HEADROOM,
     HEADROOM_SHARE,
     LEAVE_ABOVE,
+    MODEST_GAIN,
     RATIO_FROM,
     RATIO_TO,
     SHOULDER_POWER,
     VIBRANCE,
     VIBRANCE_LIFT,
+    VIBRANCE_MODEST,
     VIBRANT_FROM,
     VIBRANT_LUMA,
     VIBRANT_TO,
@@ -108,7 +110,10 @@ def _reference_finish(
     low, high = VIBRANT_LUMA
     lit = _smoothstep((_y(y) - low) / (high - low))
     lifted = ((_y(y) - _y(x)) / VIBRANCE_LIFT).clamp(0.0, 1.0)
-    gain = 1.0 + VIBRANCE * colour * (1.0 - saturation) * lit * lifted
+    low, high = MODEST_GAIN
+    modest = 1.0 - _smoothstep((_y(y) / _y(x).clamp(min=1e-3) - low) / (high - low))
+    amount = VIBRANCE + VIBRANCE_MODEST * modest
+    gain = 1.0 + amount * colour * (1.0 - saturation) * lit * lifted
     gain = torch.minimum(gain, top / spread.clamp(min=1e-6))
     return (top - gain * (top - y) + white).clamp(0.0, 1.0)
 

@@ -168,6 +168,23 @@ def test_vibrance_brings_back_the_colour_of_lifted_colours_and_leaves_greys_alon
     torch.testing.assert_close(out[1:], lifted[1:])  # the grey wall; the pixel not lifted
 
 
+def test_vibrance_gives_a_modestly_lifted_colour_more_chroma_than_a_lamp_lit_one():
+    """The same lifted orange, once from a dusk photo (luma ×2) and once from a night street
+    (×8, where more chroma is more of the lamps' cast): the first gains more chroma; neither
+    gets lighter."""
+    import torch
+
+    from zdce_core.tone import vibrance_
+
+    lifted = torch.tensor([[0.60, 0.40, 0.30], [0.60, 0.40, 0.30]])
+    before = torch.cat([lifted[:1] / 2.0, lifted[1:] / 8.0])
+    x, y = (t.T.reshape(1, 3, 1, 2) for t in (before, lifted))
+    out = vibrance_(y.clone(), x)[0, :, 0].T
+    spread = out.amax(1) - out.amin(1)
+    assert spread[0] > spread[1] + 0.02 > 0.32  # both more than the 0.30 they had
+    torch.testing.assert_close(out.amax(1), lifted.amax(1))
+
+
 def _plan_and_renders(
     enhancer: Enhancer, photo: np.ndarray
 ) -> tuple[RenderPlan, np.ndarray, np.ndarray]:

@@ -46,7 +46,9 @@ that is uniformly dark or bright.
   the anchors' saturation (judges: "grey", "dull", "washed"). The chroma of lifted,
   coloured pixels is raised again (:func:`vibrance_`) by moving the weaker channels away
   from the brightest, which stays where it is: no pixel gets lighter, nothing clips, greys
-  and faint tints are left alone.
+  and faint tints are left alone. A colour lifted modestly (a dusk or dim daylight photo)
+  gets more than one lifted many times over (a night street under lamps, where more chroma
+  is more of the lamps' cast): judges called the first "washed", the second "lurid".
 
 - **White point** (with highlight protection, per photo): the shoulder leaves dim photos
   without whites (a white dog grey, a dim interior's brightest surfaces at 0.6–0.75):
@@ -89,6 +91,9 @@ VIBRANCE = 0.45
 VIBRANT_FROM, VIBRANT_TO = 0.12, 0.25
 """Relative saturation of the result (spread of the channels over the brightest) under
 which a pixel gets no vibrance, and from which it gets it all (less its saturation)."""
+VIBRANCE_MODEST, MODEST_GAIN = 0.35, (2.5, 4.0)
+"""More chroma for a colour lifted modestly: ×1.8 at most (``1 + VIBRANCE + VIBRANCE_MODEST``)
+for a pixel whose luma the lift multiplies by up to 2.5, fading to ×1.45 by 4."""
 VIBRANCE_LIFT = 0.15
 """Luma lift at which a pixel gets all its vibrance (none for a pixel not lifted)."""
 VIBRANT_LUMA = (0.03, 0.12)
@@ -349,7 +354,8 @@ def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = No
     """``y`` ``(1, 3, H, W)`` in [0, 1], the result for ``x``, with the chroma of its lifted,
     coloured pixels raised, in place: each channel moves away from the pixel's brightest
     one, which stays (so its lightness, and the order of lightness, stay), by up to
-    ``1 + VIBRANCE`` for a pastel colour, less the more saturated it already is; nothing for
+    ``1 + VIBRANCE`` for a pastel colour (``+ VIBRANCE_MODEST`` where the luma was lifted by a
+    factor of ``MODEST_GAIN`` or less), less the more saturated it already is; nothing for
     a pixel whose relative saturation is under ``VIBRANT_FROM`` (greys, a white wall's
     faint tint), nor for one the curves did not lift (``VIBRANCE_LIFT``), nor near black.
     ``whites``: the photo's white point (:func:`white_terms`), moved in the same pass
@@ -357,12 +363,13 @@ def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = No
     top = y.amax(1, keepdim=True)
     spread = top - y.amin(1, keepdim=True)
     saturation = spread / (top + 1e-3)
-    lum = luma(y)
-    gained = lum - luma(x)
+    lum, before = luma(y), luma(x)
+    gained = lum - before
     lifted = gained.mul(1.0 / VIBRANCE_LIFT).clamp_(0.0, 1.0)
     weight = _ramp(saturation, VIBRANT_FROM, VIBRANT_TO).mul_(torch.rsub(saturation, 1.0))
     weight.mul_(_ramp(lum, *VIBRANT_LUMA)).mul_(lifted)
-    gain = weight.mul_(VIBRANCE).add_(1.0)
+    modest = torch.rsub(_ramp(lum.div(before.clamp_(min=1e-3)), *MODEST_GAIN), 1.0)
+    gain = weight.mul_(modest.mul_(VIBRANCE_MODEST).add_(VIBRANCE)).add_(1.0)
     gain = torch.minimum(gain, top / spread.clamp(min=1e-6))  # no channel below 0
     white = white_change(lum, gained, top, whites) if whites is not None else None
     y = y.sub_(top).mul_(gain).add_(top)
