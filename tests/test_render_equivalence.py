@@ -1,7 +1,7 @@
 """The fused strip render equals the reference rendering within one level, at 8 and 16 bits.
 
 The reference below is the scene-aware rendering as it was judged (with the vibrance stage
-judged on 2026-12-03, more of it for modest lifts on 2026-12-04) (before the render was
+judged on 2026-12-03, more of it for modest lifts later that day) (before the render was
 fused: fewer passes, in place, scaled to 8/16 bits in the last pass), written plainly for
 the whole image at once: the maps and guides upsampled with one ``F.interpolate``, every
 stage out of place. The renderer works in strips of a few rows, so the strips cut through
@@ -110,8 +110,8 @@ def _reference_finish(
     low, high = VIBRANT_LUMA
     lit = _smoothstep((_y(y) - low) / (high - low))
     lifted = ((_y(y) - _y(x)) / VIBRANCE_LIFT).clamp(0.0, 1.0)
-    low, high = MODEST_GAIN
-    modest = 1.0 - _smoothstep((_y(y) / _y(x).clamp(min=1e-3) - low) / (high - low))
+    gain_from, gain_to = MODEST_GAIN
+    modest = 1.0 - _smoothstep((_y(y) / _y(x).clamp(min=1e-3) - gain_from) / (gain_to - gain_from))
     amount = VIBRANCE + VIBRANCE_MODEST * modest
     gain = 1.0 + amount * colour * (1.0 - saturation) * lit * lifted
     gain = torch.minimum(gain, top / spread.clamp(min=1e-6))
