@@ -42,7 +42,7 @@ from zdce_core.tone import white_terms
 INDUCTOR_CONFIGS = {"cpp.march": "x86-64-v3", "cpp.simdlen": 256, "realize_reads_threshold": 1}
 """AVX2 code; ``realize_reads_threshold`` 1: a value read by more than one later stage is
 stored once instead of recomputed in each (inductor's default, 4, made the strip tail
-recompute the curves' chain in several loops): the strip tail in 0.83 × the time, the same
+recompute the curves' chain in several loops): the strip tail in about 0.85 × the time, the same
 levels."""
 
 
