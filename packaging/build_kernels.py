@@ -37,7 +37,7 @@ from zdce_core.kernels import (
     target,
 )
 from zdce_core.nets import ITERATIONS
-from zdce_core.tone import white_terms
+from zdce_core.white_point import white_terms
 
 INDUCTOR_CONFIGS = {"cpp.march": "x86-64-v3", "cpp.simdlen": 256, "realize_reads_threshold": 1}
 """AVX2 code; ``realize_reads_threshold`` 1: a value read by more than one later stage is

@@ -17,11 +17,11 @@ from zdce_core.cast import CAST_FROM, CAST_LIMIT, cast_gains, correct_cast_, cor
 from zdce_core.cli import main
 from zdce_core.discovery import discover
 from zdce_core.enhancer import Enhancer
+from zdce_core.luma_ramps import LUMA
 from zdce_core.model_store import open_model
 from zdce_core.outputs import OutputOptions, plan
 from zdce_core.pipeline import enhance_photo, reduced_for
 from zdce_core.render_plan import plan_render
-from zdce_core.tone import LUMA
 
 
 def as_tensor(pixels: np.ndarray) -> torch.Tensor:

@@ -35,6 +35,11 @@ from zdce_core.tone import (
     MODEST_GAIN,
     RATIO_FROM,
     RATIO_TO,
+    RESTORE_FROM,
+    RESTORE_LUMA,
+    RESTORE_MAX,
+    RESTORE_SHARE,
+    RESTORE_TO,
     SHOULDER_POWER,
     VIBRANCE,
     VIBRANCE_LIFT,
@@ -42,11 +47,9 @@ from zdce_core.tone import (
     VIBRANT_FROM,
     VIBRANT_LUMA,
     VIBRANT_TO,
-    WHITES_CAP,
-    WHITES_FROM,
-    WHITES_LIFTED,
     Stages,
 )
+from zdce_core.white_point import WHITES_CAP, WHITES_FROM, WHITES_LIFTED
 
 STRENGTHS = [0.0, 2.5, 8.0, None]  # None: auto exposure
 DENOISE = [Denoise.OFF, Denoise.LOW, Denoise.HIGH]
@@ -114,6 +117,13 @@ def _reference_finish(
     modest = 1.0 - _smoothstep((_y(y) / _y(x).clamp(min=1e-3) - gain_from) / (gain_to - gain_from))
     amount = VIBRANCE + VIBRANCE_MODEST * modest
     gain = 1.0 + amount * colour * (1.0 - saturation) * lit * lifted
+    x_top = x.amax(1, keepdim=True)
+    x_saturation = (x_top - x.amin(1, keepdim=True)) / (x_top + 1e-3)
+    coloured = _smoothstep((x_saturation - RESTORE_FROM) / (RESTORE_TO - RESTORE_FROM))
+    low, high = RESTORE_LUMA
+    visible = _smoothstep((_y(x) - low) / (high - low))
+    restore = (RESTORE_SHARE * x_saturation / saturation.clamp(min=1e-3)).clamp(1.0, RESTORE_MAX)
+    gain = torch.maximum(gain, 1.0 + (restore - 1.0) * coloured * visible * lifted)
     gain = torch.minimum(gain, top / spread.clamp(min=1e-6))
     return (top - gain * (top - y) + white).clamp(0.0, 1.0)
 

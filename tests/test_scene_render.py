@@ -19,7 +19,7 @@ from zdce_core.model_store import open_model
 from zdce_core.pipeline import enhance_photo
 from zdce_core.preview import UpsampledMaps, make_preview, render_preview
 from zdce_core.render_plan import RenderPlan, plan_render, planned_maps
-from zdce_core.tone import WHITES_FROM
+from zdce_core.white_point import WHITES_FROM
 
 LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -183,6 +183,31 @@ def test_vibrance_gives_a_modestly_lifted_colour_more_chroma_than_a_lamp_lit_one
     spread = out.amax(1) - out.amin(1)
     assert spread[0] > spread[1] + 0.02 > 0.32  # both more than the 0.30 they had
     torch.testing.assert_close(out.amax(1), lifted.amax(1))
+
+
+def test_vibrance_gives_a_colour_lifted_from_the_dark_most_of_its_saturation_back():
+    """A face under a night street's lamps, lifted ×8 by the neutral curve (which lifts its
+    weak channels most) gets back 90 % of the relative saturation it was shot with; a dim
+    grey wall with a faint tint, lifted as much, gains no colour."""
+    import torch
+
+    from zdce_core.tone import RESTORE_SHARE, vibrance_
+
+    before = torch.tensor([[0.060, 0.040, 0.030], [0.050, 0.048, 0.046]])
+    lifted = torch.tensor([[0.50, 0.42, 0.37], [0.45, 0.44, 0.43]])
+    x, y = (t.T.reshape(1, 3, 1, 2) for t in (before, lifted))
+    out = vibrance_(y.clone(), x)[0, :, 0].T
+
+    def saturation(rgb: torch.Tensor) -> torch.Tensor:
+        top = rgb.amax(1)
+        return (top - rgb.amin(1)) / (top + 1e-3)
+
+    assert saturation(lifted)[0] < 0.6 * saturation(before)[0]
+    torch.testing.assert_close(
+        saturation(out)[0], RESTORE_SHARE * saturation(before)[0], atol=0.01, rtol=0
+    )
+    torch.testing.assert_close(out[1], lifted[1])  # the grey stays as the neutral lift left it
+    torch.testing.assert_close(out.amax(1), lifted.amax(1))  # no pixel gets lighter
 
 
 def _plan_and_renders(

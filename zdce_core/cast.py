@@ -27,7 +27,7 @@ import math
 
 import torch
 
-from zdce_core.tone import LUMA
+from zdce_core.luma_ramps import LUMA
 
 CAST_FROM = 0.4
 """Log-ratio of a channel's mean to the green mean (|ln| of 1.5) beyond which it is a cast."""

@@ -42,8 +42,9 @@ from zdce_core.bit_depth import eight_bit
 from zdce_core.boxfilter import box_mean
 from zdce_core.cast import CastGains, cast_gains, corrected
 from zdce_core.grain import shadow_grain
+from zdce_core.luma_ramps import LUMA, luma
 from zdce_core.parallel import run_pieces, split_rows
-from zdce_core.tone import LUMA, luma, luma_guide
+from zdce_core.tone import luma_guide
 from zdce_core.upsample import upsample_rows, widen
 
 RADIUS = 2

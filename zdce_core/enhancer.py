@@ -29,16 +29,10 @@ from zdce_core.kernels import STRIP_TAIL, STRIP_TAIL_16, CompiledKernel, compile
 from zdce_core.nets import ITERATIONS, infer
 from zdce_core.parallel import compute_threads, run_pieces, split_rows
 from zdce_core.pixels import max_value, pixels_as_tensor, reduced_copy, to_unit_float
-from zdce_core.tone import (
-    UNCHANGED_WHITES,
-    Stages,
-    curve_input,
-    finish,
-    smoothed_luma,
-    white_terms,
-)
+from zdce_core.tone import Stages, curve_input, finish, smoothed_luma
 from zdce_core.upsample import upsample_rows, widen
 from zdce_core.weights import LoadedModel
+from zdce_core.white_point import UNCHANGED_WHITES, white_terms
 
 if TYPE_CHECKING:
     from zdce_core.render_plan import RenderPlan

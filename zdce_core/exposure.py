@@ -27,17 +27,9 @@ import torch.nn.functional as F
 
 from zdce_core.curves import MAX_STRENGTH, apply_curves, iteration_map
 from zdce_core.kernels import EXPOSURE_KEYS, compiled
+from zdce_core.luma_ramps import luma, smoothstep
 from zdce_core.nets import ITERATIONS
-from zdce_core.tone import (
-    CLIP_LEVEL,
-    PROTECT_BELOW,
-    Stages,
-    curve_input,
-    finish,
-    luma,
-    smoothstep,
-    toe,
-)
+from zdce_core.tone import CLIP_LEVEL, PROTECT_BELOW, Stages, curve_input, finish, toe
 
 CLIP_BUDGET = 0.003
 """Without the scene-aware rendering, at most this fraction of pixels (0.3 %) may become

@@ -37,7 +37,7 @@ def _rendered(
     map shared by the iterations ``(1, 1, h, w)`` in [−1, 1] and ``scales`` ``(8,)``: each
     iteration's map scale (1 for a full iteration, the fraction of the last one, 0 for those
     beyond the strength: :func:`zdce_core.curves.curve_schedule`) and ``whites`` ``(4,)``:
-    the photo's white point (:func:`zdce_core.tone.white_terms`; of ``UNCHANGED_WHITES`` to
+    the photo's white point (:func:`zdce_core.white_point.white_terms`; of ``UNCHANGED_WHITES`` to
     leave it)."""
     smooth = smoothed_luma(x, luma_coefficients)
     curved = curve_input(x, smooth)

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from zdce_core.boxfilter import window_sum
-from zdce_core.tone import LUMA
+from zdce_core.luma_ramps import LUMA
 
 SAMPLED_ROWS = 64
 DARK_FROM, DARK_TO = 0.01, 0.12

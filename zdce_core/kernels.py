@@ -46,9 +46,10 @@ class KernelSpec:
     sources: tuple[str, ...]
 
 
-STRIP_TAIL = KernelSpec("strip_tail_cpu", ("fused.py", "tone.py"))
-STRIP_TAIL_16 = KernelSpec("strip_tail_16_cpu", ("fused.py", "tone.py"))
-EXPOSURE_KEYS = KernelSpec("exposure_keys_cpu", ("exposure.py", "tone.py", "curves.py"))
+_TONE = ("tone.py", "white_point.py", "luma_ramps.py")
+STRIP_TAIL = KernelSpec("strip_tail_cpu", ("fused.py", *_TONE))
+STRIP_TAIL_16 = KernelSpec("strip_tail_16_cpu", ("fused.py", *_TONE))
+EXPOSURE_KEYS = KernelSpec("exposure_keys_cpu", ("exposure.py", *_TONE, "curves.py"))
 KERNELS = (STRIP_TAIL, STRIP_TAIL_16, EXPOSURE_KEYS)
 
 _lock = threading.Lock()

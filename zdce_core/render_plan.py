@@ -21,7 +21,8 @@ from zdce_core.cast import CastGains, corrected, scaled
 from zdce_core.curve_maps import CurveMaps, FullResMaps, MapSource
 from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide
 from zdce_core.exposure import choose_strength, render_small
-from zdce_core.tone import Stages, neutral_maps, white_point
+from zdce_core.tone import Stages, neutral_maps
+from zdce_core.white_point import white_point
 
 
 @dataclass(frozen=True)

@@ -48,16 +48,13 @@ that is uniformly dark or bright.
   from the brightest, which stays where it is: no pixel gets lighter, nothing clips, greys
   and faint tints are left alone. A colour lifted modestly (a dusk or dim daylight photo)
   gets more than one lifted many times over (a night street under lamps, where more chroma
-  is more of the lamps' cast): judges called the first "washed", the second "lurid".
+  is more of the lamps' cast): judges called the first "washed", the second "lurid". A
+  clearly coloured pixel lifted from the dark (a face, a coat under a night street's lamps)
+  gets back up to ``RESTORE_SHARE`` of the relative saturation it was shot with
+  (:func:`restoration`), never more: judges called those faces "ashen", "grey skin".
 
-- **White point** (with highlight protection, per photo): the shoulder leaves dim photos
-  without whites (a white dog grey, a dim interior's brightest surfaces at 0.6–0.75):
-  judges called them "milky", "flat", "grey", and a retoucher's fix was Whites +30–50. The
-  plan measures the brightest luma of the rendered estimation copy (:func:`white_point`)
-  and :func:`white_change` spreads the tones above ``WHITES_FROM`` so it reaches part of the way
-  to ``WHITES_TOP``: an increasing curve of the luma, its change added to the three
-  channels alike (a grey stays grey), no channel pushed into clipping (a lamp keeps its
-  colour), nothing under 0.45 (lifted blacks keep their grain as it was).
+- **White point** (with highlight protection, per photo): dim photos whose brightest part
+  stays grey get their whites spread toward white (:mod:`zdce_core.white_point`).
 
 All stages scale the curves' lift (the white point fades in with it), so at strength 0
 every pixel is left as it is.
@@ -73,8 +70,8 @@ from dataclasses import dataclass
 import torch
 
 from zdce_core.boxfilter import box_mean
-
-LUMA = (0.299, 0.587, 0.114)
+from zdce_core.luma_ramps import luma, ramp
+from zdce_core.white_point import white_change
 
 BLACK_TO = 0.1
 """Smoothed luma up to which the curves' effect fades in (0 at black)."""
@@ -98,22 +95,15 @@ VIBRANCE_LIFT = 0.15
 """Luma lift at which a pixel gets all its vibrance (none for a pixel not lifted)."""
 VIBRANT_LUMA = (0.03, 0.12)
 """Result luma over which vibrance fades in (none nearer black, where it would colour grain)."""
-WHITES_FROM, WHITES_TOP, WHITES_SHARE = 0.45, 0.93, 0.5
-"""The white point's curve leaves a result's luma below ``WHITES_FROM`` as it is and takes
-the photo's white level ``W`` (:func:`white_point`) to ``W + WHITES_SHARE·(WHITES_TOP − W)``;
-photos whose ``W`` is within 0.02 of ``WHITES_TOP`` (or under ``WHITES_FROM + 0.1``: nothing
-bright to spread) keep theirs."""
-WHITES_STEEPEST = 0.5
-"""The white point's lift is at most this × ``W − WHITES_FROM``: the curve's slope stays
-under 1.75 (the grain of a white wall, a sky, is steepened as much)."""
-WHITES_CAP = 0.985
-"""No channel is brought above this by the white point (a lamp's colour stays)."""
-UNCHANGED_WHITES = (WHITES_TOP, WHITES_TOP)
-"""A white point :func:`white_change` leaves as it is (for the compiled kernels, which always
-run the stage)."""
-WHITES_LIFTED = (0.05, 0.15)
-"""Luma lift over which the white point's change fades in: what the curves left about as
-it was (a bright sky behind a backlit subject) stays."""
+RESTORE_SHARE, RESTORE_MAX = 0.9, 2.5
+"""A clearly coloured pixel lifted from the dark gets back up to ``RESTORE_SHARE`` of its
+input's relative saturation (:func:`vibrance_`), its spread multiplied by at most
+``RESTORE_MAX``."""
+RESTORE_FROM, RESTORE_TO = 0.25, 0.4
+"""Relative saturation of the input over which that restoration fades in: greys and faint
+tints (a dim white wall) are left to the neutral lift."""
+RESTORE_LUMA = (0.008, 0.02)
+"""Input luma over which it fades in (none at the noise floor, where the colour is noise)."""
 HEADROOM_SHARE = 0.75
 """A channel gains at most this share of its distance to white."""
 CHROMA_FLOOR, CHROMA_TO = 0.3, 0.05
@@ -146,38 +136,10 @@ class Stages:
     protect: bool
 
 
-def luma(x: torch.Tensor) -> torch.Tensor:
-    """``(B, 1, H, W)`` luma (Rec. 601 weights) of ``(B, 3·k, H, W)``: of the first three
-    channels when ``k = 1``, of each group of three otherwise (curve maps)."""
-    groups = x.shape[1] // 3
-    if groups == 1:  # two in-place adds: a third of the time of a sum of three products
-        r, g, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
-        return (r * LUMA[0]).add_(g, alpha=LUMA[1]).add_(b, alpha=LUMA[2])
-    parts = x.unflatten(1, (groups, 3))
-    return (parts * parts.new_tensor(LUMA).view(1, 1, 3, 1, 1)).sum(2)
-
-
 def neutral_maps(maps: torch.Tensor) -> torch.Tensor:
     """``(B, k, H, W)`` maps shared by the three channels from ``(B, 3·k, H, W)`` per-channel
     maps: each iteration's luma-weighted mean."""
     return luma(maps)
-
-
-def smoothstep(t: torch.Tensor) -> torch.Tensor:
-    """``3t² − 2t³`` of ``t`` clamped to [0, 1] (a new tensor)."""
-    return _smoothstep_(t.clamp(0.0, 1.0))
-
-
-def _smoothstep_(t: torch.Tensor) -> torch.Tensor:
-    """:func:`smoothstep` of ``t`` already in [0, 1], in place (fewer allocations: on CPUs
-    each large temporary is a fresh mapping of memory)."""
-    square = t * t
-    return t.mul_(-2.0).add_(3.0).mul_(square)
-
-
-def _ramp(value: torch.Tensor, start: float, end: float) -> torch.Tensor:
-    """0 below ``start``, 1 above ``end``, :func:`smoothstep` between (a new tensor)."""
-    return _smoothstep_(value.sub(start).mul_(1.0 / (end - start)).clamp_(0.0, 1.0))
 
 
 def guided_coefficients(
@@ -209,7 +171,7 @@ def smoothed_luma(x: torch.Tensor, coefficients: torch.Tensor) -> torch.Tensor:
 def toe(smooth: torch.Tensor) -> torch.Tensor:
     """How much of the curves' effect each pixel gets from ``L̃`` over black (0 at black,
     1 from ``BLACK_TO``)."""
-    return _ramp(smooth, 0.0, BLACK_TO)
+    return ramp(smooth, 0.0, BLACK_TO)
 
 
 def black_weight(smooth: torch.Tensor, lifted: torch.Tensor) -> torch.Tensor:
@@ -252,7 +214,7 @@ def chroma_keep(x: torch.Tensor) -> torch.Tensor:
     """``(1, 1, H, W)`` in [``CHROMA_FLOOR``, 1]: how much of the colour of its lift a pixel
     of ``x`` ``(1, 3, H, W)`` keeps, from the spread of its channels."""
     spread = x.amax(1, keepdim=True).sub_(x.amin(1, keepdim=True))
-    return _ramp(spread, 0.0, CHROMA_TO).mul_(1.0 - CHROMA_FLOOR).add_(CHROMA_FLOOR)
+    return ramp(spread, 0.0, CHROMA_TO).mul_(1.0 - CHROMA_FLOOR).add_(CHROMA_FLOOR)
 
 
 def curve_input(x: torch.Tensor, smooth: torch.Tensor | None) -> torch.Tensor:
@@ -272,7 +234,8 @@ def finish(
     :func:`curve_input` (``curved``, overwritten) and ``L̃`` (``None`` unless scene-aware).
     The stages after the curves fold into one weight per pixel for the curves' lift, so the
     three channels move together: a handful of passes over the strip. ``whites``: the
-    photo's white point (:func:`white_terms` of :func:`white_point`; scene-aware with
+    photo's white point (:func:`~zdce_core.white_point.white_terms` of
+    :func:`~zdce_core.white_point.white_point`; scene-aware with
     protection only), ``None`` to leave it."""
     if smooth is None:
         y = curved[:, :3]
@@ -282,7 +245,7 @@ def finish(
     darkest, brightest = (0.0, 1.0) if traced else (float(smooth.amin()), float(smooth.amax()))
     if brightest > RATIO_FROM:  # the ramp below is 0 in a strip darker than that
         gain = curved_smooth.div(smooth.clamp(min=1e-3))
-        y.lerp_(x * gain, _ramp(smooth, RATIO_FROM, RATIO_TO))
+        y.lerp_(x * gain, ramp(smooth, RATIO_FROM, RATIO_TO))
     headroom_binds = stages.protect and (traced or float(y.amax()) > HEADROOM_SHARE)
     lift = y.sub_(x)
     lifted = curved_smooth.sub(smooth).clamp_(min=1e-4)
@@ -301,55 +264,6 @@ def finish(
     return vibrance_(y, x, whites if stages.protect else None)
 
 
-def white_point(rendered: torch.Tensor) -> tuple[float, float] | None:
-    """The white point ``(W, W')`` for a photo whose estimation copy renders as ``rendered``
-    ``(1, 3, h, w)`` in [0, 1]: its white level ``W`` (the copy's brightest luma) and where
-    :func:`white_change` takes it; ``None`` when it stays (a lamp, a lit sign or a bright sky in
-    the frame already makes a white). The copy averages the photo's pixels, so ``W`` is
-    about the brightest 0.5 % of the photo's own result (on the dev photos 0.04 above it on
-    average, 0.08 apart either way); a brighter detail is not flattened
-    (:func:`white_change`'s slope is 1 there)."""
-    level = float(luma(rendered).amax())
-    if not WHITES_FROM + 0.1 < level < WHITES_TOP - 0.02:
-        return None
-    lift = min(
-        WHITES_SHARE * (WHITES_TOP - level),
-        WHITES_STEEPEST * (level - WHITES_FROM),  # grain is amplified by the slope
-        (1.0 - level) / 2.0,  # the curve keeps rising up to white
-    )
-    return level, level + lift
-
-
-def white_terms(whites: tuple[float, float], device: torch.device | None = None) -> torch.Tensor:
-    """The white point ``(W, W')`` as :func:`white_change` takes it: ``(4,)`` ``W``, ``W' − W``
-    and the reciprocals of ``W − WHITES_FROM`` and ``1 − W`` (multiplications per pixel
-    instead of divisions)."""
-    level, target = whites
-    terms = (level, target - level, 1.0 / (level - WHITES_FROM), 1.0 / (1.0 - level))
-    return torch.tensor(terms, device=device)
-
-
-def white_change(
-    lum: torch.Tensor, gained: torch.Tensor, top: torch.Tensor, whites: torch.Tensor
-) -> torch.Tensor:
-    """``(1, 1, H, W)``: what the white point adds to the three channels of a result whose
-    luma is ``lum``, lifted by ``gained`` (luma over the input's) and whose brightest
-    channel is ``top`` (each ``(1, 1, H, W)``; taken before vibrance, which keeps the
-    brightest channel, so the cap below holds after it). The luma is raised by
-    ``Δ = W' − W`` times a smoothstep from ``WHITES_FROM`` to ``W`` (so no kink), then by
-    ``Δ·(1 − u²)`` above ``W`` (``u``: where it lies between ``W`` and 1): the slope is 1 at
-    ``W`` (the texture of the brightest surfaces is not flattened) and falls to
-    ``1 − 2Δ/(1 − W) ≥ 0`` at white, so the curve increases, never lowers the luma and
-    leaves 1 at 1 (nothing changes under ``WHITES_FROM``: lifted blacks keep their grain as
-    it was). No channel is brought above ``WHITES_CAP``; the change fades in by the lift
-    (``WHITES_LIFTED``). ``whites``: :func:`white_terms`; ``W' = W`` adds nothing."""
-    level, lift, to_level, to_white = whites[0], whites[1], whites[2], whites[3]
-    rise = _smoothstep_(lum.sub(WHITES_FROM).mul_(to_level).clamp_(0.0, 1.0))
-    over = lum.sub(level).mul_(to_white).clamp_(0.0, 1.0)
-    change = rise.sub_(over.mul_(over)).mul_(lift).mul_(_ramp(gained, *WHITES_LIFTED))
-    return torch.minimum(change, torch.rsub(top, WHITES_CAP).clamp_(min=0.0))
-
-
 def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = None) -> torch.Tensor:
     """``y`` ``(1, 3, H, W)`` in [0, 1], the result for ``x``, with the chroma of its lifted,
     coloured pixels raised, in place: each channel moves away from the pixel's brightest
@@ -358,22 +272,39 @@ def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = No
     factor of ``MODEST_GAIN`` or less), less the more saturated it already is; nothing for
     a pixel whose relative saturation is under ``VIBRANT_FROM`` (greys, a white wall's
     faint tint), nor for one the curves did not lift (``VIBRANCE_LIFT``), nor near black.
-    ``whites``: the photo's white point (:func:`white_terms`), moved in the same pass
-    (:func:`white_change`, from the same luma, lift and brightest channel)."""
+    A clearly coloured input gets at least enough to bring its relative saturation back to
+    ``RESTORE_SHARE`` of its own (:func:`restoration`). ``whites``: the photo's white point
+    (:func:`zdce_core.white_point.white_terms`), moved in the same pass
+    (:func:`~zdce_core.white_point.white_change`, from the same luma, lift and brightest
+    channel)."""
     top = y.amax(1, keepdim=True)
     spread = top - y.amin(1, keepdim=True)
     saturation = spread / (top + 1e-3)
     lum, before = luma(y), luma(x)
     gained = lum - before
     lifted = gained.mul(1.0 / VIBRANCE_LIFT).clamp_(0.0, 1.0)
-    weight = _ramp(saturation, VIBRANT_FROM, VIBRANT_TO).mul_(torch.rsub(saturation, 1.0))
-    weight.mul_(_ramp(lum, *VIBRANT_LUMA)).mul_(lifted)
-    modest = torch.rsub(_ramp(lum.div(before.clamp_(min=1e-3)), *MODEST_GAIN), 1.0)
+    weight = ramp(saturation, VIBRANT_FROM, VIBRANT_TO).mul_(torch.rsub(saturation, 1.0))
+    weight.mul_(ramp(lum, *VIBRANT_LUMA)).mul_(lifted)
+    restored, aim = restoration(x, before)
+    modest = torch.rsub(ramp(lum.div(before.clamp_(min=1e-3)), *MODEST_GAIN), 1.0)
     gain = weight.mul_(modest.mul_(VIBRANCE_MODEST).add_(VIBRANCE)).add_(1.0)
+    restore = aim.div_(saturation.clamp(min=1e-3)).clamp_(1.0, RESTORE_MAX).sub_(1.0)
+    gain = torch.maximum(gain, restore.mul_(restored.mul_(lifted)).add_(1.0))
     gain = torch.minimum(gain, top / spread.clamp(min=1e-6))  # no channel below 0
     white = white_change(lum, gained, top, whites) if whites is not None else None
     y = y.sub_(top).mul_(gain).add_(top)
     return (y.add_(white) if white is not None else y).clamp_(0.0, 1.0)
+
+
+def restoration(x: torch.Tensor, before: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For ``x`` ``(B, 3, H, W)`` whose luma is ``before`` ``(B, 1, H, W)``: how much of the
+    saturation restoration of :func:`vibrance_` each pixel gets (0–1, from its relative
+    saturation and luma) and the relative saturation it is restored to, each
+    ``(B, 1, H, W)``."""
+    top = x.amax(1, keepdim=True)
+    saturation = (top - x.amin(1, keepdim=True)).div_(top + 1e-3)
+    weight = ramp(saturation, RESTORE_FROM, RESTORE_TO).mul_(ramp(before, *RESTORE_LUMA))
+    return weight, saturation.mul_(RESTORE_SHARE)
 
 
 def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
