@@ -122,9 +122,10 @@ def _reference_finish(
     coloured = _smoothstep((x_saturation - RESTORE_FROM) / (RESTORE_TO - RESTORE_FROM))
     low, high = RESTORE_LUMA
     visible = _smoothstep((_y(x) - low) / (high - low))
-    restore = (RESTORE_SHARE * x_saturation / saturation.clamp(min=1e-3)).clamp(1.0, RESTORE_MAX)
+    widest = top / spread.clamp(min=1e-6)
+    restore = (RESTORE_SHARE * x_saturation * widest).clamp(1.0, RESTORE_MAX)
     gain = torch.maximum(gain, 1.0 + (restore - 1.0) * coloured * visible * lifted)
-    gain = torch.minimum(gain, top / spread.clamp(min=1e-6))
+    gain = torch.minimum(gain, widest)
     return (top - gain * (top - y) + white).clamp(0.0, 1.0)
 
 

@@ -288,9 +288,10 @@ def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = No
     restored, aim = restoration(x, before)
     modest = torch.rsub(ramp(lum.div(before.clamp_(min=1e-3)), *MODEST_GAIN), 1.0)
     gain = weight.mul_(modest.mul_(VIBRANCE_MODEST).add_(VIBRANCE)).add_(1.0)
-    restore = aim.div_(saturation.clamp(min=1e-3)).clamp_(1.0, RESTORE_MAX).sub_(1.0)
+    widest = top / spread.clamp(min=1e-6)  # the gain that takes the weakest channel to 0
+    restore = aim.mul_(widest).clamp_(1.0, RESTORE_MAX).sub_(1.0)  # aim over the saturation
     gain = torch.maximum(gain, restore.mul_(restored.mul_(lifted)).add_(1.0))
-    gain = torch.minimum(gain, top / spread.clamp(min=1e-6))  # no channel below 0
+    gain = torch.minimum(gain, widest)
     white = white_change(lum, gained, top, whites) if whites is not None else None
     y = y.sub_(top).mul_(gain).add_(top)
     return (y.add_(white) if white is not None else y).clamp_(0.0, 1.0)
