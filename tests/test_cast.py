@@ -72,6 +72,21 @@ def test_the_correction_keeps_black_white_and_the_order_of_values():
     assert float(out[0, 0, 0, 10]) < float(values[0, 0, 0, 10])  # red lowered
 
 
+def test_the_correction_raises_no_channel_past_green():
+    """Orange fog whose dark edge, out of the lamp's reach, is about neutral: the fog gets
+    bluer, the edge is not turned purple, and a blue sign is not made bluer."""
+    fog, edge, sign = (0.60, 0.35, 0.08), (0.06, 0.05, 0.048), (0.10, 0.20, 0.40)
+    pixels = torch.tensor([fog, edge, sign]).T.reshape(1, 3, 1, 3)
+    gains = (0.7, 1.0, 2.2)
+    out = correct_cast_(pixels.clone(), gains)[0, :, 0].T
+    plain = 1.0 - (1.0 - pixels[0, :, 0].T) ** torch.tensor(gains)
+    assert float(out[0, 2]) == pytest.approx(float(plain[0, 2]))  # the fog: corrected in full
+    assert float(plain[1, 2]) > float(plain[1, 1])  # uncapped, the edge would turn blue
+    assert float(out[1, 2]) == pytest.approx(float(out[1, 1]))  # capped: neutral
+    assert float(out[2, 2]) == pytest.approx(0.40)  # the sign's blue as it was
+    torch.testing.assert_close(out[:, :2], plain[:, :2])  # red and green as the curves give
+
+
 def test_the_correction_goes_with_the_strength():
     gains = (0.6, 1.1, 2.0)
     assert scaled(gains, 0.0) is None

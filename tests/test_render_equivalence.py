@@ -144,7 +144,10 @@ def reference_render(pixels: np.ndarray, plan: RenderPlan) -> np.ndarray:
             denoised = c[:, :3] * _y(x) + c[:, 3:]
             x = (x + weight * (denoised - x)).clamp(0.0, 1.0)
         if plan.cast is not None:
-            x = 1.0 - (1.0 - x) ** torch.tensor(plan.cast).view(1, 3, 1, 1)
+            out = 1.0 - (1.0 - x) ** torch.tensor(plan.cast).view(1, 3, 1, 1)
+            cap = torch.maximum(out[:, 1:2], x)  # a raised red or blue stops at green
+            raised = torch.tensor([g > 1.0 and c != 1 for c, g in enumerate(plan.cast)])
+            x = torch.where(raised.view(1, 3, 1, 1), torch.minimum(out, cap), out)
         smooth = None
         if plan.luma_guide is not None:
             g = full(plan.luma_guide)
