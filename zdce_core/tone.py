@@ -50,8 +50,9 @@ that is uniformly dark or bright.
   gets more than one lifted many times over (a night street under lamps, where more chroma
   is more of the lamps' cast): judges called the first "washed", the second "lurid". A
   clearly coloured pixel lifted from the dark (a face, a coat under a night street's lamps)
-  gets back up to ``RESTORE_SHARE`` of the relative saturation it was shot with
-  (:func:`restoration`), never more: judges called those faces "ashen", "grey skin".
+  gets back ``RESTORE_SHARE`` of the relative saturation it was shot with
+  (:func:`restoration`; the restoration takes no pixel past that): judges called those
+  faces "ashen", "grey skin".
 
 - **White point** (with highlight protection, per photo): dim photos whose brightest part
   stays grey get their whites spread toward white (:mod:`zdce_core.white_point`).
@@ -274,7 +275,7 @@ def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = No
     faint tint), nor for one the curves did not lift (``VIBRANCE_LIFT``), nor near black.
     A clearly coloured input gets at least enough to bring its relative saturation back to
     ``RESTORE_SHARE`` of its own (:func:`restoration`). ``whites``: the photo's white point
-    (:func:`zdce_core.white_point.white_terms`), moved in the same pass
+    (:func:`~zdce_core.white_point.white_terms`), moved in the same pass
     (:func:`~zdce_core.white_point.white_change`, from the same luma, lift and brightest
     channel)."""
     top = y.amax(1, keepdim=True)
