@@ -243,3 +243,17 @@ def test_a_dim_photo_gets_whites_and_a_photo_with_a_lamp_keeps_its_own(enhancer)
     plan, out, without = _plan_and_renders(enhancer, photo)
     assert plan.whites is None
     np.testing.assert_array_equal(out, without)
+
+
+def test_the_sky_beside_a_dark_tree_line_gets_no_bright_band(enhancer):
+    rng = np.random.default_rng(3)
+    photo = np.full((960, 1280, 3), 0.3 * 255) + rng.normal(0, 2, (960, 1280, 3))
+    photo[576:] = 0.05 * 255 + rng.normal(0, 2, (384, 1280, 3))  # the trees
+    photo = np.clip(photo, 0, 255).astype(np.uint8)
+    out = enhance_photo(enhancer, photo, Adjustments()).pixels
+
+    def gain(rows: slice) -> float:
+        return float(luma(out[rows]).mean() / luma(photo[rows]).mean())
+
+    open_sky = gain(slice(96, 288))
+    assert gain(slice(564, 568)) <= 1.02 * open_sky  # 8–12 rows above the trees
