@@ -31,6 +31,8 @@ from zdce_core.tone import (
     CHROMA_TO,
     HEADROOM,
     HEADROOM_SHARE,
+    KEEP_SATURATION_FROM,
+    KEEP_SATURATION_TO,
     LEAVE_ABOVE,
     MODEST_GAIN,
     RATIO_FROM,
@@ -125,7 +127,10 @@ def _reference_finish(
     widest = top / spread.clamp(min=1e-6)
     restore = (RESTORE_SHARE * x_saturation * widest).clamp(1.0, RESTORE_MAX)
     gain = torch.maximum(gain, 1.0 + (restore - 1.0) * coloured * visible * lifted)
-    gain = torch.minimum(gain, widest)
+    keep_from, keep_to = KEEP_SATURATION_FROM, KEEP_SATURATION_TO
+    keep = _smoothstep((x_saturation - keep_from) / (keep_to - keep_from))
+    cap = x_saturation + (1.0 - x_saturation) * (1.0 - keep)  # a strong colour keeps its own
+    gain = torch.minimum(gain, (cap * widest).clamp(min=1.0))
     return (top - gain * (top - y) + white).clamp(0.0, 1.0)
 
 

@@ -210,6 +210,27 @@ def test_vibrance_gives_a_colour_lifted_from_the_dark_most_of_its_saturation_bac
     torch.testing.assert_close(out.amax(1), lifted.amax(1))  # no pixel gets lighter
 
 
+def test_vibrance_takes_a_strongly_coloured_glow_no_further_than_its_own_saturation():
+    """The orange glow around a sodium street lamp, lifted with its hue kept, stays at the
+    saturation it was shot with; a pastel colour lifted as much still gains chroma."""
+    import torch
+
+    from zdce_core.tone import vibrance_
+
+    before = torch.tensor([[0.54, 0.35, 0.14], [0.30, 0.25, 0.21]])
+    lifted = before * 1.6
+    x, y = (t.T.reshape(1, 3, 1, 2) for t in (before, lifted))
+    out = vibrance_(y.clone(), x)[0, :, 0].T
+
+    def saturation(rgb: torch.Tensor) -> torch.Tensor:
+        top = rgb.amax(1)
+        return (top - rgb.amin(1)) / (top + 1e-3)
+
+    assert saturation(out)[0] <= saturation(before)[0] + 1e-3  # the glow
+    assert saturation(out)[1] > saturation(before)[1] + 0.05  # the pastel
+    torch.testing.assert_close(out.amax(1), lifted.amax(1))
+
+
 def _plan_and_renders(
     enhancer: Enhancer, photo: np.ndarray
 ) -> tuple[RenderPlan, np.ndarray, np.ndarray]:

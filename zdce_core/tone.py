@@ -52,7 +52,10 @@ that is uniformly dark or bright.
   clearly coloured pixel lifted from the dark (a face, a coat under a night street's lamps)
   gets back ``RESTORE_SHARE`` of the relative saturation it was shot with
   (:func:`restoration`; the restoration takes no pixel past that): judges called those
-  faces "ashen", "grey skin".
+  faces "ashen", "grey skin". Vibrance takes a strongly coloured input (a lamp's glow,
+  a lit shop window) no further than the saturation it was shot with
+  (:func:`saturation_cap`): the glow of a sodium street lamp turned into a saturated orange
+  starburst, the input's (0.54, 0.35, 0.14) into (0.87, 0.51, 0.10).
 
 - **White point** (with highlight protection, per photo): dim photos whose brightest part
   stays grey get their whites spread toward white (:mod:`zdce_core.white_point`).
@@ -105,6 +108,10 @@ RESTORE_FROM, RESTORE_TO = 0.25, 0.4
 tints (a dim white wall) are left to the neutral lift."""
 RESTORE_LUMA = (0.008, 0.02)
 """Input luma over which it fades in (none at the noise floor, where the colour is noise)."""
+KEEP_SATURATION_FROM, KEEP_SATURATION_TO = 0.5, 0.7
+"""Relative saturation of the input over which vibrance comes to take a pixel no further than
+that saturation (:func:`saturation_cap`): a lamp's glow or a lit shop window shot deep orange
+keeps the colour it was shot with instead of turning a lurid orange."""
 HEADROOM_SHARE = 0.75
 """A channel gains at most this share of its distance to white."""
 CHROMA_FLOOR, CHROMA_TO = 0.3, 0.05
@@ -277,7 +284,8 @@ def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = No
     a pixel whose relative saturation is under ``VIBRANT_FROM`` (greys, a white wall's
     faint tint), nor for one the curves did not lift (``VIBRANCE_LIFT``), nor near black.
     A clearly coloured input gets at least enough to bring its relative saturation back to
-    ``RESTORE_SHARE`` of its own (:func:`restoration`). ``whites``: the photo's white point
+    ``RESTORE_SHARE`` of its own (:func:`restoration`), a strongly coloured one no more than
+    its own (:func:`saturation_cap`). ``whites``: the photo's white point
     (:func:`~zdce_core.white_point.white_terms`), moved in the same pass
     (:func:`~zdce_core.white_point.white_change`, from the same luma, lift and brightest
     channel)."""
@@ -289,27 +297,42 @@ def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = No
     lifted = gained.mul(1.0 / VIBRANCE_LIFT).clamp_(0.0, 1.0)
     weight = ramp(saturation, VIBRANT_FROM, VIBRANT_TO).mul_(torch.rsub(saturation, 1.0))
     weight.mul_(ramp(lum, *VIBRANT_LUMA)).mul_(lifted)
-    restored, aim = restoration(x, before)
+    x_saturation = input_saturation(x)
+    restored, aim = restoration(x_saturation, before)
     modest = torch.rsub(ramp(lum.div(before.clamp_(min=1e-3)), *MODEST_GAIN), 1.0)
     gain = weight.mul_(modest.mul_(VIBRANCE_MODEST).add_(VIBRANCE)).add_(1.0)
     widest = top / spread.clamp(min=1e-6)  # the gain that takes the weakest channel to 0
     restore = aim.mul_(widest).clamp_(1.0, RESTORE_MAX).sub_(1.0)  # aim over the saturation
     gain = torch.maximum(gain, restore.mul_(restored.mul_(lifted)).add_(1.0))
-    gain = torch.minimum(gain, widest)
+    gain = torch.minimum(gain, saturation_cap(x_saturation).mul_(widest).clamp_(min=1.0))
     white = white_change(lum, gained, top, whites) if whites is not None else None
     y = y.sub_(top).mul_(gain).add_(top)
     return (y.add_(white) if white is not None else y).clamp_(0.0, 1.0)
 
 
-def restoration(x: torch.Tensor, before: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """For ``x`` ``(B, 3, H, W)`` whose luma is ``before`` ``(B, 1, H, W)``: how much of the
-    saturation restoration of :func:`vibrance_` each pixel gets (0–1, from its relative
-    saturation and luma) and the relative saturation it is restored to, each
-    ``(B, 1, H, W)``."""
+def input_saturation(x: torch.Tensor) -> torch.Tensor:
+    """``(B, 1, H, W)`` in [0, 1): the relative saturation of ``x`` ``(B, 3, H, W)``, the spread
+    of its channels over the brightest."""
     top = x.amax(1, keepdim=True)
-    saturation = (top - x.amin(1, keepdim=True)).div_(top + 1e-3)
+    return (top - x.amin(1, keepdim=True)).div_(top + 1e-3)
+
+
+def restoration(
+    saturation: torch.Tensor, before: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """For an input of relative saturation ``saturation`` (:func:`input_saturation`) and luma
+    ``before``, each ``(B, 1, H, W)``: how much of the saturation restoration of
+    :func:`vibrance_` each pixel gets (0–1) and the relative saturation it is restored to."""
     weight = ramp(saturation, RESTORE_FROM, RESTORE_TO).mul_(ramp(before, *RESTORE_LUMA))
-    return weight, saturation.mul_(RESTORE_SHARE)
+    return weight, saturation * RESTORE_SHARE
+
+
+def saturation_cap(saturation: torch.Tensor) -> torch.Tensor:
+    """``(B, 1, H, W)`` in [``saturation``, 1]: the relative saturation :func:`vibrance_` may
+    take a pixel to, from its input's (:func:`input_saturation`): any (1) under
+    ``KEEP_SATURATION_FROM``, the input's own from ``KEEP_SATURATION_TO``."""
+    free = torch.rsub(ramp(saturation, KEEP_SATURATION_FROM, KEEP_SATURATION_TO), 1.0)
+    return torch.rsub(saturation, 1.0).mul_(free).add_(saturation)
 
 
 def cap_highlights_(y: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
