@@ -42,7 +42,9 @@ def _rendered(
     smooth = smoothed_luma(x, luma_coefficients)
     curved = curve_input(x, smooth)
     for i in range(ITERATIONS):  # as zdce_core.curves.iterate_curves_; a 0 scale keeps x
-        curved.lerp_(curved * curved, curve_map * scales[i])
+        # c + w·(c² − c) reads the weight once (a lerp reads it three times, and the
+        # kernel then stored every iteration's scaled map in memory)
+        curved.addcmul_(curved * curved - curved, curve_map * scales[i])
     return finish(x, curved, smooth, Stages(scene_aware=True, protect=True), whites)
 
 

@@ -251,8 +251,10 @@ def finish(
     if smooth is None:
         y = curved[:, :3]
         return cap_highlights_(y, x) if stages.protect else y
-    y, curved_smooth = curved[:, :3], curved[:, 3:]
     traced = _traced()
+    # traced, the in-place stages on a view of ``curved`` would each write back into it (a
+    # pass over the strip's four channels); a copy lets the kernel fuse them
+    y, curved_smooth = curved[:, :3].clone() if traced else curved[:, :3], curved[:, 3:]
     darkest, brightest = (0.0, 1.0) if traced else (float(smooth.amin()), float(smooth.amax()))
     if brightest > RATIO_FROM:  # the ramp below is 0 in a strip darker than that
         gain = curved_smooth.div(smooth.clamp(min=1e-3))
