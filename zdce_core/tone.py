@@ -221,10 +221,16 @@ def headroom_share(x: torch.Tensor, lift: torch.Tensor) -> torch.Tensor:
     return allowed.div_(lift.clamp(min=1e-6)).amin(dim=1, keepdim=True).clamp_(min=0.0)
 
 
-def chroma_keep(x: torch.Tensor) -> torch.Tensor:
+def channel_range(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(top, spread)``, each ``(B, 1, H, W)``: the brightest channel of ``t``
+    ``(B, 3, H, W)`` and how far the weakest is below it."""
+    top = t.amax(1, keepdim=True)
+    return top, top - t.amin(1, keepdim=True)
+
+
+def chroma_keep(spread: torch.Tensor) -> torch.Tensor:
     """``(1, 1, H, W)`` in [``CHROMA_FLOOR``, 1]: how much of the colour of its lift a pixel
-    of ``x`` ``(1, 3, H, W)`` keeps, from the spread of its channels."""
-    spread = x.amax(1, keepdim=True).sub_(x.amin(1, keepdim=True))
+    keeps, from the ``spread`` of its input's channels (:func:`channel_range`)."""
     return ramp(spread, 0.0, CHROMA_TO).mul_(1.0 - CHROMA_FLOOR).add_(CHROMA_FLOOR)
 
 
@@ -271,13 +277,20 @@ def finish(
         weight = torch.ones_like(smooth)
     if headroom_binds:  # below 0.75 everywhere, no channel can pass x + 0.75·(1 − x)
         weight = torch.minimum(weight, headroom_share(x, lift))
-    keep = chroma_keep(x).mul_(weight)  # the coloured part of the lift
+    x_top, x_spread = channel_range(x)
+    keep = chroma_keep(x_spread).mul_(weight)  # the coloured part of the lift
     neutral = luma(lift).mul_(weight.sub_(keep))  # the rest, alike for the three channels
     y = lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0)
-    return vibrance_(y, x, whites if stages.protect else None)
+    x_saturation = x_spread.div_(x_top.add_(1e-3))  # as input_saturation(x)
+    return vibrance_(y, x, whites if stages.protect else None, x_saturation)
 
 
-def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = None) -> torch.Tensor:
+def vibrance_(
+    y: torch.Tensor,
+    x: torch.Tensor,
+    whites: torch.Tensor | None = None,
+    x_saturation: torch.Tensor | None = None,
+) -> torch.Tensor:
     """``y`` ``(1, 3, H, W)`` in [0, 1], the result for ``x``, with the chroma of its lifted,
     coloured pixels raised, in place: each channel moves away from the pixel's brightest
     one, which stays (so its lightness, and the order of lightness, stay), by up to
@@ -290,16 +303,16 @@ def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = No
     its own (:func:`saturation_cap`). ``whites``: the photo's white point
     (:func:`~zdce_core.white_point.white_terms`), moved in the same pass
     (:func:`~zdce_core.white_point.white_change`, from the same luma, lift and brightest
-    channel)."""
-    top = y.amax(1, keepdim=True)
-    spread = top - y.amin(1, keepdim=True)
+    channel). ``x_saturation``: :func:`input_saturation` of ``x`` where the caller has it."""
+    top, spread = channel_range(y)
     saturation = spread / (top + 1e-3)
     lum, before = luma(y), luma(x)
     gained = lum - before
     lifted = gained.mul(1.0 / VIBRANCE_LIFT).clamp_(0.0, 1.0)
     weight = ramp(saturation, VIBRANT_FROM, VIBRANT_TO).mul_(torch.rsub(saturation, 1.0))
     weight.mul_(ramp(lum, *VIBRANT_LUMA)).mul_(lifted)
-    x_saturation = input_saturation(x)
+    if x_saturation is None:
+        x_saturation = input_saturation(x)
     restored, aim = restoration(x_saturation, before)
     modest = torch.rsub(ramp(lum.div(before.clamp_(min=1e-3)), *MODEST_GAIN), 1.0)
     gain = weight.mul_(modest.mul_(VIBRANCE_MODEST).add_(VIBRANCE)).add_(1.0)
@@ -315,8 +328,8 @@ def vibrance_(y: torch.Tensor, x: torch.Tensor, whites: torch.Tensor | None = No
 def input_saturation(x: torch.Tensor) -> torch.Tensor:
     """``(B, 1, H, W)`` in [0, 1): the relative saturation of ``x`` ``(B, 3, H, W)``, the spread
     of its channels over the brightest."""
-    top = x.amax(1, keepdim=True)
-    return (top - x.amin(1, keepdim=True)).div_(top + 1e-3)
+    top, spread = channel_range(x)
+    return spread.div_(top + 1e-3)
 
 
 def restoration(
