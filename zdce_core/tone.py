@@ -228,6 +228,12 @@ def channel_range(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return top, top - t.amin(1, keepdim=True)
 
 
+def relative_saturation(top: torch.Tensor, spread: torch.Tensor) -> torch.Tensor:
+    """``(B, 1, H, W)`` in [0, 1): the spread of a pixel's channels over its brightest
+    (:func:`channel_range`)."""
+    return spread / (top + 1e-3)
+
+
 def chroma_keep(spread: torch.Tensor) -> torch.Tensor:
     """``(1, 1, H, W)`` in [``CHROMA_FLOOR``, 1]: how much of the colour of its lift a pixel
     keeps, from the ``spread`` of its input's channels (:func:`channel_range`)."""
@@ -281,7 +287,7 @@ def finish(
     keep = chroma_keep(x_spread).mul_(weight)  # the coloured part of the lift
     neutral = luma(lift).mul_(weight.sub_(keep))  # the rest, alike for the three channels
     y = lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0)
-    x_saturation = x_spread.div_(x_top.add_(1e-3))  # as input_saturation(x)
+    x_saturation = relative_saturation(x_top, x_spread)
     return vibrance_(y, x, whites if stages.protect else None, x_saturation)
 
 
@@ -305,7 +311,7 @@ def vibrance_(
     (:func:`~zdce_core.white_point.white_change`, from the same luma, lift and brightest
     channel). ``x_saturation``: :func:`input_saturation` of ``x`` where the caller has it."""
     top, spread = channel_range(y)
-    saturation = spread / (top + 1e-3)
+    saturation = relative_saturation(top, spread)
     lum, before = luma(y), luma(x)
     gained = lum - before
     lifted = gained.mul(1.0 / VIBRANCE_LIFT).clamp_(0.0, 1.0)
@@ -328,8 +334,7 @@ def vibrance_(
 def input_saturation(x: torch.Tensor) -> torch.Tensor:
     """``(B, 1, H, W)`` in [0, 1): the relative saturation of ``x`` ``(B, 3, H, W)``, the spread
     of its channels over the brightest."""
-    top, spread = channel_range(x)
-    return spread.div_(top + 1e-3)
+    return relative_saturation(*channel_range(x))
 
 
 def restoration(
