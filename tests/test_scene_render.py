@@ -5,6 +5,7 @@ lifted, and every front end renders by the same plan."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -20,6 +21,9 @@ from zdce_core.pipeline import enhance_photo
 from zdce_core.preview import UpsampledMaps, make_preview, render_preview
 from zdce_core.render_plan import RenderPlan, plan_render, planned_maps
 from zdce_core.white_point import WHITES_FROM
+
+if TYPE_CHECKING:
+    import torch
 
 LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -185,6 +189,12 @@ def test_vibrance_gives_a_modestly_lifted_colour_more_chroma_than_a_lamp_lit_one
     torch.testing.assert_close(out.amax(1), lifted.amax(1))
 
 
+def _saturation(rgb: torch.Tensor) -> torch.Tensor:
+    """Relative saturation of pixels given as rows ``(n, 3)``: spread over the brightest."""
+    top = rgb.amax(1)
+    return (top - rgb.amin(1)) / (top + 1e-3)
+
+
 def test_vibrance_gives_a_colour_lifted_from_the_dark_most_of_its_saturation_back():
     """A face under a night street's lamps, lifted ×8 by the neutral curve (which lifts its
     weak channels most) gets back 90 % of the relative saturation it was shot with; a dim
@@ -198,13 +208,9 @@ def test_vibrance_gives_a_colour_lifted_from_the_dark_most_of_its_saturation_bac
     x, y = (t.T.reshape(1, 3, 1, 2) for t in (before, lifted))
     out = vibrance_(y.clone(), x)[0, :, 0].T
 
-    def saturation(rgb: torch.Tensor) -> torch.Tensor:
-        top = rgb.amax(1)
-        return (top - rgb.amin(1)) / (top + 1e-3)
-
-    assert saturation(lifted)[0] < 0.6 * saturation(before)[0]
+    assert _saturation(lifted)[0] < 0.6 * _saturation(before)[0]
     torch.testing.assert_close(
-        saturation(out)[0], RESTORE_SHARE * saturation(before)[0], atol=0.01, rtol=0
+        _saturation(out)[0], RESTORE_SHARE * _saturation(before)[0], atol=0.01, rtol=0
     )
     torch.testing.assert_close(out[1], lifted[1])  # the grey stays as the neutral lift left it
     torch.testing.assert_close(out.amax(1), lifted.amax(1))  # no pixel gets lighter
@@ -222,12 +228,8 @@ def test_vibrance_takes_a_strongly_coloured_glow_no_further_than_its_own_saturat
     x, y = (t.T.reshape(1, 3, 1, 2) for t in (before, lifted))
     out = vibrance_(y.clone(), x)[0, :, 0].T
 
-    def saturation(rgb: torch.Tensor) -> torch.Tensor:
-        top = rgb.amax(1)
-        return (top - rgb.amin(1)) / (top + 1e-3)
-
-    assert saturation(out)[0] <= saturation(before)[0] + 1e-3  # the glow
-    assert saturation(out)[1] > saturation(before)[1] + 0.05  # the pastel
+    assert _saturation(out)[0] <= _saturation(before)[0] + 1e-3  # the glow
+    assert _saturation(out)[1] > _saturation(before)[1] + 0.05  # the pastel
     torch.testing.assert_close(out.amax(1), lifted.amax(1))
 
 
