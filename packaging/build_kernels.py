@@ -55,10 +55,11 @@ def _strip_tail(function: Callable[..., torch.Tensor]) -> tuple[torch.export.Exp
     x = torch.rand(1, 3, h, w)
     coefficients = torch.stack([torch.full((h, w), 0.8), torch.full((h, w), 0.05)])[None]
     whites = white_terms((0.7, 0.85))
-    example = (x, coefficients, torch.rand(1, 1, h, w) * 0.8, torch.ones(ITERATIONS), whites)
+    curve_map = torch.rand(1, 1, h, w) * 0.8
+    example = (x, coefficients, curve_map, torch.ones(ITERATIONS), whites, torch.full((1,), 0.5))
     rows, columns = Dim("rows", min=1, max=1 << 16), Dim("columns", min=2, max=MAX_COLUMNS)
     pixels = {2: rows, 3: columns}
-    shapes = (pixels, pixels, pixels, None, None)
+    shapes = (pixels, pixels, pixels, None, None, None)
     return (export(_traceable(function), example, dynamic_shapes=shapes),)
 
 

@@ -16,7 +16,7 @@ import zdce_core.enhancer as enhancer_module
 from tests.test_render_equivalence import reference_render, sample_photo
 from zdce_core.adjustments import Adjustments, Denoise
 from zdce_core.enhancer import Enhancer
-from zdce_core.exposure import GRID, choose_strength, grid_keys, grid_renders, render_small
+from zdce_core.exposure import GRID, choose_exposure, grid_keys, grid_renders, render_small
 from zdce_core.fused import shared_map
 from zdce_core.kernels import (
     EXPOSURE_KEYS,
@@ -197,7 +197,7 @@ def test_auto_exposure_chooses_the_same_strengths_with_and_without_the_kernel(mo
     for switch in ("1", "0"):
         monkeypatch.setenv("ZDCE_FUSED", switch)
         chosen[switch] = [
-            choose_strength(x, maps[:, :1] * scale, target, stages)
+            choose_exposure(x, maps[:, :1] * scale, target, stages)
             for seed, (h, w) in enumerate([(96, 128), (128, 40), (300, 200)])
             for x, maps, _ in [small_copy(h, w, seed)]
             for scale in (0.3, 1.0)

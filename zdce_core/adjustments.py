@@ -32,7 +32,7 @@ class Denoise(Enum):
 @dataclass(frozen=True)
 class Adjustments:
     """``strength``: curve iterations in [0, 8], or ``None`` for auto exposure (chosen per
-    photo, see :func:`zdce_core.exposure.choose_strength`). ``target_brightness``: the
+    photo, see :func:`zdce_core.exposure.choose_exposure`). ``target_brightness``: the
     brightness in (0, 1) auto exposure aims at. ``protect_highlights``: what is already bright is
     left as it is and no channel that was not nearly white is pushed into white.
     ``scene_aware``: the stages of :mod:`zdce_core.tone` (neutral curves, clean blacks,

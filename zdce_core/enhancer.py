@@ -29,7 +29,7 @@ from zdce_core.kernels import STRIP_TAIL, STRIP_TAIL_16, CompiledKernel, compile
 from zdce_core.nets import ITERATIONS, infer
 from zdce_core.parallel import compute_threads, run_pieces, split_rows
 from zdce_core.pixels import max_value, pixels_as_tensor, reduced_copy, to_unit_float
-from zdce_core.tone import Stages, curve_input, finish, smoothed_luma
+from zdce_core.tone import Stages, curve_input, finish, raised_terms, smoothed_luma
 from zdce_core.upsample import upsample_rows, widen
 from zdce_core.weights import LoadedModel
 from zdce_core.white_point import UNCHANGED_WHITES, white_terms
@@ -144,6 +144,8 @@ class Enhancer:
         scales = torch.tensor([s for _, s in schedule] + [0.0] * (ITERATIONS - len(schedule)))
         whites = white_terms(plan.whites, self.device) if plan.whites else None
         kernel_whites = whites if whites is not None else white_terms(UNCHANGED_WHITES)
+        raised = raised_terms(plan.raised, self.device)
+        kernel_raised = raised if raised is not None else torch.zeros(1)
         # full resolution: the network's tiles dominate; fewer, taller strips
         step = FULL_RES_TILE // 2 if plan.full_res else max(4, STRIP_ELEMENTS // (3 * w))
 
@@ -165,13 +167,13 @@ class Enhancer:
                 steps = [a for _, a in zip(schedule, per_iter, strict=False)]
                 shared = shared_map(steps)
                 if tail is not None and coefficients is not None and shared is not None:
-                    levels = tail(x, coefficients, shared, scales, kernel_whites)
+                    levels = tail(x, coefficients, shared, scales, kernel_whites, kernel_raised)
                     out[r0:r1] = levels[0].numpy()  # 16 bits: int32
                     return True
                 if coefficients is not None:
                     smooth = smoothed_luma(x, coefficients)
                 curved = iterate_curves_(curve_input(x, smooth), steps, schedule)
-                y = finish(x, curved, smooth, stages, whites)
+                y = finish(x, curved, smooth, stages, whites, raised)
                 y = y.mul_(top).add_(0.5).clamp_(0.0, top).cpu()
                 if out_t is not None:
                     out_t[:, :, r0:r1].copy_(y)

@@ -10,7 +10,11 @@ a night street is lifted until the street is visible, not until the frame's mean
 sky) is 0.5. Large shadows (a backlit subject
 against a bright field) are also lifted until their own log-average reaches
 ``SHADOW_SHARE`` × the target, while the shoulder and the regional scale leave the bright
-field alone; the larger of the two strengths is taken. Without the scene-aware rendering
+field alone; the larger of the two strengths is taken. A photo whose key stays under its aim
+at full strength (a night street: past about 6.5 more strength only flattens it) gets the
+shoulder's ceiling raised over its mid-tones (:func:`zdce_core.tone.shoulder_room`) until it
+reaches the aim, or all the way (:func:`choose_exposure`), unless warm light fills it through
+haze or fog (:func:`lit_haze`). Without the scene-aware rendering
 the key is the mean RGB value, lowered if more than ``CLIP_BUDGET`` of the pixels would
 become clipped. A photo already at its aim gets strength
 0. All the grid's strengths are rendered in one batch (:func:`grid_keys`); for the usual
@@ -21,6 +25,9 @@ core).
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -29,7 +36,15 @@ from zdce_core.curves import MAX_STRENGTH, apply_curves, iteration_map
 from zdce_core.kernels import EXPOSURE_KEYS, compiled
 from zdce_core.luma_ramps import luma, smoothstep
 from zdce_core.nets import ITERATIONS
-from zdce_core.tone import CLIP_LEVEL, PROTECT_BELOW, Stages, curve_input, finish, toe
+from zdce_core.tone import (
+    CLIP_LEVEL,
+    PROTECT_BELOW,
+    Stages,
+    curve_input,
+    finish,
+    raised_terms,
+    toe,
+)
 
 CLIP_BUDGET = 0.003
 """Without the scene-aware rendering, at most this fraction of pixels (0.3 %) may become
@@ -57,16 +72,42 @@ GRID = np.arange(0.0, MAX_STRENGTH + GRID_STEP / 2, GRID_STEP)
 """Strengths tried: every full iteration and the half-way point of each (17)."""
 
 
+RAISE_GRID = np.linspace(0.0, 1.0, 9)
+"""How far the shoulder is raised (:func:`zdce_core.tone.shoulder_room`) in the tries for a
+photo left under its aim at full strength."""
+HAZE_WARMTH = (0.2, 0.3)
+"""Log-ratio of the copy's red mean to its green mean over which its light counts as warm
+(:func:`lit_haze`): from 1.22 (not at all) to 1.35 (sodium or tungsten street lamps)."""
+HAZE_BLACK, HAZE_CLEAR = 0.02, (0.03, 0.1)
+"""Luma under which a pixel of the copy counts as black (a clear night sky), and the share of
+such pixels over which a photo stops counting as a lit haze (:func:`lit_haze`)."""
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Auto exposure's choice: the ``strength`` in [0, 8] and how far the shoulder is
+    ``raised`` (0–1, :func:`zdce_core.tone.shoulder_room`; 0 below full strength)."""
+
+    strength: float
+    raised: float = 0.0
+
+
 def render_small(
-    source: torch.Tensor, maps: torch.Tensor, strength: float, stages: Stages
+    source: torch.Tensor,
+    maps: torch.Tensor,
+    strength: float,
+    stages: Stages,
+    raised: float = 0.0,
 ) -> torch.Tensor:
     """The small copy ``source`` ``(1, 3, h, w)`` in [0, 1] rendered at ``strength`` with
-    ``maps`` ``(1, k or 3·k, h, w)`` (already planned) and ``stages``, as the full-size
-    rendering would (its smoothed luma is the copy's own luma: the copy is already small)."""
+    ``maps`` ``(1, k or 3·k, h, w)`` (already planned), ``stages`` and the shoulder
+    ``raised`` (:class:`Exposure`), as the full-size rendering would (its smoothed luma is
+    the copy's own luma: the copy is already small)."""
     with torch.inference_mode():
         x0, maps = source.float().cpu(), maps.float().cpu()
         smooth = luma(x0) if stages.scene_aware else None
-        return finish(x0, apply_curves(curve_input(x0, smooth), maps, strength), smooth, stages)
+        curved = apply_curves(curve_input(x0, smooth), maps, strength)
+        return finish(x0, curved, smooth, stages, raised=raised_terms(raised))
 
 
 def grid_renders(x0: torch.Tensor, maps: torch.Tensor, stages: Stages) -> torch.Tensor:
@@ -87,15 +128,42 @@ def grid_renders(x0: torch.Tensor, maps: torch.Tensor, stages: Stages) -> torch.
     return finish(x0.expand(n, -1, -1, -1), batch, smooths, stages)
 
 
+def _log_averages(renders: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """``(K, S)``: the log-average luma of each of the ``S`` ``renders`` ``(S, 3, h, w)``
+    with each of the ``K`` pixel ``weights`` ``(K, 1, h, w)`` (not all 0)."""
+    logs = torch.log(luma(renders).add_(KEY_OFFSET)).flatten(1)
+    flat = weights.flatten(1)
+    means = torch.mm(flat, logs.t()) / flat.sum(1, keepdim=True).clamp(min=1e-6)
+    return means.exp_().sub_(KEY_OFFSET)
+
+
 def grid_keys(
     x0: torch.Tensor, maps: torch.Tensor, weights: torch.Tensor, stages: Stages
 ) -> torch.Tensor:
     """``(K, S)``: the log-average luma of :func:`grid_renders` at each strength of
     :data:`GRID`, with each of the ``K`` pixel ``weights`` ``(K, 1, h, w)`` (not all 0)."""
-    logs = torch.log(luma(grid_renders(x0, maps, stages)).add_(KEY_OFFSET)).flatten(1)
-    flat = weights.flatten(1)
-    means = torch.mm(flat, logs.t()) / flat.sum(1, keepdim=True).clamp(min=1e-6)
-    return means.exp_().sub_(KEY_OFFSET)
+    return _log_averages(grid_renders(x0, maps, stages), weights)
+
+
+def raised_keys(
+    x0: torch.Tensor, maps: torch.Tensor, weight: torch.Tensor, raises: np.ndarray
+) -> torch.Tensor:
+    """``(R,)``: the log-average luma (pixel ``weight`` ``(1, 1, h, w)``) of ``x0``
+    ``(1, 3, h, w)`` rendered at full strength (scene-aware, with protection) with the
+    shoulder raised by each of the ``R`` ``raises`` (0–1)."""
+    smooth = luma(x0)
+    curved = apply_curves(curve_input(x0, smooth), maps, MAX_STRENGTH)
+    n = len(raises)
+    raised = torch.tensor(raises, dtype=torch.float32).view(n, 1, 1, 1)
+    stages = Stages(scene_aware=True, protect=True)
+    renders = finish(
+        x0.expand(n, -1, -1, -1),
+        curved.repeat(n, 1, 1, 1),
+        smooth.expand(n, -1, -1, -1),
+        stages,
+        raised=raised,
+    )
+    return _log_averages(renders, weight)[0]
 
 
 def scene_grid_keys(x0: torch.Tensor, maps: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -134,6 +202,12 @@ def _share(value: float, start: float, end: float) -> float:
     return min(max((value - start) / (end - start), 0.0), 1.0)
 
 
+def _smooth_share(value: float, start: float, end: float) -> float:
+    """:func:`_share` through a smoothstep."""
+    t = _share(value, start, end)
+    return t * t * (3.0 - 2.0 * t)
+
+
 def grainy_aim(target: float, grain: float) -> float:
     """The brightness auto exposure aims at for a photo whose shadows' grain is ``grain``
     (:func:`zdce_core.grain.shadow_grain`): ``target``, lowered by up to ``GRAINY_DIM`` of
@@ -141,10 +215,10 @@ def grainy_aim(target: float, grain: float) -> float:
     return target * (1.0 - GRAINY_DIM * _share(grain, GRAINY_FROM, GRAINY_TO))
 
 
-def choose_strength(
+def choose_exposure(
     small: torch.Tensor, maps: torch.Tensor, target: float, stages: Stages, grain: float = 0.0
-) -> float:
-    """The auto-exposure strength in [0, 8] for a photo.
+) -> Exposure:
+    """The auto-exposure strength in [0, 8] for a photo, and how far its shoulder is raised.
 
     ``small``: ``(1, 3, h, w)`` float in [0, 1], the copy the ``maps`` ``(1, k or 3·k, h, w)``
     (planned: neutral and scaled as they will be rendered) were estimated on. ``target``:
@@ -161,15 +235,43 @@ def choose_strength(
         maps = F.interpolate(maps, size=size, mode="area")
     with torch.inference_mode():
         if not stages.scene_aware:
-            return _strength_by_mean(small, maps, target, stages)
+            return Exposure(_strength_by_mean(small, maps, target, stages))
         content, shadows = content_weights(small)
         area = float(shadows.mean())
         presence = _share(area, *SHADOW_AREA)
         keys, lows = _scene_keys(small, maps, torch.cat([content, shadows]), stages).numpy()
-    aim = grainy_aim(target, grain)
-    by_key = _first_crossing(GRID, keys, aim)
-    by_shadows = _first_crossing(GRID, lows, SHADOW_SHARE * aim * presence)
-    return round(max(by_key, by_shadows), 2)
+        aim = grainy_aim(target, grain)
+        by_key = _first_crossing(GRID, keys, aim)
+        by_shadows = _first_crossing(GRID, lows, SHADOW_SHARE * aim * presence)
+        strength = round(max(by_key, by_shadows), 2)
+        if strength < MAX_STRENGTH or keys[-1] >= aim or not stages.protect:
+            return Exposure(strength)
+        haze = lit_haze(small)
+        if haze >= 1.0:
+            return Exposure(strength)
+        # most such photos stay under their aim with the shoulder raised all the way: one
+        # render tells, the grid's nine are needed only for the others
+        if float(raised_keys(small, maps, content, RAISE_GRID[-1:])[0]) < aim:
+            raised = 1.0
+        else:
+            keys = raised_keys(small, maps, content, RAISE_GRID).numpy()
+            raised = _first_crossing(RAISE_GRID, keys, aim)
+    return Exposure(strength, round(raised * (1.0 - haze), 3))
+
+
+def lit_haze(small: torch.Tensor) -> float:
+    """How much the photo whose copy is ``small`` ``(1, 3, h, w)`` in [0, 1] is a night lit
+    by warm light that haze or fog spreads over the whole frame, 0–1: its light is warm
+    (``HAZE_WARMTH``) and almost none of it is black (``HAZE_CLEAR``). Such a photo's light
+    tones are not raised (:func:`choose_exposure`): the raised shoulder washed its lit haze
+    out (judges: "washed night sky", "keeps the night"), where on a street under a black sky
+    it brightened faces, white coats and shop windows."""
+    red, green = (float(v) for v in small.mean(dim=(0, 2, 3))[:2])
+    if min(red, green) <= 1e-4:
+        return 0.0
+    warm = _smooth_share(math.log(red / green), *HAZE_WARMTH)
+    black = float((luma(small) < HAZE_BLACK).float().mean())
+    return warm * (1.0 - _smooth_share(black, *HAZE_CLEAR))
 
 
 def _scene_keys(

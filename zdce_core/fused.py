@@ -30,6 +30,7 @@ def _rendered(
     curve_map: torch.Tensor,
     scales: torch.Tensor,
     whites: torch.Tensor,
+    raised: torch.Tensor,
 ) -> torch.Tensor:
     """A strip rendered, ``(1, 3, h, w)`` float32 in [0, 1], from ``x`` ``(1, 3, h, w)``
     float32 in [0, 1] (denoised, its cast corrected), the luma guide's full-size
@@ -38,14 +39,15 @@ def _rendered(
     iteration's map scale (1 for a full iteration, the fraction of the last one, 0 for those
     beyond the strength: :func:`zdce_core.curves.curve_schedule`) and ``whites`` ``(4,)``:
     the photo's white point (:func:`zdce_core.white_point.white_terms`; of ``UNCHANGED_WHITES`` to
-    leave it)."""
+    leave it) and ``raised`` ``(1,)``: how far the shoulder is raised
+    (:func:`zdce_core.tone.shoulder_room`, 0 to leave it)."""
     smooth = smoothed_luma(x, luma_coefficients)
     curved = curve_input(x, smooth)
     for i in range(ITERATIONS):  # as zdce_core.curves.iterate_curves_; a 0 scale keeps x
         # c + w·(c² − c) reads the weight once (a lerp reads it three times, and the
         # kernel then stored every iteration's scaled map in memory)
         curved.addcmul_(curved * curved - curved, curve_map * scales[i])
-    return finish(x, curved, smooth, Stages(scene_aware=True, protect=True), whites)
+    return finish(x, curved, smooth, Stages(scene_aware=True, protect=True), whites, raised)
 
 
 def _in_levels(top: float, dtype: torch.dtype) -> Callable[..., torch.Tensor]:
@@ -58,8 +60,9 @@ def _in_levels(top: float, dtype: torch.dtype) -> Callable[..., torch.Tensor]:
         curve_map: torch.Tensor,
         scales: torch.Tensor,
         whites: torch.Tensor,
+        raised: torch.Tensor,
     ) -> torch.Tensor:
-        y = _rendered(x, luma_coefficients, curve_map, scales, whites)
+        y = _rendered(x, luma_coefficients, curve_map, scales, whites, raised)
         return y.mul_(top).add_(0.5).clamp_(0.0, top).permute(0, 2, 3, 1).to(dtype)
 
     return levels

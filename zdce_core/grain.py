@@ -1,5 +1,5 @@
 """How grainy a photo's shadows are, measured on its decode: auto exposure lifts a grainy
-photo less (:func:`zdce_core.exposure.choose_strength`).
+photo less (:func:`zdce_core.exposure.choose_exposure`).
 
 Lifting a dark region multiplies its sensor noise with it; on a noisy night photo (a
 motocross track under floodlights, a parking lot at night) the full lift turned the scene

@@ -20,7 +20,7 @@ from zdce_core.adjustments import MAX_STRENGTH, Adjustments, Denoise
 from zdce_core.cast import CastGains, corrected, scaled
 from zdce_core.curve_maps import CurveMaps, FullResMaps, MapSource
 from zdce_core.denoise import DenoiseGuide, ReducedPhoto, make_guide
-from zdce_core.exposure import choose_strength, render_small
+from zdce_core.exposure import Exposure, choose_exposure, render_small
 from zdce_core.tone import Stages, neutral_maps
 from zdce_core.white_point import white_point
 
@@ -36,7 +36,9 @@ class RenderPlan:
     ``full_res``: the maps are estimated on the full-size image (slow: taller strips);
     ``cast``: the correction of an extreme colour cast applied after denoising, the part
     that goes with ``strength`` (:mod:`zdce_core.cast`); ``None`` when there is none, at
-    strength 0, when the rendering is not scene-aware or the adjustments keep casts.
+    strength 0, when the rendering is not scene-aware or the adjustments keep casts;
+    ``whites``: the white point (:func:`zdce_core.white_point.white_point`); ``raised``: how
+    far auto exposure raised the shoulder (0–1, :class:`zdce_core.exposure.Exposure`).
     """
 
     strength: float
@@ -48,6 +50,7 @@ class RenderPlan:
     full_res: bool = False
     cast: CastGains | None = None
     whites: tuple[float, float] | None = None
+    raised: float = 0.0
 
     @classmethod
     def plain(cls, maps: MapSource, strength: float) -> RenderPlan:
@@ -101,15 +104,16 @@ def plan_render(
     corrects = stages.scene_aware and adjustments.correct_cast
     photo_cast = reduced.cast if corrects and reduced is not None else None
     if adjustments.strength is not None:
-        strength = adjustments.strength
+        exposure = Exposure(adjustments.strength)
     else:
-        strength = choose_strength(
+        exposure = choose_exposure(
             corrected(planned.source, photo_cast),
             planned.small,
             adjustments.target_brightness,
             stages,
             reduced.grain if reduced is not None else 0.0,
         )
+    strength = exposure.strength
     cast = scaled(photo_cast, strength / MAX_STRENGTH)
     source = corrected(planned.source, cast)
     full_res = isinstance(maps, FullResMaps)
@@ -118,7 +122,7 @@ def plan_render(
     spreads_whites = stages.scene_aware and stages.protect
     denoises = reduced is not None and adjustments.denoise is not Denoise.OFF
     rendered = (
-        render_small(source, planned.small, strength, stages)
+        render_small(source, planned.small, strength, stages, exposure.raised)
         if denoises or spreads_whites
         else None
     )
@@ -144,4 +148,5 @@ def plan_render(
         full_res,
         cast,
         whites,
+        exposure.raised,
     )
