@@ -35,7 +35,7 @@ that is uniformly dark or bright.
   strength gets the ceiling raised over its mid-tones and light tones, per photo, toward
   ``RAISED_TOP·(L̃/RAISED_TOP)^RAISED_POWER`` (auto exposure's choice,
   :func:`zdce_core.exposure.choose_exposure`): faces, white coats and shop windows brighter
-  (blind judges preferred it 28–1, 1 tie, on such streets under a black sky).
+  (blind judges preferred it 35–4 on such streets under a black sky).
 - **Neutral greys stay neutral**: the lift's colour is kept in proportion to the input's
   (:func:`chroma_keep`): where the channels differ by less than ``CHROMA_TO`` the lift is
   given partly to the three channels alike, down to ``CHROMA_FLOOR`` of its own colour at
