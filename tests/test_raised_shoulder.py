@@ -10,13 +10,16 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import save_photo
 from tests.test_scene_render import luma
 from zdce_core import pipeline
 from zdce_core.adjustments import Adjustments
 from zdce_core.enhancer import Enhancer
 from zdce_core.exposure import lit_haze
 from zdce_core.model_store import open_model
-from zdce_core.render_plan import RenderPlan, plan_render
+from zdce_core.pipeline import enhance_photo
+from zdce_core.preview import UpsampledMaps, make_preview, render_preview
+from zdce_core.render_plan import RenderPlan, plan_render, planned_maps
 
 WINDOW = (slice(66, 114), slice(96, 144))
 SKY = (slice(0, 50), slice(0, 160))
@@ -54,6 +57,18 @@ def test_a_street_under_a_black_sky_gets_its_light_tones_raised(enhancer):
     assert np.abs(out[SKY].astype(int) - flat[SKY]).max() <= 1  # the black sky as it was
     assert (out >= 254).mean() == 0.0
     assert luma(out[SKY]).mean() < luma(out[COAT]).mean() < luma(out[WINDOW]).mean()
+
+
+def test_the_preview_shows_the_raised_street_as_the_batch_writes_it(tmp_path, enhancer):
+    photo = street(seed=1)
+    assert planned(enhancer, photo).raised > 0.5
+    preview = make_preview(enhancer, save_photo(tmp_path / "street.png", photo))
+    adjustments = Adjustments()
+    upsampled = UpsampledMaps(planned_maps(preview.maps, adjustments))
+    batch = enhance_photo(enhancer, photo, adjustments)
+    shown = render_preview(enhancer, preview, adjustments, upsampled)
+    assert shown.strength == batch.strength
+    assert np.abs(shown.pixels.astype(int) - batch.pixels).max() <= 1
 
 
 def test_a_night_lit_by_warm_haze_is_not_raised(enhancer):
