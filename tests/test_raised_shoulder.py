@@ -13,7 +13,7 @@ import torch
 from tests.conftest import save_photo
 from tests.test_scene_render import luma
 from zdce_core import pipeline
-from zdce_core.adjustments import Adjustments
+from zdce_core.adjustments import DEFAULT_ADJUSTMENTS, Adjustments
 from zdce_core.enhancer import Enhancer
 from zdce_core.exposure import lit_haze
 from zdce_core.model_store import open_model
@@ -41,8 +41,9 @@ def street(sky: tuple[float, float, float] = (2.0, 2.0, 2.0), seed: int = 0) -> 
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def planned(enhancer: Enhancer, photo: np.ndarray) -> RenderPlan:
-    adjustments = Adjustments()
+def planned(
+    enhancer: Enhancer, photo: np.ndarray, adjustments: Adjustments = DEFAULT_ADJUSTMENTS
+) -> RenderPlan:
     reduced = pipeline.reduced_for(photo, adjustments)
     return plan_render(enhancer.estimate_downscaled(photo), adjustments, reduced)
 
@@ -78,11 +79,7 @@ def test_a_night_lit_by_warm_haze_is_not_raised(enhancer):
 
 
 def test_a_manual_strength_is_not_raised(enhancer):
-    photo = street()
-    adjustments = Adjustments(strength=8.0)
-    reduced = pipeline.reduced_for(photo, adjustments)
-    plan = plan_render(enhancer.estimate_downscaled(photo), adjustments, reduced)
-    assert plan.raised == 0.0
+    assert planned(enhancer, street(), Adjustments(strength=8.0)).raised == 0.0
 
 
 def test_lit_haze_needs_warm_light_and_no_black():

@@ -25,7 +25,6 @@ core).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +33,7 @@ import torch.nn.functional as F
 
 from zdce_core.curves import MAX_STRENGTH, apply_curves, iteration_map
 from zdce_core.kernels import EXPOSURE_KEYS, compiled
-from zdce_core.luma_ramps import luma, smoothstep
+from zdce_core.luma_ramps import luma, ramp, smoothstep
 from zdce_core.nets import ITERATIONS
 from zdce_core.tone import (
     CLIP_LEVEL,
@@ -202,12 +201,6 @@ def _share(value: float, start: float, end: float) -> float:
     return min(max((value - start) / (end - start), 0.0), 1.0)
 
 
-def _smooth_share(value: float, start: float, end: float) -> float:
-    """:func:`_share` through a smoothstep."""
-    t = _share(value, start, end)
-    return t * t * (3.0 - 2.0 * t)
-
-
 def grainy_aim(target: float, grain: float) -> float:
     """The brightness auto exposure aims at for a photo whose shadows' grain is ``grain``
     (:func:`zdce_core.grain.shadow_grain`): ``target``, lowered by up to ``GRAINY_DIM`` of
@@ -266,12 +259,12 @@ def lit_haze(small: torch.Tensor) -> float:
     tones are not raised (:func:`choose_exposure`): the raised shoulder washed its lit haze
     out (judges: "washed night sky", "keeps the night"), where on a street under a black sky
     it brightened faces, white coats and shop windows."""
-    red, green = (float(v) for v in small.mean(dim=(0, 2, 3))[:2])
-    if min(red, green) <= 1e-4:
+    red, green = small.mean(dim=(0, 2, 3))[:2]
+    if float(torch.minimum(red, green)) <= 1e-4:
         return 0.0
-    warm = _smooth_share(math.log(red / green), *HAZE_WARMTH)
-    black = float((luma(small) < HAZE_BLACK).float().mean())
-    return warm * (1.0 - _smooth_share(black, *HAZE_CLEAR))
+    warm = ramp(torch.log(red / green), *HAZE_WARMTH)
+    black = (luma(small) < HAZE_BLACK).float().mean()
+    return float(warm * (1.0 - ramp(black, *HAZE_CLEAR)))
 
 
 def _scene_keys(
