@@ -243,12 +243,13 @@ def choose_exposure(
         if haze >= 1.0:
             return Exposure(strength)
         # most such photos stay under their aim with the shoulder raised all the way: one
-        # render tells, the grid's nine are needed only for the others
-        if float(raised_keys(small, maps, content, RAISE_GRID[-1:])[0]) < aim:
+        # render tells, the rest of the grid is needed only for the others
+        top = float(raised_keys(small, maps, content, RAISE_GRID[-1:])[0])
+        if top < aim:
             raised = 1.0
         else:
-            keys = raised_keys(small, maps, content, RAISE_GRID).numpy()
-            raised = _first_crossing(RAISE_GRID, keys, aim)
+            lower = raised_keys(small, maps, content, RAISE_GRID[:-1]).numpy()
+            raised = _first_crossing(RAISE_GRID, np.append(lower, top), aim)
     return Exposure(strength, round(raised * (1.0 - haze), 3))
 
 
