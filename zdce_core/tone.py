@@ -79,6 +79,7 @@ import torch
 
 from zdce_core.boxfilter import box_mean
 from zdce_core.luma_ramps import luma, ramp
+from zdce_core.texture import flat_result, restore_texture_
 from zdce_core.white_point import white_change
 
 BLACK_TO = 0.1
@@ -302,9 +303,10 @@ def finish(
     # pass over the strip's four channels); a copy lets the kernel fuse them
     y, curved_smooth = curved[:, :3].clone() if traced else curved[:, :3], curved[:, 3:]
     darkest, brightest = (0.0, 1.0) if traced else (float(smooth.amin()), float(smooth.amax()))
-    if brightest > RATIO_FROM:  # the ramp below is 0 in a strip darker than that
+    ratio_share = ramp(smooth, RATIO_FROM, RATIO_TO)
+    if brightest > RATIO_FROM:  # the share is 0 in a strip darker than that
         gain = curved_smooth.div(smooth.clamp(min=1e-3))
-        y.lerp_(x * gain, ramp(smooth, RATIO_FROM, RATIO_TO))
+        y.lerp_(x * gain, ratio_share)
     headroom_binds = stages.protect and (traced or float(y.amax()) > HEADROOM_SHARE)
     lift = y.sub_(x)
     lifted = curved_smooth.sub(smooth).clamp_(min=1e-4)
@@ -318,9 +320,11 @@ def finish(
     if headroom_binds:  # below 0.75 everywhere, no channel can pass x + 0.75·(1 − x)
         weight = torch.minimum(weight, headroom_share(x, lift))
     x_top, x_spread = channel_range(x)
+    flat = flat_result(smooth, weight, lifted)
     keep = chroma_keep(x_spread).mul_(weight)  # the coloured part of the lift
     neutral = luma(lift).mul_(weight.sub_(keep))  # the rest, alike for the three channels
     y = lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0)
+    y = restore_texture_(y, x, smooth, flat, ratio_share)
     x_saturation = relative_saturation(x_top, x_spread)
     return vibrance_(y, x, whites if stages.protect else None, x_saturation)
 
