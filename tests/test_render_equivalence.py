@@ -99,14 +99,15 @@ def _reference_finish(
     lift = lift * weight
     spread = x.amax(1, keepdim=True) - x.amin(1, keepdim=True)
     keep = CHROMA_FLOOR + (1.0 - CHROMA_FLOOR) * _smoothstep(spread / CHROMA_TO)
-    y = (x + keep * lift + (1.0 - keep) * _y(lift)).clamp(0.0, 1.0)
     flat = smooth + weight * (cs - smooth).clamp(min=1e-4)  # texture in the lifted darks
     below = smooth.clamp(min=1e-3)
     (noise_from, noise_to), (gain_from, gain_to) = DETAIL_FROM, DETAIL_GAIN
     share = _smoothstep((smooth - noise_from) / (noise_to - noise_from)) * (1.0 - ratio)
     share = share * _smoothstep((flat / below - gain_from) / (gain_to - gain_from))
-    detail = (_y(x) / below * flat.clamp(min=1e-3) / _y(y).clamp(min=1e-3)).clamp(*DETAIL_LIMITS)
-    y = (y * (1.0 + share * (detail - 1.0))).clamp(0.0, 1.0)
+    result = (_y(x) + _y(lift)).clamp(min=1e-3)
+    detail = (_y(x) / below * flat.clamp(min=1e-3) / result).clamp(*DETAIL_LIMITS)
+    texture = 1.0 + share * (detail - 1.0)
+    y = ((x + keep * lift + (1.0 - keep) * _y(lift)) * texture).clamp(0.0, 1.0)
     top = y.amax(1, keepdim=True)
     white = torch.zeros_like(top)
     if whites is not None and stages.protect:  # the white point, from the result before vibrance

@@ -12,7 +12,7 @@ from tests.test_scene_render import luma
 from zdce_core.enhancer import Enhancer
 from zdce_core.luma_ramps import luma as luma_t
 from zdce_core.model_store import open_model
-from zdce_core.texture import flat_result, restore_texture_
+from zdce_core.texture import texture_gain
 
 COLOUR = torch.tensor([1.2, 1.0, 0.8]).view(1, 3, 1, 1)
 """A warm pixel colour (channel ratios), so that the tests see the colour kept."""
@@ -33,11 +33,24 @@ def textured(level: float, lift: float) -> tuple[torch.Tensor, torch.Tensor, tor
     return x, y, smooth
 
 
+def restore(x: torch.Tensor, y: torch.Tensor, smooth: torch.Tensor, lift: float, ratio: float):
+    """``y`` times :func:`texture_gain` for a result that keeps all of the curves' lift of
+    ``lift`` times the smoothed luma ``smooth`` (``y − x`` is that lift)."""
+    lifted = smooth * (lift - 1.0)
+    gain = texture_gain(
+        luma_t(x),
+        luma_t(y - x),
+        torch.ones_like(smooth),
+        smooth,
+        lifted,
+        torch.full_like(smooth, ratio),
+    )
+    return y * gain
+
+
 def restored(level: float, lift: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     x, y, smooth = textured(level, lift)
-    flat = flat_result(smooth, torch.ones_like(smooth), smooth * (lift - 1.0))
-    before = y.clone()
-    return x, before, restore_texture_(y, x, smooth, flat, torch.zeros_like(smooth))
+    return x, y, restore(x, y, smooth, lift, 0.0)
 
 
 def test_a_heavily_lifted_dark_texture_gets_its_contrast_back():
@@ -55,15 +68,12 @@ def test_a_modest_lift_the_noise_floor_and_flat_regions_are_left():
         assert torch.equal(before, after)
     smooth = torch.full((1, 1, 8, 8), 0.05)
     x = COLOUR.expand(1, 3, 8, 8) * 0.05 / float(luma_t(COLOUR))
-    y = x * 6.0
-    flat = flat_result(smooth, torch.ones_like(smooth), smooth * 5.0)
-    assert torch.allclose(restore_texture_(y.clone(), x, smooth, flat, torch.zeros_like(smooth)), y)
+    assert torch.allclose(restore(x, x * 6.0, smooth, 6.0, 0.0), x * 6.0)
 
 
 def test_where_the_ratio_keeping_gain_takes_over_nothing_changes():
     x, y, smooth = textured(0.05, 6.0)
-    flat = flat_result(smooth, torch.ones_like(smooth), smooth * 5.0)
-    assert torch.equal(restore_texture_(y.clone(), x, smooth, flat, torch.ones_like(smooth)), y)
+    assert torch.equal(restore(x, y, smooth, 6.0, 1.0), y)
 
 
 @pytest.fixture(scope="module")

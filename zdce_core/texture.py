@@ -8,9 +8,9 @@ of the luma over 9-pixel windows was 0.218 in the input, 0.115 in our result and
 SCI's (whose result is close to one global curve of the input); blind judges named ours
 "milky", "hazy", "soft faces".
 
-:func:`restore_texture_` takes the luma of such a pixel, relative to what a flat region of
+:func:`texture_gain` takes the luma of such a pixel, relative to what a flat region of
 its smoothed luma comes out at, back to the input's luma relative to ``L̃``: the result
-times ``(Y_in / L̃) / (Y / S)``, ``S`` being ``L̃`` plus its weighted lift (:func:`flat_result`),
+times ``(Y_in / L̃) / (Y / S)``, ``S`` being ``L̃`` plus its weighted lift,
 within ``DETAIL_LIMITS``, on the three channels alike (the pixel's colour stays). It acts
 only where the curves lift ``L̃`` ``DETAIL_GAIN`` times or more (the night streets, not a dim
 interior lifted twice), fades in above the noise floor (``DETAIL_FROM``, where the grain
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import torch
 
-from zdce_core.luma_ramps import luma, ramp
+from zdce_core.luma_ramps import ramp
 
 DETAIL_GAIN = (4.0, 6.0)
 """Lift of the smoothed luma (the result of a flat region over ``L̃``) over which the
@@ -34,26 +34,24 @@ DETAIL_LIMITS = (0.5, 2.0)
 """The gain stays within these (a lamp's edge, a pixel of noise)."""
 
 
-def flat_result(smooth: torch.Tensor, weight: torch.Tensor, lifted: torch.Tensor) -> torch.Tensor:
-    """``(B, 1, H, W)``: the result luma of a flat region whose smoothed luma is ``smooth``
-    (in [0, 1]), lifted by the curves by ``lifted`` and keeping ``weight`` (0–1) of that."""
-    return torch.addcmul(smooth, weight, lifted)
-
-
-def restore_texture_(
-    y: torch.Tensor,
-    x: torch.Tensor,
+def texture_gain(
+    x_luma: torch.Tensor,
+    lift_luma: torch.Tensor,
+    weight: torch.Tensor,
     smooth: torch.Tensor,
-    flat: torch.Tensor,
+    lifted: torch.Tensor,
     ratio_share: torch.Tensor,
 ) -> torch.Tensor:
-    """``y`` ``(B, 3, H, W)`` in [0, 1], the result for ``x`` (same shape), with the luma
-    contrast of its heavily lifted darks taken back toward the input's, in place; returns
-    ``y``. ``smooth``: ``L̃`` ``(B, 1, H, W)``; ``flat``: :func:`flat_result`;
-    ``ratio_share``: the share (0–1) of the result that already keeps the input's ratios."""
+    """``(B, 1, H, W)``: the gain, for the three channels alike, that takes the luma contrast
+    of a result's heavily lifted darks back toward its input's. All ``(B, 1, H, W)``:
+    ``x_luma`` the input's luma in [0, 1], ``lift_luma`` the luma of the curves' lift, of
+    which the result keeps ``weight`` (0–1); ``smooth`` ``L̃``, which the curves lift by
+    ``lifted``; ``ratio_share`` the share (0–1) of the result that already keeps the input's
+    ratios."""
     below = smooth.clamp(min=1e-3)
+    flat = torch.addcmul(smooth, weight, lifted)  # what a flat region of L̃ comes out at
     share = ramp(smooth, *DETAIL_FROM).mul_(torch.rsub(ratio_share, 1.0))
     share.mul_(ramp(flat / below, *DETAIL_GAIN))
-    ratio = luma(x).div_(below).mul_(flat.clamp(min=1e-3)).div_(luma(y).clamp_(min=1e-3))
-    gain = ratio.clamp_(*DETAIL_LIMITS).sub_(1.0).mul_(share).add_(1.0)
-    return y.mul_(gain).clamp_(0.0, 1.0)
+    result_luma = torch.addcmul(x_luma, weight, lift_luma).clamp_(min=1e-3)
+    ratio = flat.clamp_(min=1e-3).mul_(x_luma).div_(below).div_(result_luma)
+    return ratio.clamp_(*DETAIL_LIMITS).sub_(1.0).mul_(share).add_(1.0)

@@ -79,7 +79,7 @@ import torch
 
 from zdce_core.boxfilter import box_mean
 from zdce_core.luma_ramps import luma, ramp
-from zdce_core.texture import flat_result, restore_texture_
+from zdce_core.texture import texture_gain
 from zdce_core.white_point import white_change
 
 BLACK_TO = 0.1
@@ -320,11 +320,11 @@ def finish(
     if headroom_binds:  # below 0.75 everywhere, no channel can pass x + 0.75·(1 − x)
         weight = torch.minimum(weight, headroom_share(x, lift))
     x_top, x_spread = channel_range(x)
-    flat = flat_result(smooth, weight, lifted)
+    x_luma, lift_luma = luma(x), luma(lift)  # the result's luma: x_luma + weight × lift_luma
+    texture = texture_gain(x_luma, lift_luma, weight, smooth, lifted, ratio_share)
     keep = chroma_keep(x_spread).mul_(weight)  # the coloured part of the lift
-    neutral = luma(lift).mul_(weight.sub_(keep))  # the rest, alike for the three channels
-    y = lift.mul_(keep).add_(x).add_(neutral).clamp_(0.0, 1.0)
-    y = restore_texture_(y, x, smooth, flat, ratio_share)
+    neutral = lift_luma.mul_(weight.sub_(keep))  # the rest, alike for the three channels
+    y = lift.mul_(keep).add_(x).add_(neutral).mul_(texture).clamp_(0.0, 1.0)
     x_saturation = relative_saturation(x_top, x_spread)
     return vibrance_(y, x, whites if stages.protect else None, x_saturation)
 
