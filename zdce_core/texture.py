@@ -49,9 +49,9 @@ def texture_gain(
     ``lifted``; ``ratio_share`` the share (0–1) of the result that already keeps the input's
     ratios."""
     below = smooth.clamp(min=1e-3)
-    flat = torch.addcmul(smooth, weight, lifted)  # what a flat region of L̃ comes out at
+    flat_gain = torch.addcmul(smooth, weight, lifted).div_(below)  # a flat region's lift
     share = ramp(smooth, *DETAIL_FROM).mul_(torch.rsub(ratio_share, 1.0))
-    share.mul_(ramp(flat / below, *DETAIL_GAIN))
+    share.mul_(ramp(flat_gain, *DETAIL_GAIN))
     result_luma = torch.addcmul(x_luma, weight, lift_luma).clamp_(min=1e-3)
-    ratio = flat.clamp_(min=1e-3).mul_(x_luma).div_(below).div_(result_luma)
+    ratio = flat_gain.mul_(x_luma).div_(result_luma)
     return ratio.clamp_(*DETAIL_LIMITS).sub_(1.0).mul_(share).add_(1.0)
