@@ -21,7 +21,8 @@ that is uniformly dark or bright.
 - **Texture in lit regions**: from ``RATIO_FROM`` to ``RATIO_TO`` of ``L̃`` the curve is
   applied to ``L̃`` and its gain ``f(L̃)/L̃`` multiplies the pixel (a base/detail split): local
   contrast is scaled with the brightness instead of being compressed by the curve's
-  shoulder, so a floodlit facade keeps its columns.
+  shoulder, so a floodlit facade keeps its columns. Under it, where the curves lift ``L̃``
+  4–6 times or more, :mod:`zdce_core.texture` gives the luma its input's contrast back.
 - **Shoulder** (with highlight protection): ``L̃`` is lifted at most to the ceiling
   ``LEAVE_ABOVE·(L̃/LEAVE_ABOVE)^SHOULDER_POWER`` (:func:`shoulder_room`): what is already
   bright is left as it is, and the result stays an increasing function of ``L̃``, so the
