@@ -30,9 +30,7 @@ that is uniformly dark or bright.
   ceiling is a power curve, steep in the shadows and gentle in the mid-tones, so that a
   photo's tones keep their order (a straight ceiling, ``0.65·(0.75 − L̃)`` of room, squeezed
   every lifted mid-tone into 0.49–0.75: a flat look, and a lightness-order error of 1021 on
-  the dev photos instead of 637). (Fading the curves out by brightness, or scaling the maps
-  by the brightness of the region on the estimation copy, drew dark rings around lamps and
-  bright fringes along roof lines.) A night street the curves leave under its aim at full
+  the dev photos instead of 637). A night street the curves leave under its aim at full
   strength gets the ceiling raised over its mid-tones and light tones, per photo, toward
   ``RAISED_TOP·(L̃/RAISED_TOP)^RAISED_POWER`` (auto exposure's choice,
   :func:`zdce_core.exposure.choose_exposure`): faces, white coats and shop windows brighter
